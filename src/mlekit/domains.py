@@ -1,0 +1,346 @@
+"""Where a value may live: the domain of a parameter or the support of the data.
+
+A :class:`Domain` is one object that serves four jobs (STYLE.md §2):
+
+* **validation** — :meth:`Domain.check` converts to a float array and raises an
+  error naming the first offending index and the rule broken;
+* **reparameterisation** — :meth:`Domain.to_unconstrained` /
+  :meth:`Domain.from_unconstrained` form a smooth bijection with the real line
+  (``Positive ↔ exp``, ``UnitInterval ↔ expit``), used by the generic optimiser;
+* **test-data generation** — :meth:`Domain.example` draws valid points;
+* **symbolic assumptions** — :attr:`Domain.sympy_assumptions` for SymPy symbols.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.special import expit, logit
+
+from .errors import DataError, MlekitError, ParameterError, SupportError
+
+__all__ = [
+    "Binary",
+    "BoundedCounts",
+    "Categories",
+    "Counts",
+    "Domain",
+    "GreaterThan",
+    "Interval",
+    "NonNegative",
+    "Positive",
+    "PositiveDefinite",
+    "Real",
+    "Simplex",
+    "UnitInterval",
+    "as_float_array",
+    "first_bad_index",
+]
+
+
+def first_bad_index(bad: np.ndarray) -> str:
+    """Render the index of the first ``True`` in ``bad`` (``"3"`` or ``"(1, 2)"``)."""
+    idx = np.argwhere(np.asarray(bad))
+    if idx.size == 0:
+        return ""
+    first = tuple(int(i) for i in idx[0])
+    return str(first[0]) if len(first) == 1 else str(first)
+
+
+def as_float_array(x: Any, what: str = "x", error: type[MlekitError] = DataError) -> np.ndarray:
+    """Convert ``x`` to a float64 array, with an error naming ``what`` if it is not numeric."""
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise error(f"{what} must be numeric: {exc}") from None
+    return arr
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Base class: a set of allowed values, elementwise unless stated otherwise."""
+
+    name: str = "domain"
+    rule: str = "any value"
+    discrete: bool = False
+    sympy_assumptions: dict[str, bool] = field(default_factory=lambda: {"real": True})
+
+    # --- membership -------------------------------------------------------------
+    def contains(self, x: np.ndarray) -> np.ndarray:
+        """Elementwise membership mask (finite values only)."""
+        raise NotImplementedError
+
+    def check(
+        self,
+        x: Any,
+        what: str = "x",
+        owner: str = "",
+        error: type[MlekitError] = SupportError,
+    ) -> np.ndarray:
+        """Return ``x`` as a float array, or raise naming the first bad index and the rule.
+
+        NaN and ±inf are always rejected (with their own message), then the
+        domain's rule is checked.
+        """
+        prefix = f"{owner}: " if owner else ""
+        arr = as_float_array(x, what=f"{prefix}{what}", error=error)
+        nonfinite = ~np.isfinite(arr)
+        if nonfinite.any():
+            where = first_bad_index(nonfinite)
+            first_value = np.ravel(arr)[int(np.argmax(np.ravel(nonfinite)))]
+            kind = "NaN" if np.isnan(first_value) else "infinite"
+            loc = f" at index {where}" if arr.ndim else ""
+            raise error(
+                f"{prefix}{what} contains a {kind} value{loc} "
+                f"({int(nonfinite.sum())} of {arr.size} values are not finite)"
+            )
+        ok = self.contains(arr)
+        if not np.all(ok):
+            bad = ~np.asarray(ok)
+            where = first_bad_index(bad)
+            value = arr[np.unravel_index(int(np.argmax(bad)), bad.shape)] if bad.ndim else arr
+            loc = f" at index {where}" if bad.ndim else ""
+            raise error(
+                f"{prefix}{what} must satisfy {self.rule} ({self.name}); "
+                f"found {float(np.ravel(value)[0]):g}{loc} "
+                f"({int(bad.sum())} of {bad.size} values break it)"
+            )
+        return arr
+
+    # --- bijection with the unconstrained reals -----------------------------------
+    def to_unconstrained(self, x: np.ndarray) -> np.ndarray:
+        """Map a point of the domain to the unconstrained reals."""
+        raise NotImplementedError(f"{self.name} has no bijection to the reals")
+
+    def from_unconstrained(self, u: np.ndarray) -> np.ndarray:
+        """Inverse of :meth:`to_unconstrained`."""
+        raise NotImplementedError(f"{self.name} has no bijection to the reals")
+
+    def example(self, rng: np.random.Generator, size: int | tuple = ()) -> np.ndarray:
+        """Draw valid example points (for tests and property checks)."""
+        return self.from_unconstrained(rng.normal(size=size))
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+# ----------------------------------------------------------------------------------
+@dataclass(frozen=True, repr=False)
+class _Real(Domain):
+    def contains(self, x):
+        return np.isfinite(x)
+
+    def to_unconstrained(self, x):
+        return np.asarray(x, dtype=float)
+
+    def from_unconstrained(self, u):
+        return np.asarray(u, dtype=float)
+
+
+@dataclass(frozen=True, repr=False)
+class _Positive(Domain):
+    def contains(self, x):
+        return x > 0
+
+    def to_unconstrained(self, x):
+        return np.log(x)
+
+    def from_unconstrained(self, u):
+        return np.exp(u)
+
+
+@dataclass(frozen=True, repr=False)
+class _NonNegative(Domain):
+    def contains(self, x):
+        return x >= 0
+
+    def to_unconstrained(self, x):
+        return np.log(x)
+
+    def from_unconstrained(self, u):
+        return np.exp(u)
+
+
+@dataclass(frozen=True, repr=False)
+class Interval(Domain):
+    """The interval between ``low`` and ``high`` (open or closed at each end)."""
+
+    low: float = 0.0
+    high: float = 1.0
+    closed: tuple[bool, bool] = (False, False)
+
+    def contains(self, x):
+        lo = x >= self.low if self.closed[0] else x > self.low
+        hi = x <= self.high if self.closed[1] else x < self.high
+        return lo & hi
+
+    def to_unconstrained(self, x):
+        return logit((np.asarray(x) - self.low) / (self.high - self.low))
+
+    def from_unconstrained(self, u):
+        return self.low + (self.high - self.low) * expit(u)
+
+
+def _interval(low: float, high: float, closed=(False, False), name: str | None = None) -> Interval:
+    lb = "[" if closed[0] else "("
+    rb = "]" if closed[1] else ")"
+    assumptions = {"real": True}
+    if low >= 0:
+        assumptions = {"nonnegative": True} if closed[0] else {"positive": True}
+    return Interval(
+        name=name or f"Interval{lb}{low:g}, {high:g}{rb}",
+        rule=f"{low:g} {'<=' if closed[0] else '<'} value {'<=' if closed[1] else '<'} {high:g}",
+        sympy_assumptions=assumptions,
+        low=low,
+        high=high,
+        closed=closed,
+    )
+
+
+@dataclass(frozen=True, repr=False)
+class GreaterThan(Domain):
+    """Values above ``lower`` (``x >= lower`` if ``closed``); ``lower`` may be an array."""
+
+    lower: Any = 0.0
+    closed: bool = True
+
+    def contains(self, x):
+        return x >= self.lower if self.closed else x > self.lower
+
+    def to_unconstrained(self, x):
+        return np.log(np.asarray(x) - self.lower)
+
+    def from_unconstrained(self, u):
+        return self.lower + np.exp(u)
+
+
+@dataclass(frozen=True, repr=False)
+class _Integers(Domain):
+    low: int = 0
+    high: Any = None  # None = unbounded; may be an array (Binomial n)
+
+    def contains(self, x):
+        ok = (x == np.floor(x)) & (x >= self.low)
+        if self.high is not None:
+            ok = ok & (x <= self.high)
+        return ok
+
+    def example(self, rng, size=()):
+        high = 10 if self.high is None else self.high
+        return rng.integers(self.low, np.asarray(high) + 1, size=size).astype(float)
+
+
+@dataclass(frozen=True, repr=False)
+class _Simplex(Domain):
+    """Vectors along the last axis with non-negative entries summing to one."""
+
+    atol: float = 1e-8
+
+    def contains(self, x):
+        x = np.asarray(x)
+        if x.ndim == 0:
+            return np.asarray(False)
+        return np.all(x >= 0, axis=-1) & (np.abs(x.sum(axis=-1) - 1.0) <= self.atol * x.shape[-1])
+
+    def check(self, x, what="p", owner="", error=ParameterError):
+        prefix = f"{owner}: " if owner else ""
+        arr = as_float_array(x, what=f"{prefix}{what}", error=error)
+        if arr.ndim == 0 or arr.shape[-1] < 1:
+            raise error(f"{prefix}{what} must be a probability vector (last axis = classes)")
+        if not np.all(np.isfinite(arr)):
+            where = first_bad_index(~np.isfinite(arr))
+            raise error(f"{prefix}{what} contains a non-finite value at index {where}")
+        if np.any(arr < 0):
+            where = first_bad_index(arr < 0)
+            raise error(f"{prefix}{what} must have entries >= 0; found a negative entry at index {where}")
+        sums = arr.sum(axis=-1)
+        bad = np.abs(sums - 1.0) > self.atol * arr.shape[-1]
+        if np.any(bad):
+            where = first_bad_index(np.atleast_1d(bad))
+            total = float(np.ravel(sums)[int(np.argmax(np.ravel(bad)))])
+            raise error(
+                f"{prefix}{what} must sum to 1 along its last axis (Simplex); the vector at "
+                f"batch index {where or 0} sums to {total:.10g}. mlekit never renormalises "
+                "silently: divide by the sum yourself if that is what you mean"
+            )
+        return arr
+
+    def to_unconstrained(self, x):
+        # additive log-ratio against the last class
+        x = np.asarray(x)
+        return np.log(x[..., :-1]) - np.log(x[..., -1:])
+
+    def from_unconstrained(self, u):
+        u = np.asarray(u)
+        z = np.concatenate([u, np.zeros(u.shape[:-1] + (1,))], axis=-1)
+        z = z - z.max(axis=-1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=-1, keepdims=True)
+
+
+@dataclass(frozen=True, repr=False)
+class _PositiveDefinite(Domain):
+    """Symmetric positive-definite matrices over the last two axes."""
+
+    def contains(self, x):
+        x = np.asarray(x)
+        if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+            return np.asarray(False)
+        sym = np.allclose(x, np.swapaxes(x, -1, -2))
+        try:
+            np.linalg.cholesky(x)
+        except np.linalg.LinAlgError:
+            return np.asarray(False)
+        return np.asarray(sym)
+
+    def check(self, x, what="cov", owner="", error=ParameterError):
+        prefix = f"{owner}: " if owner else ""
+        arr = as_float_array(x, what=f"{prefix}{what}", error=error)
+        if not np.all(np.isfinite(arr)):
+            raise error(f"{prefix}{what} contains a non-finite value at index "
+                        f"{first_bad_index(~np.isfinite(arr))}")
+        if not bool(self.contains(arr)):
+            raise error(f"{prefix}{what} must be a symmetric positive-definite matrix "
+                        f"(PositiveDefinite); shape {arr.shape} is not")
+        return arr
+
+
+Real = _Real(name="Real", rule="-inf < value < inf", sympy_assumptions={"real": True})
+Positive = _Positive(name="Positive", rule="value > 0", sympy_assumptions={"positive": True})
+NonNegative = _NonNegative(
+    name="NonNegative", rule="value >= 0", sympy_assumptions={"nonnegative": True}
+)
+UnitInterval = _interval(0.0, 1.0, (False, False), name="UnitInterval")
+ClosedUnitInterval = _interval(0.0, 1.0, (True, True), name="ClosedUnitInterval")
+Binary = _Integers(
+    name="Binary", rule="value in {0, 1}", discrete=True,
+    sympy_assumptions={"integer": True, "nonnegative": True}, low=0, high=1,
+)
+Counts = _Integers(
+    name="Counts", rule="value in {0, 1, 2, ...}", discrete=True,
+    sympy_assumptions={"integer": True, "nonnegative": True}, low=0,
+)
+PositiveIntegers = _Integers(
+    name="PositiveIntegers", rule="value in {1, 2, 3, ...}", discrete=True,
+    sympy_assumptions={"integer": True, "positive": True}, low=1,
+)
+Simplex = _Simplex(name="Simplex", rule="entries >= 0 summing to 1 along the last axis")
+PositiveDefinite = _PositiveDefinite(name="PositiveDefinite", rule="symmetric positive definite")
+
+
+def BoundedCounts(n: Any) -> Domain:  # noqa: N802 - a domain constructor reads like a class
+    """Integers ``0 … n`` (``n`` may be an array, e.g. Binomial trials per row)."""
+    return _Integers(
+        name="BoundedCounts", rule="value in {0, 1, ..., n}", discrete=True,
+        sympy_assumptions={"integer": True, "nonnegative": True}, low=0, high=n,
+    )
+
+
+def Categories(k: int) -> Domain:  # noqa: N802
+    """Class labels ``0 … k-1``."""
+    return _Integers(
+        name=f"Categories({k})", rule=f"value in {{0, ..., {k - 1}}}", discrete=True,
+        sympy_assumptions={"integer": True, "nonnegative": True}, low=0, high=k - 1,
+    )

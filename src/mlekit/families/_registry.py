@@ -1,0 +1,144 @@
+"""The registry of families and of closed-form KL divergences between them.
+
+Families register themselves with :func:`register_family` (one line in
+``families/__init__.py``). Closed-form KL divergences are declared next to
+their family with ``@register_kl(P, Q)`` and looked up by
+:func:`lookup_kl`, which picks the most specific registered pair (a pair
+registered for the exact classes wins over one registered for a base class;
+two equally specific candidates are reported as ambiguous), in the spirit of
+``torch.distributions.kl``.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import MlekitError, ParameterError, did_you_mean
+from .base import Distribution, Family
+
+__all__ = [
+    "FAMILIES",
+    "KL_REGISTRY",
+    "get_family",
+    "lookup_kl",
+    "parse_distribution",
+    "register_family",
+    "register_kl",
+]
+
+FAMILIES: dict[str, Family] = {}
+_ALIASES: dict[str, str] = {}
+KL_REGISTRY: dict[tuple[type, type], Callable[..., Any]] = {}
+
+
+def register_family(family: Family, aliases: tuple[str, ...] = ()) -> Family:
+    """Add ``family`` to the registry under its ``name`` (and optional aliases)."""
+    FAMILIES[family.name] = family
+    for a in aliases:
+        _ALIASES[a] = family.name
+    return family
+
+
+def get_family(family: str | Family) -> Family:
+    """Return the registered family called ``family`` (case-insensitive) or ``family`` itself."""
+    if isinstance(family, Family):
+        return family
+    key = str(family).strip().lower().replace("-", "").replace("_", "").replace(" ", "")
+    for name in FAMILIES:
+        if name.replace("_", "") == key:
+            return FAMILIES[name]
+    if key in _ALIASES:
+        return FAMILIES[_ALIASES[key]]
+    raise did_you_mean(family, list(FAMILIES), what="family")
+
+
+def register_kl(p_cls: type, q_cls: type) -> Callable:
+    """Decorator: ``fn(p_params, q_params) -> array`` is KL(P‖Q) in closed form.
+
+    ``p_params`` and ``q_params`` are the parameter dicts of the two members.
+    """
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        KL_REGISTRY[(p_cls, q_cls)] = fn
+        return fn
+
+    return deco
+
+
+def lookup_kl(p_family: Family, q_family: Family) -> Callable[..., Any] | None:
+    """The most specific closed form for (type(P), type(Q)), or ``None``."""
+    p_mro, q_mro = type(p_family).__mro__, type(q_family).__mro__
+    matches = [
+        (p_mro.index(pc), q_mro.index(qc), fn)
+        for (pc, qc), fn in KL_REGISTRY.items()
+        if pc in p_mro and qc in q_mro
+    ]
+    if not matches:
+        return None
+    matches.sort(key=lambda m: (m[0], m[1]))
+    best = matches[0]
+    ties = [m for m in matches if (m[0], m[1]) == (best[0], best[1]) and m[2] is not best[2]]
+    if ties:
+        raise MlekitError(
+            f"ambiguous closed-form KL for ({p_family.title}, {q_family.title}): "
+            "two registrations are equally specific"
+        )
+    return best[2]
+
+
+_ALLOWED_VALUE_NODES = (ast.Constant, ast.UnaryOp, ast.List, ast.Tuple)
+
+
+def _literal(node: ast.AST, spec: str) -> Any:
+    """Evaluate a numeric literal (numbers, ± signs, lists) without eval."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(
+        node.value, bool
+    ):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        v = _literal(node.operand, spec)
+        return -v if isinstance(node.op, ast.USub) else v
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [_literal(e, spec) for e in node.elts]
+    if isinstance(node, ast.Name) and node.id in ("inf", "nan"):
+        return float(node.id)
+    raise ParameterError(
+        f"cannot read {spec!r}: parameter values must be numbers or [lists of numbers]"
+    )
+
+
+def parse_distribution(spec: str) -> Distribution:
+    """Build a frozen distribution from text such as ``"normal(mu=0, sigma=1)"``.
+
+    Positional values follow the family's parameter order (``"normal(0, 1)"``).
+    Parsed with :mod:`ast` — only a name, numbers and lists are accepted; the
+    text never reaches ``eval``.
+    """
+    text = str(spec).strip()
+    if len(text) > 10_000:
+        raise ParameterError("distribution spec is too long (over 10000 characters)")
+    try:
+        tree = ast.parse(text, mode="eval")
+    except (SyntaxError, ValueError):
+        raise ParameterError(
+            f"cannot read distribution {text!r}: expected e.g. 'normal(mu=0, sigma=1)'"
+        ) from None
+    node = tree.body
+    if isinstance(node, ast.Name):
+        raise ParameterError(
+            f"distribution {text!r} needs parameters, e.g. '{node.id}(...)'"
+        )
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+        raise ParameterError(
+            f"cannot read distribution {text!r}: expected e.g. 'normal(mu=0, sigma=1)'"
+        )
+    family = get_family(node.func.id)
+    args = [_literal(a, text) for a in node.args]
+    kwargs = {}
+    for kw in node.keywords:
+        if kw.arg is None:
+            raise ParameterError(f"cannot read {text!r}: '**' is not allowed")
+        kwargs[kw.arg] = _literal(kw.value, text)
+    return family(*args, **kwargs)

@@ -1,0 +1,432 @@
+r"""The one abstraction: a parametric :class:`Family` and its frozen :class:`Distribution`.
+
+A family file declares, once, everything mlekit knows about a distribution:
+
+* its parameters, each with a :class:`~mlekit.domains.Domain`, and the support
+  of the data;
+* its density **symbolically** (:meth:`Family.sympy_density`, SymPy imported
+  lazily) — the derivation engine, the generic score/Hessian and symbolic KL
+  all come from it;
+* its numeric :meth:`Family.logpdf`, written for stability (``xlogy``,
+  ``log1p``, ``log_expit``, ``gammaln`` …);
+* whatever it knows in closed form (MLE, Fisher information, entropy, moments,
+  sampler). What it does not declare is derived: :meth:`Family.score` and
+  :meth:`Family.hessian` fall back to the symbolic derivatives, lambdified once
+  and cached.
+
+``Normal`` is the family; ``Normal(mu=0, sigma=1)`` is a frozen
+:class:`Distribution`; ``Normal.fit(x)`` returns a ``FitResult``. Parameters may
+be arrays: ``Normal(mu=np.zeros(3), sigma=[1, 2, 3])`` is a batch of three
+distributions that broadcasts like NumPy.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..domains import Domain
+from ..errors import NotImplementedForFamily, ParameterError, SupportError
+
+__all__ = ["Distribution", "Family", "Parameter", "SymbolicDensity"]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter of a family.
+
+    Attributes
+    ----------
+    name : textbook name used in the API (``mu``, ``sigma``, ``p``, ``rate``)
+    domain : where the parameter lives; validates and reparameterises it
+    latex : its symbol in derivations (``\\mu``)
+    event_ndim : trailing axes that belong to one parameter value (1 for a
+        probability vector, 2 for a covariance matrix)
+    estimable : False for parameters that are known, not fitted (Binomial ``n``)
+    """
+
+    name: str
+    domain: Domain
+    latex: str
+    event_ndim: int = 0
+    estimable: bool = True
+
+
+@dataclass(frozen=True)
+class SymbolicDensity:
+    """A density as SymPy objects: ``expr`` is p(x; θ) in the symbol ``x``."""
+
+    expr: Any
+    x: Any
+    params: dict[str, Any]
+    log_expr: Any = None  # log p, when simpler to state directly (avoids log of products)
+
+    @property
+    def logdensity(self):
+        import sympy
+
+        if self.log_expr is not None:
+            return self.log_expr
+        return sympy.expand_log(sympy.log(self.expr), force=True)
+
+
+# Set by mlekit.estimate at import time (estimate sits on a higher floor than the
+# families, so a family may not import it; mlekit/__init__ always imports it).
+_FIT_BACKEND: Callable[..., Any] | None = None
+
+
+def _set_fit_backend(fn: Callable[..., Any]) -> None:
+    global _FIT_BACKEND
+    _FIT_BACKEND = fn
+
+
+class Family:
+    """A parametric family of distributions (a singleton per distribution).
+
+    Subclasses set the class attributes and implement :meth:`logpdf`,
+    :meth:`sample`, :meth:`_symbolic`, and any closed forms they know.
+    """
+
+    name: ClassVar[str] = "family"  # registry key, lower case
+    title: ClassVar[str] = "Family"  # display name
+    parameters: ClassVar[tuple[Parameter, ...]] = ()
+    support: ClassVar[Domain]
+    discrete: ClassVar[bool] = False
+    event_ndim: ClassVar[int] = 0  # axes of one data point (1 for a multivariate family)
+    #: the parameter a regression models through its link (None: not a GLM family)
+    mean_parameter: ClassVar[str | None] = None
+    canonical_link: ClassVar[str | None] = None
+    #: extra exact representations a member may carry (Bernoulli keeps its ``logits``
+    #: so that log-probabilities stay exact where p rounds to 0 or 1)
+    aux_names: ClassVar[tuple[str, ...]] = ()
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parameters)
+
+    @property
+    def estimable_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parameters if p.estimable)
+
+    def parameter(self, name: str) -> Parameter:
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise ParameterError(
+            f"{self.title} has no parameter {name!r} (its parameters: {', '.join(self.param_names)})"
+        )
+
+    def __repr__(self) -> str:
+        return f"<family {self.title}({', '.join(self.param_names)})>"
+
+    def __call__(self, *args: Any, **params: Any) -> Distribution:
+        """Freeze a member: ``Normal(0, 1)`` or ``Normal(mu=0, sigma=1)``."""
+        if args:
+            if len(args) > len(self.parameters):
+                raise ParameterError(
+                    f"{self.title} takes at most {len(self.parameters)} positional parameters "
+                    f"({', '.join(self.param_names)}); got {len(args)}"
+                )
+            for p, value in zip(self.parameters, args, strict=False):
+                if p.name in params:
+                    raise ParameterError(f"{self.title}: parameter {p.name} given twice")
+                params[p.name] = value
+        params = self._convert_params(params)
+        aux = {k: params.pop(k) for k in self.aux_names if k in params}
+        return Distribution(self, self.validate_params(params), aux)
+
+    def _convert_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Hook for alternative parameterisations (``logits=`` …). Default: none."""
+        return params
+
+    def validate_params(self, params: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """Check names and domains; return float arrays (not yet broadcast)."""
+        unknown = set(params) - set(self.param_names)
+        if unknown:
+            raise ParameterError(
+                f"{self.title} has no parameter {sorted(unknown)[0]!r} "
+                f"(its parameters: {', '.join(self.param_names)})"
+            )
+        missing = [n for n in self.param_names if n not in params]
+        if missing:
+            raise ParameterError(f"{self.title}: missing parameter(s) {', '.join(missing)}")
+        out = {}
+        for p in self.parameters:
+            out[p.name] = p.domain.check(params[p.name], what=p.name, owner=self.title,
+                                         error=ParameterError)
+        self._check_joint(out)
+        return out
+
+    def _check_joint(self, params: dict[str, np.ndarray]) -> None:
+        """Hook for constraints between parameters (Uniform: low < high)."""
+
+    def batch_shape(self, params: Mapping[str, np.ndarray]) -> tuple[int, ...]:
+        shapes = []
+        for p in self.parameters:
+            arr = np.asarray(params[p.name])
+            shapes.append(arr.shape[: arr.ndim - p.event_ndim] if p.event_ndim else arr.shape)
+        try:
+            return np.broadcast_shapes(*shapes)
+        except ValueError:
+            raise ParameterError(
+                f"{self.title}: parameter shapes {', '.join(map(str, shapes))} do not broadcast"
+            ) from None
+
+    # ------------------------------------------------------------------ data
+    def support_of(self, **params: Any) -> Domain:
+        """The support of the data (may depend on parameters, e.g. Binomial n)."""
+        return self.support
+
+    def check_data(self, x: Any, what: str = "x", **params: Any) -> np.ndarray:
+        """Validate data against the support; errors name the first bad index."""
+        return self.support_of(**params).check(x, what=what, owner=self.title,
+                                               error=SupportError)
+
+    # ------------------------------------------------------------------ numerics
+    def logpdf(self, x: np.ndarray, **params: np.ndarray) -> np.ndarray:
+        """log p(x; θ) elementwise (log-pmf for discrete families); −inf off the support."""
+        raise NotImplementedForFamily(f"{self.title} has no numeric log-density")
+
+    def cdf(self, x: np.ndarray, **params: np.ndarray) -> np.ndarray:
+        raise NotImplementedForFamily(f"{self.title} has no closed-form CDF")
+
+    def logsf(self, x: np.ndarray, **params: np.ndarray) -> np.ndarray:
+        """log P(X > x); default ``log1p(-cdf)``."""
+        return np.log1p(-self.cdf(x, **params))
+
+    def ppf(self, q: np.ndarray, **params: np.ndarray) -> np.ndarray:
+        raise NotImplementedForFamily(f"{self.title} has no closed-form quantile function")
+
+    def sample(self, size: tuple[int, ...], rng: np.random.Generator,
+               **params: np.ndarray) -> np.ndarray:
+        raise NotImplementedForFamily(f"{self.title} has no sampler")
+
+    def mean(self, **params: np.ndarray) -> np.ndarray:
+        raise NotImplementedForFamily(f"{self.title} has no closed-form mean")
+
+    def var(self, **params: np.ndarray) -> np.ndarray:
+        raise NotImplementedForFamily(f"{self.title} has no closed-form variance")
+
+    def entropy(self, **params: np.ndarray) -> np.ndarray:
+        raise NotImplementedForFamily(f"{self.title} has no closed-form entropy")
+
+    # ------------------------------------------------------------------ closed forms
+    def mle(self, x: np.ndarray, weights: np.ndarray | None = None,
+            fixed: Mapping[str, float] | None = None) -> dict[str, float] | None:
+        """Closed-form MLE, or ``None`` if the family has none (for these ``fixed``)."""
+        return None
+
+    def fisher_information(self, **params: np.ndarray) -> np.ndarray | None:
+        """Expected information of ONE observation, shape (..., k, k) in the order of
+        :attr:`estimable_names`; ``None`` when not known in closed form."""
+        return None
+
+    # ------------------------------------------------------------------ derivatives
+    def score(self, x: np.ndarray, **params: np.ndarray) -> dict[str, np.ndarray]:
+        """∂ log p(x; θ) / ∂θ_j per observation, for every estimable θ_j.
+
+        Default: the symbolic derivative of :meth:`sympy_density`, lambdified once.
+        """
+        fns = _symbolic_derivatives(self)
+        return {n: np.broadcast_to(f(x, **params), np.broadcast(x, *params.values()).shape)
+                for n, f in fns["score"].items()}
+
+    def hessian(self, x: np.ndarray, **params: np.ndarray) -> dict[tuple[str, str], np.ndarray]:
+        """∂² log p / ∂θ_a ∂θ_b per observation (keys ``(a, b)`` with a ≤ b in order)."""
+        fns = _symbolic_derivatives(self)
+        shape = np.broadcast(x, *params.values()).shape
+        return {k: np.broadcast_to(f(x, **params), shape) for k, f in fns["hessian"].items()}
+
+    # ------------------------------------------------------------------ symbolic
+    def sympy_density(self) -> SymbolicDensity:
+        """The density as a SymPy expression (cached; SymPy imported here, lazily)."""
+        return _cached_symbolic(self)
+
+    def _symbolic(self) -> SymbolicDensity:
+        raise NotImplementedForFamily(f"{self.title} declares no symbolic density")
+
+    def symbols(self) -> dict[str, Any]:
+        """SymPy symbols of the parameters, with the assumptions of their domains."""
+        return dict(self.sympy_density().params)
+
+    def _make_symbols(self):
+        """Helper for subclasses: (sympy, x, {name: Symbol}) with domain assumptions."""
+        import sympy
+
+        x = sympy.Symbol("x", **self.support.sympy_assumptions)
+        # Greek names ("mu", "sigma") print as μ, σ in SymPy's text and LaTeX output
+        syms = {p.name: sympy.Symbol(p.name, **p.domain.sympy_assumptions)
+                for p in self.parameters}
+        return sympy, x, syms
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, x: Any, weights: Any = None, **kwargs: Any):
+        """Maximum-likelihood fit; see :func:`mlekit.fit`. Returns a ``FitResult``."""
+        if _FIT_BACKEND is None:  # pragma: no cover - mlekit/__init__ installs it
+            raise NotImplementedForFamily("import mlekit to enable fitting")
+        return _FIT_BACKEND(x, self, weights=weights, **kwargs)
+
+
+@functools.lru_cache(maxsize=None)
+def _cached_symbolic(family: Family) -> SymbolicDensity:
+    return family._symbolic()
+
+
+@functools.lru_cache(maxsize=None)
+def _symbolic_derivatives(family: Family) -> dict[str, dict]:
+    """Lambdified score and Hessian of the symbolic log-density (once per family)."""
+    import sympy
+
+    sd = family.sympy_density()
+    logp = sd.logdensity
+    names = list(family.estimable_names)
+    args = [sd.x, *[sd.params[n] for n in family.param_names]]
+    modules = [{"gamma": _gamma, "loggamma": _loggamma, "polygamma": _polygamma}, "scipy", "numpy"]
+
+    def lam(expr):
+        f = sympy.lambdify(args, expr, modules=modules)
+
+        def call(x, **params):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.asarray(f(x, *[params[n] for n in family.param_names]), dtype=float)
+
+        return call
+
+    score = {n: lam(sympy.diff(logp, sd.params[n])) for n in names}
+    hess = {}
+    for i, a in enumerate(names):
+        for b in names[i:]:
+            hess[(a, b)] = lam(sympy.diff(logp, sd.params[a], sd.params[b]))
+    return {"score": score, "hessian": hess, "logpdf": lam(logp)}
+
+
+def _gamma(x):
+    from scipy.special import gamma
+
+    return gamma(x)
+
+
+def _loggamma(x):
+    from scipy.special import gammaln
+
+    return gammaln(x)
+
+
+def _polygamma(n, x):
+    from scipy.special import polygamma
+
+    return polygamma(n, x)
+
+
+class Distribution:
+    """A frozen member (or a batch of members) of a :class:`Family`.
+
+    Created by calling the family: ``mk.Normal(mu=0, sigma=1)``. Parameters are
+    stored as float arrays; ``batch_shape`` is their broadcast shape.
+    """
+
+    __array_priority__ = 100
+
+    def __init__(self, family: Family, params: Mapping[str, np.ndarray],
+                 aux: Mapping[str, np.ndarray] | None = None):
+        self.family = family
+        self.params: dict[str, np.ndarray] = dict(params)
+        self.aux: dict[str, np.ndarray] = dict(aux or {})
+        self.batch_shape: tuple[int, ...] = family.batch_shape(self.params)
+
+    # -- representation
+    def __repr__(self) -> str:
+        def fmt(v):
+            v = np.asarray(v)
+            if v.ndim == 0:
+                return f"{float(v):.6g}"
+            return np.array2string(v, precision=4, separator=", ", threshold=6)
+
+        inner = ", ".join(f"{k}={fmt(v)}" for k, v in self.params.items())
+        return f"{self.family.title}({inner})"
+
+    def __getattr__(self, name: str) -> Any:
+        params = self.__dict__.get("params")
+        if params is not None and name in params:
+            v = params[name]
+            return float(v) if np.ndim(v) == 0 else v
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+    # -- numerics (delegate to the family)
+    def logpdf(self, x: Any) -> np.ndarray:
+        """log p(x) (log-pmf for discrete families); −inf off the support."""
+        x = np.asarray(x, dtype=float)
+        return self.family.logpdf(x, **self.params, **self.aux)
+
+    logpmf = logpdf
+
+    def pdf(self, x: Any) -> np.ndarray:
+        return np.exp(self.logpdf(x))
+
+    pmf = pdf
+
+    def cdf(self, x: Any) -> np.ndarray:
+        return self.family.cdf(np.asarray(x, dtype=float), **self.params)
+
+    def ppf(self, q: Any) -> np.ndarray:
+        return self.family.ppf(np.asarray(q, dtype=float), **self.params)
+
+    def logsf(self, x: Any) -> np.ndarray:
+        return self.family.logsf(np.asarray(x, dtype=float), **self.params)
+
+    def sample(self, size: int | tuple[int, ...] | None = None,
+               rng: np.random.Generator | int | None = None) -> np.ndarray:
+        """Draw samples of shape ``size + batch_shape (+ event shape)``."""
+        rng = np.random.default_rng(rng)
+        size = () if size is None else ((size,) if np.isscalar(size) else tuple(size))
+        return self.family.sample(size, rng, **self.params)
+
+    def nll(self, x: Any) -> float:
+        """Negative log-likelihood Σ −log p(x_i) of the data under this member."""
+        x = self.family.check_data(x, **self.params)
+        return float(-np.sum(self.logpdf(x)))
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.family.mean(**self.params)
+
+    @property
+    def var(self) -> np.ndarray:
+        return self.family.var(**self.params)
+
+    @property
+    def std(self) -> np.ndarray:
+        return np.sqrt(self.var)
+
+    def entropy(self) -> np.ndarray:
+        """Differential (continuous) or Shannon (discrete) entropy in nats."""
+        return self.family.entropy(**self.params)
+
+    def __getitem__(self, index: Any) -> Distribution:
+        """Select members of a batch: ``d[0]``, ``d[1:3]``."""
+        if not self.batch_shape:
+            raise IndexError(f"{self!r} is a single distribution, not a batch")
+        out = {}
+        for p in self.family.parameters:
+            arr = np.asarray(self.params[p.name])
+            full = np.broadcast_to(arr, self.batch_shape + arr.shape[arr.ndim - p.event_ndim:])
+            out[p.name] = np.array(full[index])
+        aux = {k: np.array(np.broadcast_to(v, np.shape(v))[index]) for k, v in self.aux.items()}
+        return Distribution(self.family, out, aux)
+
+    def __len__(self) -> int:
+        if not self.batch_shape:
+            raise TypeError("a single distribution has no len()")
+        return self.batch_shape[0]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Distribution) or other.family is not self.family:
+            return NotImplemented
+        return all(np.array_equal(self.params[k], other.params[k]) for k in self.params)
+
+    __hash__ = None  # type: ignore[assignment]

@@ -1,0 +1,131 @@
+r"""Categorical family over ``k`` classes, parameterised by ``p`` or ``logits``.
+
+.. math::
+
+    P(x = j;\,p) = p_j = \prod_{c=1}^{k} p_c^{[x=c]},
+    \qquad x\in\{0,\dots,k-1\},\ p\in\Delta^{k-1} .
+
+Its NLL is the categorical cross-entropy ``−Σ_i log p_{x_i}``; on logits it is
+``Σ_i [logsumexp(η_i) − η_{i,x_i}]`` (softmax cross-entropy).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import log_softmax, xlogy
+
+from ..domains import Categories, Real, Simplex
+from ..errors import ParameterError, SupportError
+from .base import Family, Parameter, SymbolicDensity
+from ._registry import register_kl
+
+
+class CategoricalFamily(Family):
+    r"""Categorical(p): class probabilities ``p`` (last axis, summing to 1), or ``logits=``.
+
+    .. math:: P(x = j) = p_j
+    """
+
+    name = "categorical"
+    title = "Categorical"
+    parameters = (Parameter("p", Simplex, "p", event_ndim=1),)
+    support = Categories(2)
+    discrete = True
+    mean_parameter = "p"
+    canonical_link = "softmax"
+    aux_names = ("logits",)
+
+    def _convert_params(self, params):
+        if "logits" in params:
+            if "p" in params:
+                raise ParameterError("Categorical: give either p or logits, not both")
+            eta = Real.check(params.pop("logits"), what="logits", owner=self.title,
+                             error=ParameterError)
+            if eta.ndim == 0:
+                raise ParameterError("Categorical: logits must have a last axis of classes")
+            params["logits"] = log_softmax(eta, axis=-1)
+            params["p"] = np.exp(params["logits"])
+        return params
+
+    def support_of(self, p=None, **_):
+        k = 2 if p is None else np.shape(p)[-1]
+        return Categories(int(k))
+
+    def logpdf(self, x, p, logits=None):
+        x = np.asarray(x, float)
+        k = np.shape(p)[-1]
+        valid = (x == np.floor(x)) & (x >= 0) & (x <= k - 1)
+        idx = np.where(valid, x, 0).astype(np.intp)
+        batch = np.broadcast_shapes(idx.shape, np.shape(p)[:-1])
+        if logits is not None:  # normalised log-probabilities, exact where p underflows
+            logp = np.broadcast_to(logits, batch + (k,))
+            zero = np.broadcast_to(np.isneginf(logits), batch + (k,))
+        else:
+            logp = np.broadcast_to(np.log(np.where(p > 0, p, 1.0)), batch + (k,))
+            zero = np.broadcast_to(np.asarray(p) == 0, batch + (k,))
+        idx_b = np.broadcast_to(idx, batch)[..., None]
+        out = np.take_along_axis(logp, idx_b, axis=-1)[..., 0]
+        out = np.where(np.take_along_axis(zero, idx_b, axis=-1)[..., 0], -np.inf, out)
+        return np.where(np.broadcast_to(valid, batch), out, -np.inf)
+
+    def sample(self, size, rng, p):
+        p = np.asarray(p, float)
+        shape = tuple(size) + p.shape[:-1]
+        cum = np.cumsum(p, axis=-1)
+        u = rng.random(shape + (1,))
+        return np.minimum((u > cum).sum(axis=-1), p.shape[-1] - 1).astype(float)
+
+    def mean(self, p):
+        """The mean of the one-hot encoding of x, i.e. ``p`` itself."""
+        return np.asarray(p, float)
+
+    def var(self, p):
+        """Variances of the one-hot indicators, ``p (1 − p)``."""
+        return p * (1.0 - p)
+
+    def entropy(self, p):
+        return -np.sum(xlogy(p, p), axis=-1)
+
+    def mle(self, x, weights=None, fixed=None, k=None):
+        if fixed:
+            raise ParameterError("Categorical: fixing class probabilities is not supported")
+        xi = x.astype(np.intp)
+        k = int(xi.max()) + 1 if k is None else int(k)
+        if np.any(xi >= k):
+            raise SupportError(f"Categorical: label {int(xi.max())} is outside 0..{k - 1}")
+        w = np.ones_like(x) if weights is None else weights
+        counts = np.bincount(xi, weights=w, minlength=k)
+        return {"p": counts / counts.sum()}
+
+    def mle_covariance(self, params, nobs):
+        """Covariance of p̂ = counts / n: (diag(p) − p pᵀ) / n (multinomial)."""
+        p = np.asarray(params["p"], float)
+        return (np.diag(p) - np.outer(p, p)) / nobs
+
+    def _symbolic(self):
+        """One-hot form over k classes: log P = Σ_c y_c log p_c, with y the one-hot x."""
+        import sympy as sp
+
+        k = sp.Symbol("k", integer=True, positive=True)
+        c = sp.Symbol("c", integer=True, positive=True)
+        y = sp.IndexedBase("y")
+        p = sp.IndexedBase("p", positive=True)
+        expr = sp.Product(p[c] ** y[c], (c, 1, k))
+        log_expr = sp.Sum(y[c] * sp.log(p[c]), (c, 1, k))
+        return SymbolicDensity(expr, y, {"p": p, "k": k, "c": c}, log_expr)
+
+
+Categorical = CategoricalFamily()
+
+
+@register_kl(CategoricalFamily, CategoricalFamily)
+def _kl_categorical_categorical(p, q):
+    """KL = Σ_j p_j (log p_j − log q_j); +inf where q_j = 0 < p_j."""
+    a, b = np.asarray(p["p"], float), np.asarray(q["p"], float)
+    if a.shape[-1] != b.shape[-1]:
+        raise ParameterError(
+            f"Categorical KL: p has {a.shape[-1]} classes but q has {b.shape[-1]}"
+        )
+    with np.errstate(divide="ignore"):
+        terms = np.where(a > 0, xlogy(a, a) - xlogy(a, b), 0.0)
+    return np.sum(terms, axis=-1)

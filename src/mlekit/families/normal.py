@@ -1,0 +1,110 @@
+r"""Normal (Gaussian) family.
+
+.. math::
+
+    p(x;\,\mu,\sigma) = \frac{1}{\sigma\sqrt{2\pi}}
+        \exp\!\left(-\frac{(x-\mu)^2}{2\sigma^2}\right),
+    \qquad x\in\mathbb{R},\ \mu\in\mathbb{R},\ \sigma>0 .
+
+Its NLL with σ fixed is ``(1/2σ²)·Σ(x_i − μ)² + m log σ + (m/2) log 2π``:
+squared error, scaled, plus a constant.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import ndtr, ndtri
+
+from ..domains import Positive, Real
+from .base import Family, Parameter, SymbolicDensity
+from ._registry import register_kl
+
+_LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+class NormalFamily(Family):
+    r"""Normal(mu, sigma): mean ``mu`` (real), standard deviation ``sigma`` (> 0).
+
+    .. math:: p(x) = \frac{1}{\sigma\sqrt{2\pi}} e^{-(x-\mu)^2/(2\sigma^2)}
+    """
+
+    name = "normal"
+    title = "Normal"
+    parameters = (Parameter("mu", Real, r"\mu"), Parameter("sigma", Positive, r"\sigma"))
+    support = Real
+    mean_parameter = "mu"
+    canonical_link = "identity"
+
+    def logpdf(self, x, mu, sigma):
+        z = (x - mu) / sigma
+        return -0.5 * z * z - np.log(sigma) - 0.5 * _LOG_2PI
+
+    def cdf(self, x, mu, sigma):
+        return ndtr((x - mu) / sigma)
+
+    def logsf(self, x, mu, sigma):
+        from scipy.special import log_ndtr
+
+        return log_ndtr(-(x - mu) / sigma)
+
+    def ppf(self, q, mu, sigma):
+        return mu + sigma * ndtri(q)
+
+    def sample(self, size, rng, mu, sigma):
+        shape = tuple(size) + np.broadcast_shapes(np.shape(mu), np.shape(sigma))
+        return rng.normal(mu, sigma, size=shape)
+
+    def mean(self, mu, sigma):
+        return np.broadcast_to(mu, np.broadcast_shapes(np.shape(mu), np.shape(sigma))) * 1.0
+
+    def var(self, mu, sigma):
+        return np.broadcast_to(sigma, np.broadcast_shapes(np.shape(mu), np.shape(sigma))) ** 2
+
+    def entropy(self, mu, sigma):
+        return np.broadcast_to(0.5 * (1.0 + _LOG_2PI) + np.log(sigma),
+                               np.broadcast_shapes(np.shape(mu), np.shape(sigma))) * 1.0
+
+    def score(self, x, mu, sigma):
+        z = (x - mu) / sigma
+        return {"mu": z / sigma, "sigma": (z * z - 1.0) / sigma}
+
+    def hessian(self, x, mu, sigma):
+        z = (x - mu) / sigma
+        s2 = sigma * sigma
+        shape = np.broadcast(x, mu, sigma).shape
+        return {
+            ("mu", "mu"): np.broadcast_to(-1.0 / s2, shape),
+            ("mu", "sigma"): -2.0 * z / s2,
+            ("sigma", "sigma"): (1.0 - 3.0 * z * z) / s2,
+        }
+
+    def mle(self, x, weights=None, fixed=None):
+        fixed = dict(fixed or {})
+        w = np.ones_like(x) if weights is None else weights
+        mu = fixed.get("mu", np.sum(w * x) / np.sum(w))
+        sigma = fixed.get("sigma", np.sqrt(np.sum(w * (x - mu) ** 2) / np.sum(w)))
+        return {"mu": float(mu), "sigma": float(sigma)}
+
+    def fisher_information(self, mu, sigma):
+        s2 = np.asarray(sigma, float) ** 2
+        info = np.zeros(np.shape(s2) + (2, 2))
+        info[..., 0, 0] = 1.0 / s2
+        info[..., 1, 1] = 2.0 / s2
+        return info
+
+    def _symbolic(self):
+        sp, x, s = self._make_symbols()
+        mu, sigma = s["mu"], s["sigma"]
+        expr = sp.exp(-((x - mu) ** 2) / (2 * sigma**2)) / (sigma * sp.sqrt(2 * sp.pi))
+        log_expr = -((x - mu) ** 2) / (2 * sigma**2) - sp.log(sigma) - sp.log(2 * sp.pi) / 2
+        return SymbolicDensity(expr, x, s, log_expr)
+
+
+Normal = NormalFamily()
+
+
+@register_kl(NormalFamily, NormalFamily)
+def _kl_normal_normal(p, q):
+    r"""KL(N(μ₁,σ₁²)‖N(μ₂,σ₂²)) = log(σ₂/σ₁) + (σ₁² + (μ₁−μ₂)²)/(2σ₂²) − 1/2."""
+    ratio = p["sigma"] / q["sigma"]
+    return -np.log(ratio) + 0.5 * (ratio**2 + ((p["mu"] - q["mu"]) / q["sigma"]) ** 2) - 0.5

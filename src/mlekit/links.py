@@ -1,0 +1,120 @@
+"""Link functions: ``eta = g(mu)`` maps a mean parameter to the linear predictor.
+
+Each :class:`Link` gives the numeric inverse ``mu = g⁻¹(eta)`` and its first two
+derivatives (what Newton's method in link space needs), written to be exact at
+the extremes (``expit``, ``log_ndtr``-style forms, ``expm1``), and its SymPy
+form for the derivation engine (imported lazily).
+
+Registered links: see :data:`LINKS` (``identity``, ``log``, ``logit``,
+``probit``, ``cloglog``, ``inverse``, ``inverse_squared``, ``sqrt``, ``softmax``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.special import expit, logit, ndtr, ndtri
+
+from .errors import did_you_mean
+
+__all__ = ["LINKS", "Link", "get_link"]
+
+_SQRT_2PI = np.sqrt(2.0 * np.pi)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link function ``g`` with ``eta = g(mu)`` and ``mu = g⁻¹(eta)``.
+
+    Attributes
+    ----------
+    name : registry name
+    link : ``mu -> eta``
+    inverse : ``eta -> mu``
+    inverse_deriv : ``dmu/deta`` as a function of ``eta``
+    inverse_deriv2 : ``d²mu/deta²`` as a function of ``eta``
+    sympy_inverse : builds the SymPy expression of ``g⁻¹(eta)`` from a symbol
+    latex : the link written as ``g(\\mu)``
+    """
+
+    name: str
+    link: Callable[[np.ndarray], np.ndarray]
+    inverse: Callable[[np.ndarray], np.ndarray]
+    inverse_deriv: Callable[[np.ndarray], np.ndarray]
+    inverse_deriv2: Callable[[np.ndarray], np.ndarray]
+    sympy_inverse: Callable[[Any], Any]
+    latex: str
+
+    def __repr__(self) -> str:
+        return f"Link({self.name!r})"
+
+
+def _sp():
+    import sympy
+
+    return sympy
+
+
+def _cloglog_inverse(eta):
+    return -np.expm1(-np.exp(eta))
+
+
+def _cloglog_d1(eta):
+    return np.exp(eta - np.exp(eta))
+
+
+def _cloglog_d2(eta):
+    return np.exp(eta - np.exp(eta)) * (1.0 - np.exp(eta))
+
+
+def _probit_pdf(eta):
+    return np.exp(-0.5 * np.square(eta)) / _SQRT_2PI
+
+
+def _softmax(eta):
+    z = eta - np.max(eta, axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _not_elementwise(_eta):
+    raise TypeError("softmax is a vector link: its derivative is a Jacobian, see regression")
+
+
+LINKS: dict[str, Link] = {
+    link.name: link
+    for link in [
+        Link("identity", lambda m: np.asarray(m, float), lambda e: np.asarray(e, float),
+             np.ones_like, np.zeros_like, lambda e: e, r"\mu"),
+        Link("log", np.log, np.exp, np.exp, np.exp, lambda e: _sp().exp(e), r"\log \mu"),
+        Link("logit", logit, expit, lambda e: expit(e) * expit(-e),
+             lambda e: expit(e) * expit(-e) * (1.0 - 2.0 * expit(e)),
+             lambda e: 1 / (1 + _sp().exp(-e)), r"\log\frac{\mu}{1-\mu}"),
+        Link("probit", ndtri, ndtr, _probit_pdf, lambda e: -e * _probit_pdf(e),
+             lambda e: (1 + _sp().erf(e / _sp().sqrt(2))) / 2, r"\Phi^{-1}(\mu)"),
+        Link("cloglog", lambda m: np.log(-np.log1p(-m)), _cloglog_inverse, _cloglog_d1,
+             _cloglog_d2, lambda e: 1 - _sp().exp(-_sp().exp(e)), r"\log(-\log(1-\mu))"),
+        Link("inverse", lambda m: 1.0 / m, lambda e: 1.0 / e, lambda e: -1.0 / np.square(e),
+             lambda e: 2.0 / e**3, lambda e: 1 / e, r"1/\mu"),
+        Link("inverse_squared", lambda m: 1.0 / np.square(m), lambda e: e**-0.5,
+             lambda e: -0.5 * e**-1.5, lambda e: 0.75 * e**-2.5,
+             lambda e: 1 / _sp().sqrt(e), r"1/\mu^2"),
+        Link("sqrt", np.sqrt, np.square, lambda e: 2.0 * np.asarray(e, float),
+             lambda e: 2.0 * np.ones_like(e, dtype=float), lambda e: e**2, r"\sqrt{\mu}"),
+        Link("softmax", lambda p: np.log(p) - np.log(p[..., :1]), _softmax, _not_elementwise,
+             _not_elementwise, lambda e: e, r"\log(p_j / p_0)"),
+    ]
+}
+
+
+def get_link(link: str | Link) -> Link:
+    """Return the registered :class:`Link` called ``link`` (or ``link`` itself)."""
+    if isinstance(link, Link):
+        return link
+    key = str(link).lower().replace("-", "_")
+    if key not in LINKS:
+        raise did_you_mean(link, LINKS, what="link")
+    return LINKS[key]
