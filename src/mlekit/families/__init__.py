@@ -22,6 +22,10 @@ from .normal import Normal
 register_family(Normal, aliases=("gaussian", "norm"))
 register_family(Bernoulli)
 register_family(Categorical, aliases=("multinomial",))
+# --- continuous families, group A (one line each) ---
+# --- end group A ---
+# --- families, group B (one line each) ---
+# --- end group B ---
 
 __all__ = [
     "FAMILIES",

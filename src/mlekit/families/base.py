@@ -103,6 +103,8 @@ class Family:
     #: extra exact representations a member may carry (Bernoulli keeps its ``logits``
     #: so that log-probabilities stay exact where p rounds to 0 or 1)
     aux_names: ClassVar[tuple[str, ...]] = ()
+    #: a typical valid member, used by registry-driven tests and examples
+    example_params: ClassVar[dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ basics
     @property

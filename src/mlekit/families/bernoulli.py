@@ -39,6 +39,7 @@ class BernoulliFamily(Family):
     mean_parameter = "p"
     canonical_link = "logit"
     aux_names = ("logits",)
+    example_params = {"p": 0.3}
 
     def _convert_params(self, params):
         if "logits" in params:

@@ -34,6 +34,7 @@ class CategoricalFamily(Family):
     mean_parameter = "p"
     canonical_link = "softmax"
     aux_names = ("logits",)
+    example_params = {"p": [0.2, 0.3, 0.5]}
 
     def _convert_params(self, params):
         if "logits" in params:

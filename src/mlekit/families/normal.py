@@ -34,6 +34,7 @@ class NormalFamily(Family):
     support = Real
     mean_parameter = "mu"
     canonical_link = "identity"
+    example_params = {"mu": 0.5, "sigma": 2.0}
 
     def logpdf(self, x, mu, sigma):
         z = (x - mu) / sigma
