@@ -23,20 +23,85 @@ register_family(Normal, aliases=("gaussian", "norm"))
 register_family(Bernoulli)
 register_family(Categorical, aliases=("multinomial",))
 # --- continuous families, group A (one line each) ---
+from .beta import Beta  # noqa: E402
+from .cauchy import Cauchy  # noqa: E402
+from .exponential import Exponential  # noqa: E402
+from .gamma import Gamma  # noqa: E402
+from .gumbel import Gumbel  # noqa: E402
+from .halfnormal import HalfNormal  # noqa: E402
+from .laplace import Laplace  # noqa: E402
+from .logistic import Logistic  # noqa: E402
+from .lognormal import LogNormal  # noqa: E402
+from .studentt import StudentT  # noqa: E402
+from .weibull import Weibull  # noqa: E402
+
+register_family(Beta)
+register_family(Cauchy)
+register_family(Exponential, aliases=("expon",))
+register_family(Gamma)
+register_family(Gumbel, aliases=("gumbelr",))
+register_family(HalfNormal, aliases=("halfnorm",))
+register_family(Laplace)
+register_family(Logistic)
+register_family(LogNormal, aliases=("lognorm",))
+register_family(StudentT, aliases=("t", "student"))
+register_family(Weibull, aliases=("weibullmin",))
 # --- end group A ---
 # --- families, group B (one line each) ---
+from .binomial import Binomial  # noqa: E402
+from .dirichlet import Dirichlet  # noqa: E402
+from .geometric import Geometric  # noqa: E402
+from .inversegaussian import InverseGaussian  # noqa: E402
+from .multivariatenormal import MultivariateNormal  # noqa: E402
+from .negativebinomial import NegativeBinomial  # noqa: E402
+from .pareto import Pareto  # noqa: E402
+from .poisson import Poisson  # noqa: E402
+from .rayleigh import Rayleigh  # noqa: E402
+from .uniform import Uniform  # noqa: E402
+
+register_family(Binomial, aliases=("binom",))
+register_family(Dirichlet)
+register_family(Geometric, aliases=("geom",))
+register_family(InverseGaussian, aliases=("invgauss", "wald"))
+register_family(MultivariateNormal, aliases=("mvn", "multinormal"))
+register_family(NegativeBinomial, aliases=("nbinom", "negbin", "nb2"))
+register_family(Pareto)
+register_family(Poisson)
+register_family(Rayleigh)
+register_family(Uniform)
 # --- end group B ---
 
 __all__ = [
     "FAMILIES",
     "KL_REGISTRY",
     "Bernoulli",
+    "Beta",
+    "Binomial",
     "Categorical",
+    "Cauchy",
+    "Dirichlet",
     "Distribution",
+    "Exponential",
     "Family",
+    "Gamma",
+    "Geometric",
+    "Gumbel",
+    "HalfNormal",
+    "InverseGaussian",
+    "Laplace",
+    "LogNormal",
+    "Logistic",
+    "MultivariateNormal",
+    "NegativeBinomial",
     "Normal",
     "Parameter",
+    "Pareto",
+    "Poisson",
+    "Rayleigh",
+    "StudentT",
     "SymbolicDensity",
+    "Uniform",
+    "Weibull",
     "get_family",
     "lookup_kl",
     "parse_distribution",

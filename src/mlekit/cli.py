@@ -1,0 +1,796 @@
+"""The ``mlekit`` command: derive, fit, regress, kl, families, datasets, demo.
+
+Every command prints a rich table for people, ``--json`` for scripts and
+``--quiet`` for neither; ``--report out.html`` writes a self-contained HTML
+report. Bad input ends with exactly one line on stderr,
+``mlekit: error: …``, and exit status 2 — never a traceback. An unexpected
+failure prints one line ``mlekit: internal error: …`` and exits with 1.
+
+The feature modules (estimate, regression, derive, divergence, report) are
+imported inside the commands, so ``mlekit --help`` and ``mlekit families`` stay
+fast.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+
+from .errors import DataError, MlekitError, ParameterError
+
+__all__ = ["app", "main"]
+
+_EPILOG = (
+    "Examples:  mlekit demo --out demo.html  ·  mlekit derive normal --wrt mu  ·  "
+    "mlekit fit data.csv --column x --family normal  ·  "
+    "mlekit kl 'normal(0, 1)' 'normal(1, 2)'  ·  mlekit families.  "
+    "Every command takes --json and --quiet; bad input ends with one line on stderr "
+    "(mlekit: error: …) and exit status 2. Shell completion: mlekit --install-completion."
+)
+
+app = typer.Typer(
+    name="mlekit",
+    help="Where does your loss function come from? Derive, fit and check "
+    "negative log-likelihoods.",
+    epilog=_EPILOG,
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# ---------------------------------------------------------------------------- options
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q",
+                                        help="Print nothing on success (except --json output).")]
+ReportOpt = Annotated[Path | None, typer.Option(
+    "--report", metavar="OUT.html",
+    help="Also write a self-contained HTML report (figures as inline SVG, math as MathML).")]
+FixedOpt = Annotated[list[str] | None, typer.Option(
+    "--fixed", metavar="NAME=VALUE",
+    help="Hold a parameter at a known value; repeat or separate with commas "
+    "(--fixed sigma=1,mu=0).")]
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            v = version("mlekit")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            v = "unknown"
+        sys.stdout.write(f"mlekit {v}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version_callback, is_eager=True,
+        help="Print the version and exit.")] = False,
+) -> None:
+    """Where does your loss function come from? (the help text is the app's)"""
+
+
+# ---------------------------------------------------------------------------- helpers
+def _console(stderr: bool = False):
+    """A rich console; 120 columns when writing to a pipe or file (not 80)."""
+    import os
+
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    width = None
+    if not (hasattr(stream, "isatty") and stream.isatty()):
+        try:
+            width = int(os.environ.get("COLUMNS", "120"))
+        except ValueError:
+            width = 120
+    return Console(file=stream, highlight=False, soft_wrap=False, width=width)
+
+
+def _print_table(renderable: Any) -> None:
+    """Print without ever truncating numbers: widen the console to the table if needed
+    (the terminal then wraps long lines instead of rich cutting cells)."""
+    con = _console()
+    try:
+        from rich.measure import Measurement
+
+        need = Measurement.get(con, con.options.update(max_width=1000), renderable).maximum
+    except Exception:  # pragma: no cover - measuring is best effort
+        need = 0
+    if need > con.width:
+        con.width = need
+    con.print(renderable)
+
+
+def _jsonable(v: Any) -> Any:
+    """numpy scalars/arrays → Python; non-finite floats → "inf"/"-inf"/None (valid JSON)."""
+    if isinstance(v, dict):
+        return {str(k) if not isinstance(k, tuple) else ",".join(map(str, k)): _jsonable(x)
+                for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return _jsonable(v.tolist())
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, (np.integer, int)):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        f = float(v)
+        if math.isnan(f):
+            return None
+        if math.isinf(f):
+            return "inf" if f > 0 else "-inf"
+        return f
+    if v is None or isinstance(v, str):
+        return v
+    return str(v)
+
+
+def _print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(_jsonable(obj), indent=2, allow_nan=False) + "\n")
+
+
+def _fmt(v: Any, digits: int = 6) -> str:
+    """Numbers the way the results tables print them."""
+    from ._utils.tables import _fmt as fmt
+
+    if isinstance(v, (np.floating, np.integer)):
+        v = v.item()
+    if isinstance(v, np.ndarray):
+        return np.array2string(v, precision=4, separator=", ", threshold=8)
+    return fmt(v, digits)
+
+
+def _parse_fixed(items: Sequence[str] | None) -> dict[str, float]:
+    """``["sigma=1", "mu=0,p=0.5"]`` → ``{"sigma": 1.0, "mu": 0.0, "p": 0.5}``."""
+    out: dict[str, float] = {}
+    for item in items or ():
+        for part in str(item).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            name, sep, value = part.partition("=")
+            if not sep or not name.strip():
+                raise ParameterError(f"--fixed expects NAME=VALUE, got {part!r}")
+            try:
+                out[name.strip()] = float(value)
+            except ValueError:
+                raise ParameterError(
+                    f"--fixed {name.strip()}: {value.strip()!r} is not a number") from None
+    return out
+
+
+def _check_report_target(report: Path | None, inputs: Sequence[Path | str] = ()) -> None:
+    """Fail before any work if the report would overwrite an input file."""
+    if report is None:
+        return
+    from .report import check_output_path
+
+    check_output_path(report, inputs)
+
+
+def _say_written(path: Path, quiet: bool) -> None:
+    if not quiet:
+        _console(stderr=True).print(f"report written to {path}", markup=False)
+
+
+def _columns_list(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    cols = [c.strip() for c in text.split(",") if c.strip()]
+    if not cols:
+        raise DataError("--features is empty (give e.g. --features x1,x2)")
+    return cols
+
+
+# ---------------------------------------------------------------------------- families
+@app.command("families")
+def families_cmd(json_: JsonOpt = False, quiet: QuietOpt = False) -> None:
+    """List the registered families: parameters, domains, support, mean parameter, link.
+
+    Example:  mlekit families --json
+    """
+    from .families import FAMILIES
+
+    rows = []
+    for name, fam in sorted(FAMILIES.items()):
+        rows.append({
+            "name": name,
+            "title": fam.title,
+            "parameters": {p.name: repr(p.domain) for p in fam.parameters},
+            "support": repr(fam.support),
+            "discrete": bool(fam.discrete),
+            "mean_parameter": fam.mean_parameter,
+            "canonical_link": fam.canonical_link,
+        })
+    if json_:
+        _print_json(rows)
+    if quiet or json_:
+        return
+    from rich.table import Table
+
+    t = Table(title=f"{len(rows)} registered families", title_justify="left")
+    for col in ("family", "parameters", "support", "kind", "mean parameter", "canonical link"):
+        t.add_column(col, no_wrap=col in ("family", "parameters", "support"))
+    for r in rows:
+        t.add_row(r["name"], "\n".join(f"{k} ∈ {v}" for k, v in r["parameters"].items()),
+                  r["support"], "discrete" if r["discrete"] else "continuous",
+                  r["mean_parameter"] or "—", r["canonical_link"] or "—")
+    _console().print(t)
+
+
+# ---------------------------------------------------------------------------- datasets
+@app.command("datasets")
+def datasets_cmd(json_: JsonOpt = False, quiet: QuietOpt = False) -> None:
+    """List the small real data sets shipped with mlekit (with their CSV paths).
+
+    Example:  mlekit fit "$(mlekit datasets --json | jq -r '.[] | select(.name=="nile").path')"
+    --column volume --family normal
+    """
+    from . import datasets
+
+    rows = [{"name": n, "title": datasets.DATASETS[n].title, "rows": datasets.DATASETS[n].rows,
+             "use": datasets.DATASETS[n].use, "licence": datasets.DATASETS[n].licence,
+             "path": str(datasets.path(n))} for n in datasets.list()]
+    if json_:
+        _print_json(rows)
+    if quiet or json_:
+        return
+    from rich.table import Table
+
+    t = Table(title="shipped data sets (mk.datasets.load(name))", title_justify="left")
+    for col in ("name", "rows", "what", "use", "licence"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        t.add_row(r["name"], str(r["rows"]), r["title"], r["use"], r["licence"])
+    con = _console()
+    con.print(t)
+    con.print(f"files: {Path(rows[0]['path']).parent}", markup=False)
+
+
+# ---------------------------------------------------------------------------- derive
+def derivation_json(d: Any, family: str) -> dict[str, Any]:
+    """The machine-readable form of a Derivation (strings for the symbolic parts)."""
+    steps = []
+    for s in getattr(d, "steps", ()) or ():
+        if isinstance(s, dict):
+            steps.append({k: str(v) for k, v in s.items()})
+        else:
+            entry = {}
+            for attr in ("name", "title", "label", "expr", "reason"):
+                if hasattr(s, attr):
+                    entry[attr] = str(getattr(s, attr))
+            steps.append(entry or str(s))
+    return {"family": family, "loss_name": str(getattr(d, "loss_name", "")),
+            "scale": str(getattr(d, "scale", "")), "constant": str(getattr(d, "constant", "")),
+            "steps": steps, "text": str(d)}
+
+
+@app.command("derive")
+def derive_cmd(
+    family: Annotated[str, typer.Argument(help="Family name (see `mlekit families`).")],
+    wrt: Annotated[list[str] | None, typer.Option(
+        "--wrt", metavar="PARAM", help="Parameter(s) to derive the loss for (repeatable).")] = None,
+    fixed: Annotated[list[str] | None, typer.Option(
+        "--fixed", metavar="NAME[=VALUE]",
+        help="Parameters held fixed (known), optionally at a value; repeat or use commas.",
+    )] = None,
+    link: Annotated[str | None, typer.Option(
+        "--link", help="Conditional model: the mean parameter = link⁻¹(wᵀx) (e.g. identity, "
+        "logit).")] = None,
+    fmt: Annotated[str, typer.Option(
+        "--format", "-f", help="text | latex | markdown | mathml")] = "text",
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+    report: ReportOpt = None,
+) -> None:
+    """Derive the negative log-likelihood of a family and name the loss it is.
+
+    NLL = a · Σ loss_i + c, with the scale a and the constant c reported.
+
+    Examples:
+      mlekit derive normal --wrt mu            (squared error, a = 1/(2σ²))
+      mlekit derive bernoulli --format latex   (binary cross-entropy)
+      mlekit derive normal --link identity     (linear regression → MSE)
+    """
+    from .derive import derive
+    from .families import get_family
+
+    fmt = fmt.lower().strip()
+    if fmt not in ("text", "latex", "markdown", "mathml"):
+        raise ParameterError(f"--format must be text, latex, markdown or mathml, not {fmt!r}")
+    fam = get_family(family)
+    _check_report_target(report)
+    kwargs: dict[str, Any] = {}
+    if wrt:
+        names = [w.strip() for item in wrt for w in item.split(",") if w.strip()]
+        kwargs["wrt"] = names[0] if len(names) == 1 else names
+    if fixed:
+        items = [w.strip() for item in fixed for w in item.split(",") if w.strip()]
+        if any("=" in i for i in items):  # values given: {name: value or None}
+            kwargs["fixed"] = {i: None for i in items if "=" not in i}
+            kwargs["fixed"].update(_parse_fixed([i for i in items if "=" in i]))
+        else:
+            kwargs["fixed"] = items
+    if link:
+        kwargs["link"] = link
+    d = derive(fam, **kwargs)
+    if report is not None:
+        from .report import derive_report
+
+        derive_report(d, fam, report)
+    if json_:
+        out = derivation_json(d, fam.name)
+        out["rendered"] = {"latex": d.to_latex(), "markdown": d.to_markdown(),
+                           "mathml": d.to_mathml()}[fmt] if fmt != "text" else str(d)
+        _print_json(out)
+    elif not quiet:
+        if fmt == "text":
+            from rich.panel import Panel
+            from rich.text import Text
+
+            _console().print(Panel(Text(str(d)), title=f"{fam.title}: negative log-likelihood",
+                                   title_align="left", expand=False))
+        else:
+            sys.stdout.write({"latex": d.to_latex, "markdown": d.to_markdown,
+                              "mathml": d.to_mathml}[fmt]().rstrip("\n") + "\n")
+    if report is not None:
+        _say_written(report, quiet or json_)
+
+
+# ---------------------------------------------------------------------------- fit
+def _nobs(res: Any) -> Any:
+    n = getattr(res, "nobs", None)
+    return int(n) if isinstance(n, float) and n.is_integer() else n
+
+
+def fit_json(res: Any) -> dict[str, Any]:
+    """The machine-readable form of a FitResult (fixed parameters listed, without se/CI)."""
+    fixed = set(getattr(res, "fixed", None) or ())
+    try:
+        ci = res.conf_int()
+    except Exception:  # pragma: no cover - a result without a covariance
+        ci = {}
+    return {
+        "family": getattr(res.family, "name", str(res.family)),
+        "params": dict(res.params),
+        "bse": {k: v for k, v in dict(res.bse or {}).items() if k not in fixed},
+        "conf_int_95": {k: list(v) for k, v in ci.items() if k not in fixed},
+        "fixed": sorted(fixed),
+        "llf": res.llf, "aic": res.aic, "bic": res.bic, "nobs": _nobs(res),
+        "method": res.method, "converged": res.converged,
+    }
+
+
+def _fit_table(res: Any, title: str):
+    from rich.table import Table
+
+    try:
+        ci = res.conf_int()
+    except Exception:  # pragma: no cover
+        ci = {}
+    t = Table(title=title, title_justify="left")
+    for col, just in (("parameter", "left"), ("estimate", "right"), ("std err", "right"),
+                      ("95% CI", "right")):
+        t.add_column(col, justify=just)
+    bse = res.bse or {}
+    fixed = set(getattr(res, "fixed", None) or ())
+    for name, value in res.params.items():
+        lo_hi = ci.get(name)
+        if name in fixed or name not in bse:
+            t.add_row(name, _fmt(value), "fixed", "")
+            continue
+        t.add_row(name, _fmt(value), _fmt(bse.get(name)),
+                  f"[{_fmt(lo_hi[0])}, {_fmt(lo_hi[1])}]" if lo_hi is not None else "")
+    nobs = _nobs(res)
+    from rich.console import Group
+    from rich.text import Text
+
+    line = (f"log-likelihood {_fmt(res.llf)} · AIC {_fmt(res.aic)} · BIC {_fmt(res.bic)} · "
+            f"n = {nobs} · method: {res.method}")
+    notes = [Text(line, style="dim")]
+    if not res.converged:
+        notes.append(Text("the optimiser did NOT converge", style="bold red"))
+    return Group(t, *notes)
+
+
+@app.command("fit")
+def fit_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV, TSV or Parquet file.")],
+    column: Annotated[str, typer.Option("--column", "-c", help="Column holding the data.")],
+    family: Annotated[str, typer.Option(
+        "--family", "-F", help="Family name, or 'auto' to compare the applicable families "
+        "by AIC.")],
+    fixed: FixedOpt = None,
+    censored_column: Annotated[str | None, typer.Option(
+        "--censored-column", help="0/1 column: 1 = right-censored at the value (the true "
+        "value is larger).")] = None,
+    bootstrap: Annotated[int | None, typer.Option(
+        "--bootstrap", metavar="B", help="With --family auto: B parametric-bootstrap samples "
+        "for a KS p-value per family.")] = None,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+    report: ReportOpt = None,
+) -> None:
+    """Fit a family to one column by maximum likelihood (sums of logs).
+
+    Examples:
+      mlekit fit nile.csv --column volume --family normal
+      mlekit fit nile.csv --column volume --family normal --fixed sigma=150 --json
+      mlekit fit strikes.csv --column duration --family auto
+      mlekit fit times.csv --column t --censored-column still_running --family normal
+    """
+    from .families import get_family
+    from .io import as_numeric_column, read_table
+
+    auto = family.strip().lower() == "auto"
+    fam = None if auto else get_family(family)
+    fixed_d = _parse_fixed(fixed)
+    if auto and (fixed_d or censored_column):
+        raise ParameterError("--family auto cannot be combined with --fixed or "
+                             "--censored-column; name the family")
+    if bootstrap is not None and (not auto or bootstrap < 1):
+        raise ParameterError("--bootstrap B (B >= 1) needs --family auto")
+    if censored_column is not None and censored_column == column:
+        raise DataError(f"--censored-column must differ from --column ({column!r})")
+    _check_report_target(report, [file])
+    cols = [column] + ([censored_column] if censored_column else [])
+    df = read_table(file, columns=cols)
+    x = as_numeric_column(df[column], column, source=str(file))
+
+    if auto:
+        _fit_auto(x, file, column, bootstrap, json_, quiet, report)
+        return
+
+    from .estimate import fit
+
+    data: Any = x
+    if censored_column:
+        from .estimate import Censored
+
+        c = as_numeric_column(df[censored_column], censored_column, source=str(file))
+        bad = ~np.isin(c, (0.0, 1.0))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(f"{file}: column {censored_column!r} must be 0/1 "
+                            f"(1 = censored); row {i + 1} is {c[i]:g}")
+        data = Censored.from_indicator(x, censored=c.astype(bool))
+    res = fit(data, fam, fixed=fixed_d or None)
+    if report is not None:
+        from .report import fit_report
+
+        fit_report(res, x, report, source=f"{file} · column {column}", inputs=[file])
+    if json_:
+        out = fit_json(res)
+        out.update({"file": str(file), "column": column})
+        if censored_column:
+            out["censored"] = int(np.sum(data.high == np.inf))
+        _print_json(out)
+    elif not quiet:
+        _console().print(_fit_table(res, f"{fam.title} fit to {file.name}:{column}"))
+    if report is not None:
+        _say_written(report, quiet or json_)
+
+
+def _fit_auto(x, file, column, bootstrap, json_, quiet, report) -> None:
+    """``--family auto``: fit every applicable family and rank them by AIC."""
+    from .estimate import compare
+
+    show = not (quiet or json_) and sys.stderr.isatty()
+    if show:
+        with _console(stderr=True).status("fitting the applicable families"
+                                          + (f" with {bootstrap} bootstrap samples each"
+                                             if bootstrap else "") + " …"):
+            comp = compare(x, "auto", bootstrap=bootstrap)
+    else:
+        comp = compare(x, "auto", bootstrap=bootstrap)
+    best = comp.best
+    if report is not None:
+        from .report import fit_report
+
+        fit_report(best, x, report, source=f"{file} · column {column} · best by AIC",
+                   inputs=[file])
+    if json_:
+        table = comp.table
+        rows = table.to_dict(orient="index") if hasattr(table, "to_dict") else table
+        _print_json({"file": str(file), "column": column, "nobs": comp.nobs,
+                     "best": getattr(best.family, "name", str(best.family)),
+                     "ranking": rows, "failed": dict(comp.failed),
+                     "fits": {k: fit_json(v) for k, v in comp.fits.items()}})
+    elif not quiet:
+        _print_table(rich_results_table(comp.summary()))
+    if report is not None:
+        _say_written(report, quiet or json_)
+
+
+# ---------------------------------------------------------------------------- regress
+def results_table_json(rt: Any) -> dict[str, Any]:
+    """A :class:`~mlekit._utils.tables.ResultsTable` as plain data."""
+    cols = list(rt.columns)
+    # "[95%", "]" (interval bounds in the printed table) become ci_low / ci_high
+    for i in range(len(cols) - 1):
+        if cols[i].startswith("[") and cols[i + 1] == "]":
+            cols[i], cols[i + 1] = "ci_low", "ci_high"
+    return {"title": rt.title, "info": {str(k): v for k, v in rt.info},
+            "columns": cols,
+            "rows": {name: dict(zip(cols, vals, strict=False)) for name, vals in rt.rows},
+            "notes": list(rt.notes)}
+
+
+def rich_results_table(rt: Any):
+    """Render a ResultsTable with rich: facts as a grid, then the coefficient table."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    facts = Table.grid(padding=(0, 2))
+    for _ in range(4):
+        facts.add_column()
+    info = [(k, _fmt(v)) for k, v in rt.info]
+    for i in range(0, len(info), 2):
+        pair = info[i:i + 2]
+        cells: list[str] = []
+        for k, v in pair:
+            cells += [f"{k}:", v]
+        facts.add_row(*cells)
+    parts: list[Any] = [Text(rt.title, style="bold"), facts]
+    if rt.columns:
+        from rich import box
+
+        t = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1))
+        t.add_column("", no_wrap=True,
+                     min_width=max([len(str(name)) for name, _ in rt.rows] + [1]))
+        cells = [[_fmt(v) for v in vals] for _, vals in rt.rows]
+        for j, c in enumerate(rt.columns):
+            widest = max([len(str(c))] + [len(r[j]) for r in cells if j < len(r)])
+            t.add_column(c, justify="right", no_wrap=True, min_width=widest)
+        for (name, _), row in zip(rt.rows, cells, strict=True):
+            t.add_row(name, *row)
+        parts.append(t)
+    parts += [Text(n, style="dim") for n in rt.notes]
+    return Group(*parts)
+
+
+@app.command("regress")
+def regress_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV, TSV or Parquet file.")],
+    target: Annotated[str | None, typer.Option("--target", "-y", help="Response column.")] = None,
+    features: Annotated[str | None, typer.Option(
+        "--features", "-x", help="Comma-separated feature columns (default: all other "
+        "numeric columns).")] = None,
+    family: Annotated[str, typer.Option("--family", "-F", help="Response family.")] = "normal",
+    link: Annotated[str | None, typer.Option("--link", help="Link (default: canonical).")] = None,
+    formula: Annotated[str | None, typer.Option(
+        "--formula", help="Model formula, e.g. \"y ~ x1 + x2\" (needs formulaic).")] = None,
+    no_intercept: Annotated[bool, typer.Option("--no-intercept",
+                                               help="Fit without an intercept.")] = False,
+    alpha_l2: Annotated[float, typer.Option(
+        "--alpha-l2", metavar="ALPHA", help="Gaussian-prior precision on the slopes (ridge / "
+        "MAP); 0 = maximum likelihood. Use it when classes are separated.")] = 0.0,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+    report: ReportOpt = None,
+) -> None:
+    """Conditional maximum likelihood: regress a target on features (a GLM).
+
+    Examples:
+      mlekit regress longley.csv --target TOTEMP --family normal
+      mlekit regress anes96.csv --target vote --features PID,age,educ --family bernoulli
+      mlekit regress anes96.csv --formula "vote ~ PID + age + educ" --family bernoulli --json
+    """
+    import pandas as pd
+
+    from .families import get_family
+    from .io import _column_hint, as_numeric_column, read_table
+
+    fam = get_family(family)
+    if alpha_l2 < 0 or not np.isfinite(alpha_l2):
+        raise ParameterError(f"--alpha-l2 must be a finite number >= 0, not {alpha_l2:g}")
+    if link is not None:
+        from .links import get_link
+
+        get_link(link)
+    _check_report_target(report, [file])
+    df = read_table(file)
+    from .regression import Regression
+
+    if formula is not None:
+        if "~" not in formula:
+            from .errors import FormulaError
+
+            raise FormulaError(f"formula {formula!r} needs a '~' (e.g. 'y ~ x1 + x2')")
+        target = formula.split("~", 1)[0].strip()
+        if target not in df.columns:
+            raise DataError(f"{file}: no column {target!r}{_column_hint(target, list(df.columns))}")
+        as_numeric_column(df[target], target, source=str(file))
+        model = Regression.from_formula(formula, df, family=fam.name, link=link,
+                                        alpha_l2=alpha_l2)
+        X = model.model_spec_.rhs.get_model_matrix(df)
+        X = X[[c for c in X.columns if c != "Intercept"]]
+        names = [str(c) for c in X.columns]
+        y = df[target].to_numpy(dtype=float)
+    else:
+        if target is None:
+            raise DataError("give --target COLUMN (or --formula 'y ~ x1 + x2')")
+        if target not in df.columns:
+            raise DataError(f"{file}: no column {target!r}{_column_hint(target, list(df.columns))}")
+        names = _columns_list(features)
+        if names is None:
+            names = [c for c in df.columns if c != target
+                     and pd.api.types.is_numeric_dtype(df[c])]
+            if not names:
+                raise DataError(f"{file}: no numeric feature columns besides {target!r}")
+        for c in names:
+            if c not in df.columns:
+                raise DataError(f"{file}: no column {c!r}{_column_hint(c, list(df.columns))}")
+        if target in names:
+            raise DataError(f"--features includes the target {target!r}")
+        y = as_numeric_column(df[target], target, source=str(file))
+        X = pd.DataFrame({c: as_numeric_column(df[c], c, source=str(file)) for c in names})
+        model = Regression(family=fam.name, link=link, fit_intercept=not no_intercept,
+                           alpha_l2=alpha_l2)
+        model.fit(X, y)
+    if report is not None:
+        from .report import regress_report
+
+        regress_report(model, X, y, report, source=f"{file} · target {target}",
+                       inputs=[file])
+    summ = model.result_.summary()
+    if json_:
+        out = results_table_json(summ)
+        out.update({"file": str(file), "target": target, "features": names,
+                    "family": fam.name})
+        _print_json(out)
+    elif not quiet:
+        _print_table(rich_results_table(summ))
+    if report is not None:
+        _say_written(report, quiet or json_)
+
+
+# ---------------------------------------------------------------------------- kl
+@app.command("kl")
+def kl_cmd(
+    p: Annotated[str, typer.Argument(help="First distribution (the expectation is under it), "
+                                          "e.g. \"normal(mu=0, sigma=1)\".")],
+    q: Annotated[str, typer.Argument(help="Second distribution, e.g. \"normal(1, 2)\".")],
+    method: Annotated[str, typer.Option(
+        "--method", "-m", help="auto | closed form | exact | quad | mc")] = "auto",
+    samples: Annotated[int, typer.Option("--samples", help="Monte Carlo sample size.")
+                       ] = 100_000,
+    seed: Annotated[int | None, typer.Option("--seed", help="Monte Carlo seed.")] = None,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+    report: ReportOpt = None,
+) -> None:
+    """KL divergence KL(P‖Q) = E_P\\[log P − log Q] (and the reverse, to show asymmetry).
+
+    Examples:
+      mlekit kl "normal(mu=0, sigma=1)" "normal(mu=1, sigma=2)"
+      mlekit kl "normal(0, 1)" "normal(1, 2)" --method quad --json
+      mlekit kl "bernoulli(p=0.2)" "bernoulli(p=0.5)"
+    """
+    from .divergence import kl
+    from .families import parse_distribution
+
+    dp, dq = parse_distribution(p), parse_distribution(q)
+    _check_report_target(report)
+    method = method.replace("_", " ").replace("-", " ").strip()
+    kw: dict[str, Any] = {"method": method}
+    if method in ("mc", "auto"):
+        kw.update(n_samples=samples, seed=seed)
+    fwd = kl(dp, dq, **kw)
+    rev = kl(dq, dp, **kw)
+    if report is not None:
+        from .report import kl_report
+
+        kl_report(dp, dq, fwd, rev, report)
+    if json_:
+        _print_json({"p": repr(dp), "q": repr(dq), "kl": fwd.value, "method": fwd.method,
+                     "error": fwd.error, "seed": getattr(fwd, "seed", None),
+                     "reverse_kl": rev.value, "reverse_method": rev.method})
+    elif not quiet:
+        from rich.table import Table
+
+        t = Table(title="KL divergence (nats)", title_justify="left")
+        for col, j in (("", "left"), ("value", "right"), ("method", "left"),
+                       ("error estimate", "right")):
+            t.add_column(col, justify=j)
+        t.add_row(f"KL({dp!r} ‖ {dq!r})", _fmt(fwd.value), fwd.method, _fmt(fwd.error))
+        t.add_row(f"KL({dq!r} ‖ {dp!r})", _fmt(rev.value), rev.method, _fmt(rev.error))
+        t.caption = "KL ≥ 0, = 0 iff P = Q, and not symmetric"
+        _console().print(t)
+    if report is not None:
+        _say_written(report, quiet or json_)
+
+
+# ---------------------------------------------------------------------------- demo
+@app.command("demo")
+def demo_cmd(
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", metavar="OUT.html",
+        help="Write the demo as one self-contained HTML report.")] = None,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """The six ideas of mlekit on shipped real data, end to end.
+
+    1 MLE as a sum of logs (the raw product underflows) · 2 conditional likelihood
+    (logistic regression) · 3 KL divergence · 4 MLE = minimum KL · 5 MSE from the
+    Gaussian · 6 BCE from the Bernoulli.
+
+    Examples:
+      mlekit demo
+      mlekit demo --out demo.html
+    """
+    from .report import demo as demo_mod
+
+    _check_report_target(out)
+    show = not (quiet or json_)
+    results = demo_mod.run_demo(progress=show and sys.stderr.isatty())
+    if show:
+        demo_mod.print_demo(results, _console())
+    if out is not None:
+        from .report import demo_report
+
+        demo_report(results, out)
+    if json_:
+        _print_json(demo_mod.demo_json(results))
+    if out is not None:
+        _say_written(out, quiet or json_)
+
+
+# ---------------------------------------------------------------------------- entry point
+def _one_line(msg: str) -> str:
+    return " ".join(str(msg).split())
+
+
+def _showwarning(message, category, filename, lineno, file=None, line=None) -> None:
+    sys.stderr.write(f"mlekit: warning: {_one_line(str(message))}\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (0 ok, 2 bad input, 1 internal error)."""
+    from typer.main import get_command
+
+    command = get_command(app)
+    old_show = warnings.showwarning
+    warnings.showwarning = _showwarning
+    try:
+        rv = command.main(args=list(sys.argv[1:] if argv is None else argv),
+                          prog_name="mlekit", standalone_mode=False)
+    except MlekitError as exc:
+        sys.stderr.write(f"mlekit: error: {_one_line(str(exc))}\n")
+        return 2
+    except typer.TyperException as exc:  # click usage errors (bad option, missing argument)
+        code = getattr(exc, "exit_code", 2)
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `mlekit`: the help was printed
+            return 0
+        sys.stderr.write(f"mlekit: error: {_one_line(exc.format_message())}\n")
+        return 2 if code == 2 else (code or 1)
+    except typer.Abort:
+        sys.stderr.write("mlekit: aborted\n")
+        return 130
+    except KeyboardInterrupt:
+        sys.stderr.write("mlekit: interrupted\n")
+        return 130
+    except BrokenPipeError:  # `mlekit families | head`
+        return 0
+    except Exception as exc:
+        sys.stderr.write(f"mlekit: internal error: {type(exc).__name__}: "
+                         f"{_one_line(str(exc))[:500]} (please report this)\n")
+        return 1
+    finally:
+        warnings.showwarning = old_show
+    return rv if isinstance(rv, int) else 0

@@ -1,0 +1,290 @@
+r"""Score equations, closed-form MLEs, Fisher information and expectations, symbolically.
+
+Score equations. With :math:`s_j(x;\theta) = \partial_{\theta_j}\log p(x;\theta)`
+the MLE solves :math:`\sum_i s_j(x_i;\theta) = 0`. Where each term of
+:math:`s_j` factors as (a function of θ) × (a function of x), the sums become
+sample means :math:`\overline{f(x)} = \frac1m\sum_i f(x_i)` and the equations
+are algebraic in θ; SymPy's ``solve`` then gives the closed form (Normal:
+:math:`\hat\mu = \bar x`, :math:`\hat\sigma^2 = \overline{x^2} - \bar x^2`).
+Otherwise — terms such as :math:`\operatorname{sign}(x-\mu)` or a digamma of
+the shape — there is "no closed form" and the equations are returned to be
+solved numerically.
+
+Expectations :math:`E_\theta[f(X)]` are integrals over the support (sums for
+a discrete one), computed term by term after expanding into
+θ-coefficient × f(x) products; they give the Fisher information
+:math:`I(\theta) = -E[\partial^2 \log p]` and the symbolic KL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from ..errors import DerivationError
+
+__all__ = ["SampleMean", "closed_form_mle", "evaluate_mle", "expectation",
+           "fisher_information", "score_equations"]
+
+_HARD = (sp.polygamma, sp.loggamma, sp.gamma, sp.digamma, sp.Heaviside, sp.sign, sp.Abs,
+         sp.erf, sp.erfc, sp.beta, sp.Max, sp.Min)
+
+
+class SampleMean(sp.Function):
+    r"""The sample mean :math:`\overline{f(x)} = \frac1m\sum_i f(x_i)` (printed with a bar)."""
+
+    nargs = 1
+
+    def _latex(self, printer):
+        return r"\overline{%s}" % printer._print(self.args[0])
+
+    def _sympystr(self, printer):
+        return "mean(%s)" % printer._print(self.args[0])
+
+    def _pretty(self, printer):
+        from sympy.printing.pretty.stringpict import prettyForm
+
+        return prettyForm("mean(" + sp.sstr(self.args[0]) + ")")
+
+
+def _check_unconditional(d, what: str) -> None:
+    if d.link:
+        raise DerivationError(f"{what} is available for unconditional derivations; a "
+                              "conditional model's score equations are the weighted normal "
+                              "equations X^T (dl/deta) = 0, solved by Newton/IRLS")
+
+
+def score_equations(d) -> list:
+    r"""``[Eq(Σ_i ∂_θ log p(x_i;θ), 0) for θ in wrt]``."""
+    _check_unconditional(d, "score_equations")
+    if "score" in d._cache:
+        return d._cache["score"]
+    i, m = d.symbols["i"], d.symbols["m"]
+    x = d.data_symbol
+    out = []
+    for w in d.wrt_symbols:
+        s = sp.diff(d.logdensity, w)
+        if d.vector:
+            yb = d.vector_info["y"]
+            body = s.replace(lambda e: isinstance(e, sp.Indexed) and e.base == yb,
+                             lambda e: e.base[(i, *e.indices)])
+        else:
+            body = s.subs(x, sp.IndexedBase(x.name)[i])
+        out.append(sp.Eq(sp.Sum(body, (i, 1, m)), 0, evaluate=False))
+    d._cache["score"] = out
+    return out
+
+
+def _moment_form(expr, x) -> Any | None:
+    """Write Σ_i expr(x_i)/m as θ-terms times sample means; ``None`` if not separable."""
+    expr = sp.expand(sp.expand_log(expr, force=True))
+    total = sp.Integer(0)
+    for term in sp.Add.make_args(expr):
+        coeff, dep = term.as_independent(x, as_Add=False)
+        if dep == 1:
+            total += coeff
+            continue
+        total += coeff * SampleMean(dep)
+    return total
+
+
+def closed_form_mle(d) -> dict | None:
+    """Solve the score equations symbolically; ``None`` when there is no closed form."""
+    _check_unconditional(d, "mle")
+    if "mle" in d._cache:
+        return d._cache["mle"]
+    result = _solve(d)
+    d._cache["mle"] = result
+    return result
+
+
+def _solve(d) -> dict | None:
+    if d.vector:
+        # maximise Σ_c (Σ_i y_ic) log p_c subject to Σ_c p_c = 1 (Lagrange): p_c = mean(y_c)
+        yb, c = d.vector_info["y"], d.vector_info["c"]
+        return {"p": SampleMean(yb[c])}
+    x = d.data_symbol
+    wrt = list(d.wrt_symbols)
+    eqs = []
+    for w in wrt:
+        s = sp.diff(d.logdensity, w)
+        form = _moment_form(s, x)
+        for mean in form.atoms(SampleMean):
+            if any(mean.has(v) for v in wrt):
+                return None  # e.g. sign(x - mu), log(1 + (x - mu)^2): not separable
+        if any(form.has(h) for h in _HARD):
+            hard = [a for a in form.atoms(sp.Function) if not isinstance(a, SampleMean)
+                    and any(a.has(v) for v in wrt)]
+            if hard:
+                return None
+        eqs.append(sp.together(form))
+    numers = [sp.numer(e) for e in eqs]
+    if any(n == 0 for n in numers):
+        return None
+    try:
+        sols = sp.solve(numers, wrt, dict=True)
+    except (NotImplementedError, ValueError, TypeError):
+        return None
+    good = [s for s in sols if all(w in s for w in wrt) and _plausible(s, wrt)]
+    if not good:
+        return None
+    best = good[0]
+    return {str(w): sp.simplify(best[w]) for w in wrt}
+
+
+def _plausible(sol: dict, wrt: list) -> bool:
+    for w in wrt:
+        v = sol.get(w)
+        if v is None or v.has(sp.I):
+            return False
+        if w.is_positive and (v.is_nonpositive or v.could_extract_minus_sign()):
+            return False
+    return True
+
+
+def evaluate_mle(d, x: Any, fixed: dict) -> dict[str, float] | None:
+    """Plug sample means of the data into the closed-form MLE."""
+    sol = d.mle
+    if sol is None:
+        return None
+    x = np.asarray(x, float)
+    subs = {}
+    for s in d.param_symbols.values():
+        name = next((n for n, v in d.param_symbols.items() if v is s), None)
+        if name in fixed:
+            subs[s] = sp.Float(float(fixed[name]))
+    out = {}
+    for name, expr in sol.items():
+        e = expr
+        if d.vector:
+            k = int(x.max()) + 1
+            out[name] = np.bincount(x.astype(np.intp), minlength=k) / x.size
+            continue
+        for mean in e.atoms(SampleMean):
+            f = sp.lambdify(d.data_symbol, mean.args[0], modules=["scipy", "numpy"])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                val = float(np.mean(np.broadcast_to(f(x), x.shape)))
+            e = e.subs(mean, sp.Float(val))
+        e = e.subs(subs)
+        if e.free_symbols:
+            missing = ", ".join(sorted(str(s) for s in e.free_symbols))
+            raise DerivationError(f"the closed-form MLE needs the fixed value(s) of {missing}")
+        out[name] = float(e)
+    return out
+
+
+# ------------------------------------------------------------------ expectations
+class _TimeLimit:
+    """Raise DerivationError if a symbolic integral runs longer than ``seconds``.
+
+    Uses SIGALRM (main thread on POSIX only); elsewhere it does not limit.
+    """
+
+    def __init__(self, seconds: float, what: str):
+        self.seconds, self.what, self.armed = seconds, what, False
+
+    def _fire(self, signum, frame):
+        raise DerivationError(f"{self.what}: no closed form found within {self.seconds:g} s")
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+            self.old = signal.signal(signal.SIGALRM, self._fire)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            self.armed = True
+        return self
+
+    def __exit__(self, *exc):
+        if self.armed:
+            import signal
+
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.old)
+        return False
+
+
+TIME_LIMIT = 8.0  # seconds for one Fisher information / symbolic KL / mean computation
+
+
+def support_range(family) -> tuple[Any, Any, bool] | None:
+    """(low, high, discrete) of the support for integration / summation."""
+    s = family.support
+    name = s.name
+    if name == "Real":
+        return -sp.oo, sp.oo, False
+    if name in ("Positive", "NonNegative"):
+        return 0, sp.oo, False
+    if hasattr(s, "low") and hasattr(s, "high") and not s.discrete:
+        return sp.nsimplify(s.low), sp.nsimplify(s.high), False
+    if name == "Binary":
+        return 0, 1, True
+    if name == "Counts":
+        return 0, sp.oo, True
+    if name == "PositiveIntegers":
+        return 1, sp.oo, True
+    if name == "Signs":
+        return None
+    return None
+
+
+def expectation(f, x, density, rng: tuple, cache: dict | None = None):
+    r""":math:`E[f(X)] = \int f(x)\,p(x)\,dx` (or the sum over a discrete support)."""
+    key = (f, density)
+    if cache is not None and key in cache:
+        return cache[key]
+    lo, hi, discrete = rng
+    if discrete and (hi - lo) <= 2 and hi != sp.oo:
+        val = sum(f.subs(x, v) * density.subs(x, v) for v in range(int(lo), int(hi) + 1))
+    elif discrete:
+        val = sp.summation(f * density, (x, lo, hi))
+    else:
+        val = sp.integrate(f * density, (x, lo, hi), conds="none")
+    val = sp.simplify(val)
+    if val.has(sp.Integral) or val.has(sp.Sum) or val.has(sp.nan):
+        raise DerivationError(f"no closed form for E[{sp.sstr(f)}]")
+    if cache is not None:
+        cache[key] = val
+    return val
+
+
+def expect_linear(expr, x, density, rng, cache=None):
+    """E of an expression that is a sum of θ-coefficients × f(x) terms."""
+    expr = sp.expand(sp.expand_log(expr, force=True))
+    total = sp.Integer(0)
+    for term in sp.Add.make_args(expr):
+        coeff, dep = term.as_independent(x, as_Add=False)
+        total += coeff if dep == 1 else coeff * expectation(dep, x, density, rng, cache)
+    return total
+
+
+def fisher_information(d):
+    r"""Symbolic :math:`I(\theta)_{jk} = -E[\partial_j\partial_k \log p(X;\theta)]` (one
+    observation) as a SymPy Matrix in the order of ``wrt``."""
+    _check_unconditional(d, "fisher_information")
+    if "fisher" in d._cache:
+        return d._cache["fisher"]
+    if d.vector:
+        raise DerivationError("the Fisher information of a simplex parameter needs a "
+                              "parameterisation of the constraint; use the family's own")
+    rng = support_range(d.family)
+    if rng is None:
+        raise DerivationError(f"no symbolic expectation over the support {d.family.support!r}")
+    x = d.data_symbol
+    density = sp.exp(d.logdensity)
+    density = sp.simplify(density)
+    wrt = list(d.wrt_symbols)
+    cache: dict = {}
+    n = len(wrt)
+    M = sp.zeros(n, n)
+    with _TimeLimit(TIME_LIMIT, f"Fisher information of {d.family.title}"):
+        for a in range(n):
+            for b in range(a, n):
+                h = sp.diff(d.logdensity, wrt[a], wrt[b])
+                v = sp.simplify(-expect_linear(h, x, density, rng, cache))
+                M[a, b] = M[b, a] = v
+    d._cache["fisher"] = M
+    return M

@@ -1,0 +1,455 @@
+r"""The :class:`Derivation` result object and its renderings.
+
+A derivation holds SymPy expressions for the model, each :class:`Step` of the
+argument (with a one-line reason), and the result
+
+.. math:: \mathrm{NLL}(\theta) = a \sum_{i=1}^{m} \mathrm{loss}_i(\theta) + c ,
+
+with the named loss, its exact positive scale :math:`a` and the constant
+:math:`c` (free of the estimated parameters) all kept. Numeric versions of the
+NLL, the loss, :math:`a` and :math:`c` are lambdified on first use.
+
+This module does not import SymPy at import time (``import mlekit`` stays
+light); the rendering methods import it when called.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import DerivationError
+
+__all__ = ["Derivation", "Step"]
+
+_MODULES_EXTRA = None
+
+
+def _softplus(u):
+    return np.logaddexp(0.0, u)
+
+
+def _logsumexp(*a):
+    return np.logaddexp.reduce(np.broadcast_arrays(*a), axis=0)
+
+
+def _stabilise(expr):
+    """Rewrite log(1 + e^u), log σ(u), log(1 − σ(u)) and log Σ e^{u_j} into stable forms."""
+    import sympy as sp
+
+    sp_f = sp.Function("softplus")
+    lse = sp.Function("logsumexp")
+
+    def softplus_arg(arg):
+        # 1 + exp(u) -> u
+        if isinstance(arg, sp.Add) and len(arg.args) == 2 and sp.S.One in arg.args:
+            other = arg.args[0] if arg.args[1] == 1 else arg.args[1]
+            if isinstance(other, sp.exp):
+                return other.args[0]
+        return None
+
+    def rule(e):
+        if not isinstance(e, sp.log):
+            return None
+        a = e.args[0]
+        u = softplus_arg(a)
+        if u is not None:
+            return sp_f(u)
+        if isinstance(a, sp.Pow) and a.exp == -1:  # log(1/(1 + exp(u))) = -softplus(u)
+            u = softplus_arg(a.base)
+            if u is not None:
+                return -sp_f(u)
+        if isinstance(a, sp.Add) and len(a.args) == 2 and sp.S.One in a.args:
+            other = a.args[0] if a.args[1] == 1 else a.args[1]
+            # log(1 - 1/(1 + exp(u))) = log(exp(u)/(1+exp(u))) = u - softplus(u) = -softplus(-u)
+            if isinstance(other, sp.Mul) and other.args[0] == -1 and len(other.args) == 2:
+                inner = other.args[1]
+                if isinstance(inner, sp.Pow) and inner.exp == -1:
+                    u = softplus_arg(inner.base)
+                    if u is not None:
+                        return -sp_f(-u)
+        if isinstance(a, sp.Add) and len(a.args) > 1 and all(isinstance(t, sp.exp)
+                                                             for t in a.args):
+            return lse(*[t.args[0] for t in a.args])
+        return None
+
+    def walk(e):
+        if not e.args:
+            return e
+        e = e.func(*[walk(a) for a in e.args])
+        r = rule(e)
+        return r if r is not None else e
+
+    return walk(expr)
+
+
+def _modules():
+    from scipy import special
+
+    return [{"softplus": _softplus, "logsumexp": _logsumexp, "gamma": special.gamma,
+             "loggamma": special.gammaln, "polygamma": special.polygamma,
+             "digamma": special.digamma, "beta": special.beta, "erf": special.erf,
+             "erfc": special.erfc, "factorial": lambda v: special.gamma(np.asarray(v) + 1.0),
+             "Heaviside": lambda v, h0=0.5: np.heaviside(v, h0)},
+            "scipy", "numpy"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a derivation: a title, a SymPy relation and a one-line reason."""
+
+    title: str
+    expr: Any
+    reason: str
+
+    def __str__(self) -> str:
+        from sympy import sstr
+
+        return f"{self.title}: {sstr(self.expr, order='none')}  [{self.reason}]"
+
+
+@dataclass
+class Derivation:
+    r"""The loss implied by a likelihood, derived step by step.
+
+    Attributes
+    ----------
+    family : the :class:`~mlekit.families.Family` (or its title)
+    wrt : names of the estimated parameters (weight vectors for a conditional model)
+    fixed : parameters held fixed, name -> value (a number or the symbol itself)
+    link : parameter -> link name for a conditional model (``{}`` otherwise)
+    loss_name : the recognised named loss, or ``None`` ("no named loss")
+    loss_expr : the per-observation loss :math:`\mathrm{loss}_i` (SymPy)
+    scale : the exact positive scale :math:`a` (SymPy)
+    constant : :math:`c`, the terms free of the estimated parameters, summed over
+        the m observations (SymPy, in ``m`` and the data)
+    steps : the argument, each :class:`Step` with its reason
+    nll_expr : the full NLL, :math:`a\sum_i \mathrm{loss}_i + c` (SymPy)
+    penalty, penalty_strength, penalty_name : the MAP penalty from a prior
+        (``None`` without a prior); the objective is
+        :math:`a[\sum_i \mathrm{loss}_i + \lambda\,\mathrm{penalty}] + c + c_\pi`
+    note : the named loss's usual description
+    """
+
+    family: Any
+    wrt: tuple[str, ...]
+    fixed: dict[str, Any]
+    link: dict[str, str]
+    loss_name: str | None
+    loss_expr: Any
+    scale: Any
+    constant: Any
+    steps: list[Step]
+    nll_expr: Any
+    # per-observation pieces and symbols, for numerics and the calculus methods
+    data_symbol: Any = None
+    term_nll: Any = None  # -log p of ONE observation (data symbol, parameter symbols, eta)
+    term_loss: Any = None
+    term_constant: Any = None
+    arg_symbols: dict[str, Any] = field(default_factory=dict)  # numeric kwarg name -> symbol
+    logdensity: Any = None  # log p of one observation in the model's parameters (no link)
+    param_symbols: dict[str, Any] = field(default_factory=dict)
+    wrt_symbols: tuple[Any, ...] = ()
+    vector: bool = False  # one-hot data over k classes (Categorical)
+    vector_info: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+    prior: str | None = None
+    penalty: Any = None
+    penalty_strength: Any = None
+    penalty_name: str | None = None
+    prior_constant: Any = None
+    symbols: dict[str, Any] = field(default_factory=dict)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # ------------------------------------------------------------------ summary
+    @property
+    def title(self) -> str:
+        fam = getattr(self.family, "title", str(self.family))
+        what = ", ".join(self.wrt)
+        kind = "conditional " if self.link else ""
+        links = "; ".join(f"{p} through the {lk} link" for p, lk in self.link.items())
+        return f"{kind}MLE for {fam} w.r.t. {what}" + (f" ({links})" if links else "")
+
+    @property
+    def named(self) -> bool:
+        return self.loss_name is not None
+
+    # ------------------------------------------------------------------ numerics
+    def _lam(self, expr, key: str, k: int | None = None):
+        ck = (key, k)
+        if ck in self._cache:
+            return self._cache[ck]
+        import sympy as sp
+
+        names = list(self.arg_symbols)
+        syms = [self.arg_symbols[n] for n in names]
+        if self.vector:
+            expr, syms, names = self._expand_vector(expr, syms, names, k)
+        fn = sp.lambdify([self.data_symbol if not self.vector else syms[0], *syms[1:]],
+                         _stabilise(expr), modules=_modules())
+        self._cache[ck] = (fn, names)
+        return fn, names
+
+    def _expand_vector(self, expr, syms, names, k):
+        """Write Σ_c over k classes out explicitly, Indexed -> plain symbols (one-hot data)."""
+        import sympy as sp
+
+        info = self.vector_info
+        kk = info["k"]
+        e = expr.subs(kk, k).doit()
+        bases = [info["y"], *[s for s in syms if isinstance(s, sp.IndexedBase)]]
+        rep, groups = {}, {}
+        for b in bases:
+            vec = [sp.Symbol(f"_{b.name}_{j}", real=True) for j in range(1, k + 1)]
+            groups[b] = vec
+            for j in range(1, k + 1):
+                rep[b[j]] = vec[j - 1]
+        e = e.xreplace(rep)
+        new_syms = [sp.Matrix(groups[info["y"]])]
+        new_names = ["__y__"]
+        for n, s in zip(names, syms, strict=True):
+            if s is info["y"] or n == "__data__":
+                continue
+            new_syms.append(sp.Matrix(groups[s]) if s in groups else s)
+            new_names.append(n)
+        return e, new_syms, new_names
+
+    def _call(self, expr, key: str, x: Any, params: dict[str, Any]):
+        params = dict(params)
+        if self.link and "X" in params:  # linear predictors from a design matrix and weights
+            X = np.asarray(params.pop("X"), float)
+            for n in list(self.arg_symbols):
+                if n.startswith("eta") and n not in params:
+                    wname = "w" + n[3:]
+                    if wname not in params:
+                        raise DerivationError(f"give {n}= or X= with {wname}=")
+                    params[n] = X @ np.asarray(params.pop(wname), float)
+        for n, v in self.fixed.items():  # values fixed at numbers are part of the expressions
+            if _is_number(v):
+                params.pop(n, None)
+        free = expr.free_symbols | {a for a in expr.atoms(_indexed_base())}
+        missing = [n for n, s in self.arg_symbols.items()
+                   if n != "__data__" and n not in params and s in free]
+        for n in self.arg_symbols:
+            if n != "__data__" and n not in params and n not in missing:
+                params[n] = 0.0
+        if missing:
+            raise DerivationError(f"missing value(s) for {', '.join(missing)}")
+        extra = set(params) - set(self.arg_symbols)
+        if extra:
+            raise DerivationError(
+                f"unknown argument(s) {', '.join(sorted(extra))}; this derivation takes "
+                f"{', '.join(n for n in self.arg_symbols if n != '__data__')}"
+            )
+        x = np.asarray(x, float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.vector:
+                first = params.get("p", params.get("eta"))
+                k = int(np.shape(first)[-1])
+                fn, names = self._lam(expr, key, k)
+                onehot = np.moveaxis(np.eye(k)[x.astype(np.intp)], -1, 0)
+                args = [onehot[..., None]]
+                for n in names[1:]:
+                    v = np.asarray(params[n], float)
+                    args.append(np.moveaxis(v, -1, 0)[..., None] if v.ndim else v)
+                out = np.asarray(fn(*args), dtype=float)
+                out = np.squeeze(out, axis=-1) if out.ndim and out.shape[-1] == 1 else out
+                out = out.reshape(np.broadcast_shapes(x.shape, np.shape(first)[:-1]))
+                return out
+            fn, names = self._lam(expr, key)
+            args = [x, *[np.asarray(params[n], float) for n in names[1:]]]
+            return np.asarray(fn(*args), dtype=float)
+
+    def nll(self, x: Any, **params: Any) -> float:
+        r"""The negative log-likelihood :math:`-\sum_i \log p(x_i;\theta)` at ``params``.
+
+        Parameters are passed by name (``mu=``, ``sigma=``); a conditional derivation
+        takes the linear predictor ``eta=`` (or ``X=`` and ``w=``). Categorical data are
+        class labels 0..k-1.
+        """
+        return float(np.sum(self._call(self.term_nll, "nll", x, params)))
+
+    def loss(self, x: Any, **params: Any) -> np.ndarray:
+        """The per-observation named loss (or the derived loss) at ``params``."""
+        x = np.asarray(x, float)
+        out = self._call(self.term_loss, "loss", x, params)
+        return np.broadcast_to(out, np.broadcast_shapes(np.shape(out), x.shape[: x.ndim]))
+
+    def scale_value(self, **params: Any) -> float:
+        """The scale :math:`a` as a number (it may depend on fixed parameters)."""
+        if not self.scale.free_symbols:
+            return float(self.scale)
+        return float(np.mean(self._call(self.scale, "scale", 0.0, _only(params, self))))
+
+    def constant_value(self, x: Any, **params: Any) -> float:
+        """The constant :math:`c = \\sum_i c_i` for the data ``x``."""
+        x = np.asarray(x, float)
+        vals = self._call(self.term_constant, "constant", x, params)
+        n = x.shape[0] if x.ndim else 1
+        return float(np.sum(np.broadcast_to(vals, x.shape if x.ndim else ())) if np.ndim(vals)
+                     else n * float(vals))
+
+    # ------------------------------------------------------------------ calculus
+    @property
+    def score_equations(self) -> list:
+        r"""The score equations :math:`\sum_i \partial_\theta \log p(x_i;\theta) = 0`."""
+        from ._calculus import score_equations
+
+        return score_equations(self)
+
+    @property
+    def mle(self) -> dict | None:
+        r"""Closed-form MLE ``{name: expr}`` in sample means :math:`\overline{f(x)}`, or ``None``
+        ("no closed form"; then :attr:`score_equations` must be solved numerically)."""
+        from ._calculus import closed_form_mle
+
+        return closed_form_mle(self)
+
+    def mle_value(self, x: Any, **fixed: Any) -> dict[str, float] | None:
+        """Evaluate :attr:`mle` on the data ``x`` (``None`` when there is no closed form)."""
+        from ._calculus import evaluate_mle
+
+        return evaluate_mle(self, x, fixed)
+
+    def fisher_information(self):
+        r"""Symbolic expected information of one observation,
+        :math:`I(\theta) = -E[\partial^2 \log p / \partial\theta\,\partial\theta^\top]`."""
+        from ._calculus import fisher_information
+
+        return fisher_information(self)
+
+    # ------------------------------------------------------------------ rendering
+    def _result_lines(self):
+        import sympy as sp
+
+        name = self.loss_name or "no named loss"
+        rows = [("named loss", name), ("loss_i", self.loss_expr), ("scale a", self.scale),
+                ("constant c", self.constant)]
+        if self.penalty is not None:
+            rows += [("penalty", self.penalty), ("strength lambda", self.penalty_strength)]
+        return sp, rows
+
+    def to_text(self, pretty: bool = True) -> str:
+        """Plain text: each step with its reason, then the result (Unicode math)."""
+        import sympy as sp
+
+        def show(e):
+            if isinstance(e, str):
+                return e
+            s = sp.pretty(e, use_unicode=True, order="none") if pretty else sp.sstr(e, order="none")
+            return s
+
+        out = [f"Derivation: {self.title}", ""]
+        for n, st in enumerate(self.steps, 1):
+            out.append(f"{n}. {st.title} — {st.reason}")
+            out.extend("   " + ln for ln in show(st.expr).splitlines())
+            out.append("")
+        _, rows = self._result_lines()
+        out.append("Result: NLL = a · Σ loss_i + c" + (" (+ prior penalty)" if self.penalty
+                                                        is not None else ""))
+        for label, v in rows:
+            text = show(v).splitlines()
+            out.append(f"  {label}: {text[0] if len(text) == 1 else ''}")
+            if len(text) > 1:
+                out.extend("    " + ln for ln in text)
+        if self.note:
+            out.append(f"  ({self.note})")
+        return "\n".join(out)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        return f"<Derivation {self.title}: {self.loss_name or 'no named loss'}>"
+
+    def to_latex(self) -> str:
+        """LaTeX: an ``align*``-free list of display equations with the reasons as text."""
+        import sympy as sp
+
+        def tex(e):
+            return e if isinstance(e, str) else sp.latex(e, order="none")
+
+        lines = [f"\\textbf{{Derivation: {_tex_escape(self.title)}}}", ""]
+        for n, st in enumerate(self.steps, 1):
+            lines.append(f"\\textbf{{{n}. {_tex_escape(st.title)}}} --- {_tex_escape(st.reason)}")
+            lines.append(f"\\[ {tex(st.expr)} \\]")
+        _, rows = self._result_lines()
+        lines.append(f"\\textbf{{Result}}: named loss: {_tex_escape(rows[0][1])}")
+        for label, v in rows[1:]:
+            lines.append(f"\\[ \\text{{{label}}} = {tex(v)} \\]")
+        return "\n".join(lines)
+
+    def _repr_latex_(self) -> str:
+        import sympy as sp
+
+        parts = [f"\\text{{{_tex_escape(st.title)}: }} {sp.latex(st.expr, order='none')}"
+                 for st in self.steps]
+        parts.append(f"\\text{{named loss: {_tex_escape(self.loss_name or 'no named loss')}}};"
+                     f"\\ a = {sp.latex(self.scale)},\\ c = {sp.latex(self.constant)}")
+        return "$\\displaystyle \\begin{array}{l}" + " \\\\ ".join(parts) + "\\end{array}$"
+
+    def to_markdown(self) -> str:
+        """Markdown with ``$$ … $$`` math blocks (GitHub, Jupyter)."""
+        import sympy as sp
+
+        def tex(e):
+            return sp.latex(e, order="none")
+
+        out = [f"### Derivation: {self.title}", ""]
+        for n, st in enumerate(self.steps, 1):
+            out += [f"{n}. **{st.title}** — {st.reason}", "", f"$$ {tex(st.expr)} $$", ""]
+        _, rows = self._result_lines()
+        out.append(f"**Result**: NLL = a · Σ loss_i + c, named loss: **{rows[0][1]}**"
+                   + (f" ({self.note})" if self.note else ""))
+        out.append("")
+        for label, v in rows[1:]:
+            out += [f"- {label}: $ {tex(v)} $"]
+        return "\n".join(out)
+
+    def to_mathml(self) -> str:
+        """One HTML fragment: the steps as an ordered list, each formula a ``<math>`` element
+        (presentation MathML, rendered by browsers without any network)."""
+        from sympy.printing.mathml import mathml
+
+        def mm(e):
+            body = mathml(e, printer="presentation", order="none")
+            return f'<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">{body}</math>'
+
+        esc = html.escape
+        out = ['<div class="mlekit-derivation">', f"<h3>Derivation: {esc(self.title)}</h3>", "<ol>"]
+        for st in self.steps:
+            out.append(f"<li><p><strong>{esc(st.title)}</strong> — {esc(st.reason)}</p>"
+                       f"{mm(st.expr)}</li>")
+        out.append("</ol>")
+        _, rows = self._result_lines()
+        out.append(f"<p><strong>Result</strong>: NLL = a · Σ loss<sub>i</sub> + c; named loss: "
+                   f"<strong>{esc(rows[0][1])}</strong>"
+                   + (f" ({esc(self.note)})" if self.note else "") + "</p>")
+        out.append("<dl>")
+        for label, v in rows[1:]:
+            out.append(f"<dt>{esc(label)}</dt><dd>{mm(v)}</dd>")
+        out.append("</dl></div>")
+        return "\n".join(out)
+
+
+def _indexed_base():
+    from sympy import IndexedBase
+
+    return IndexedBase
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating))
+
+
+def _only(params: dict, d: Derivation) -> dict:
+    return {k: v for k, v in params.items() if k in d.arg_symbols}
+
+
+def _tex_escape(s: str) -> str:
+    rep = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+           "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}"}
+    return "".join(rep.get(ch, ch) for ch in str(s))

@@ -1,0 +1,223 @@
+"""Validation of data, weights and fixed parameters before any fit.
+
+Everything here raises a :class:`~mlekit.errors.DataError` (or
+:class:`~mlekit.errors.ParameterError`) whose message names what is wrong,
+where (the first bad index) and the rule broken.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..domains import as_float_array, first_bad_index
+from ..errors import DataError, ParameterError
+from ..families.base import Family
+from ._transform import FreeParam, _kind
+from .censored import Censored
+
+__all__ = ["Prepared", "prepare"]
+
+
+@dataclass
+class Prepared:
+    """Validated inputs of one fit."""
+
+    family: Family
+    x: np.ndarray  # exact observations (rows); for censored data: the exact ones
+    w: np.ndarray | None  # frequency weights of x (None = all ones)
+    fixed: dict[str, np.ndarray]
+    free: list[FreeParam]
+    nobs: float
+    censored: Censored | None = None
+    cw: np.ndarray | None = None  # weights of the censored rows (all rows of `censored`)
+    k: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def wx(self) -> np.ndarray:
+        return np.ones(self.x.shape[0]) if self.w is None else self.w
+
+    @property
+    def df_model(self) -> int:
+        return sum(fp.usize for fp in self.free)
+
+    def all_points(self) -> np.ndarray:
+        """Every observation as a point (censored ones at a representative value)."""
+        if self.censored is None:
+            return self.x
+        return self.censored.midpoints()
+
+    def all_weights(self) -> np.ndarray:
+        if self.censored is None:
+            return self.wx
+        return self.cw
+
+
+def check_weights(weights: Any, n: int) -> np.ndarray:
+    """Frequency weights: finite, non-negative, one per observation, not all zero."""
+    w = as_float_array(weights, what="weights")
+    if w.ndim != 1 or w.shape[0] != n:
+        raise DataError(f"weights must be one value per observation: got shape {w.shape}, "
+                        f"expected ({n},)")
+    bad = ~np.isfinite(w)
+    if bad.any():
+        raise DataError(f"weights contain a non-finite value at index {first_bad_index(bad)}")
+    bad = w < 0
+    if bad.any():
+        raise DataError(f"weights must be >= 0 (frequency weights); found {w[bad][0]:g} at index "
+                        f"{first_bad_index(bad)}")
+    if not np.any(w > 0):
+        raise DataError("weights are all zero: there is nothing to fit")
+    return w
+
+
+def check_fixed(family: Family, fixed: Mapping[str, Any] | None) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for name, value in dict(fixed or {}).items():
+        p = family.parameter(name)  # ParameterError naming the family's parameters
+        out[name] = p.domain.check(value, what=f"fixed {name}", owner=family.title,
+                                   error=ParameterError)
+    missing = [p.name for p in family.parameters if not p.estimable and p.name not in out]
+    if missing:
+        raise ParameterError(
+            f"{family.title}: parameter {missing[0]!r} is not estimated from data; give it "
+            f"with fixed={{{missing[0]!r}: ...}}"
+        )
+    return out
+
+
+def _support_params(family: Family, x: np.ndarray, fixed: dict, k: int | None) -> dict:
+    """Parameters to pass to ``check_data``: the fixed ones, and for a free probability
+    vector a placeholder with the right number of classes."""
+    params = dict(fixed)
+    for p in family.parameters:
+        if p.name not in params and _kind(p.domain) == "simplex" and family.event_ndim == 0:
+            finite = x[np.isfinite(x)]
+            kk = k if k is not None else (int(max(finite.max(), 0)) + 1 if finite.size else 1)
+            params[p.name] = np.full(max(kk, 1), 1.0 / max(kk, 1))
+    return params
+
+
+def _check_support(family: Family, x: np.ndarray, params: dict, what: str) -> np.ndarray:
+    try:
+        return family.check_data(x, what=what, **params)
+    except TypeError:
+        return family.check_data(x, what=what)
+
+
+def _free_params(family: Family, x: np.ndarray, fixed: dict, k: int | None,
+                 start: Mapping[str, Any] | None) -> list[FreeParam]:
+    free = []
+    for p in family.parameters:
+        if p.name in fixed:
+            continue
+        if start and p.name in start:
+            shape = np.shape(start[p.name])
+        elif p.event_ndim == 0:
+            shape = ()
+        elif _kind(p.domain) == "simplex" and family.event_ndim == 0:
+            kk = k if k is not None else int(x.max()) + 1 if x.size else 1
+            shape = (kk,)
+        else:
+            d = x.shape[-1] if x.ndim > 1 else 1
+            shape = (d,) * p.event_ndim
+        free.append(FreeParam(p.name, p.domain, tuple(shape)))
+    return free
+
+
+def prepare(x: Any, family: Family, weights: Any = None, fixed: Mapping[str, Any] | None = None,
+            k: int | None = None, start: Mapping[str, Any] | None = None) -> Prepared:
+    """Validate everything a fit needs; see :func:`mlekit.estimate.fit` for the rules."""
+    fixed_arr = check_fixed(family, fixed)
+    if isinstance(x, Censored):
+        return _prepare_censored(x, family, weights, fixed_arr, k, start)
+    arr = as_float_array(x, what="x")
+    if family.event_ndim == 0:
+        arr = np.ravel(arr)
+    elif arr.ndim == family.event_ndim:
+        arr = arr[None, ...]
+    if arr.shape[0] == 0 or arr.size == 0:
+        raise DataError(f"x is empty: {family.title} needs at least one observation to fit")
+    arr = _check_support(family, arr, _support_params(family, arr, fixed_arr, k), "x")
+    w = None if weights is None else check_weights(weights, arr.shape[0])
+    nobs = float(arr.shape[0]) if w is None else float(w.sum())
+    free = _free_params(family, arr, fixed_arr, k, start)
+    prep = Prepared(family, arr, w, fixed_arr, free, nobs, k=k)
+    _check_identifiable(prep)
+    return prep
+
+
+def _prepare_censored(data: Censored, family: Family, weights: Any, fixed: dict,
+                      k: int | None, start) -> Prepared:
+    if family.event_ndim != 0:
+        raise DataError(f"censored data are supported for univariate families only, "
+                        f"not {family.title}")
+    n = len(data)
+    if n == 0:
+        raise DataError(f"x is empty: {family.title} needs at least one observation to fit")
+    sp = _support_params(family, data.midpoints(), fixed, k)
+    for what, vals in (("Censored low", data.low), ("Censored high", data.high)):
+        finite = np.isfinite(vals)
+        if not finite.any():
+            continue
+        # an infinite end means "censored on that side"; only finite ends must lie in the
+        # support. Infinite ends are replaced by the first finite value, so the first bad
+        # index reported is still the true one.
+        filled = np.where(finite, vals, vals[finite][0])
+        _check_support(family, filled, sp, what)
+    exact = data.exact
+    cw = np.ones(n) if weights is None else check_weights(weights, n)
+    xe = data.low[exact]
+    free = _free_params(family, data.midpoints(), fixed, k, start)
+    nobs = float(cw.sum())
+    prep = Prepared(family, xe, cw[exact], fixed, free, nobs,
+                    censored=data if data.n_censored else None, cw=cw, k=k)
+    if prep.censored is None:
+        prep.w = None if weights is None else cw
+    _check_identifiable(prep)
+    return prep
+
+
+def _check_identifiable(prep: Prepared) -> None:
+    """Too few observations or distinct values for the free parameters -> DataError."""
+    family = prep.family
+    scalar_free = [fp for fp in prep.free if _kind(fp.domain) != "simplex"]
+    m = sum(fp.size for fp in scalar_free)
+    if m == 0:
+        return
+    pts = prep.all_points()
+    w = prep.all_weights()
+    pos = pts[w > 0] if pts.shape[0] == w.shape[0] else pts
+    if prep.censored is not None:
+        lohi = np.stack([prep.censored.low, prep.censored.high], axis=-1)[w > 0]
+        distinct = np.unique(lohi, axis=0).shape[0]
+    else:
+        distinct = np.unique(pos, axis=0).shape[0] if pos.ndim > 1 else np.unique(pos).size
+    names = ", ".join(fp.name for fp in scalar_free)
+    if prep.nobs < m:
+        raise DataError(
+            f"too few observations: {family.title} has {m} free parameter(s) ({names}) but "
+            f"there are only {prep.nobs:g} observation(s); the MLE is not determined"
+        )
+    if distinct < m:
+        what = "all data values are equal" if distinct == 1 else \
+            f"the data take only {distinct} distinct values"
+        raise DataError(
+            f"{what}, fewer than the {m} free parameters of {family.title} ({names}): the MLE "
+            "does not exist (the likelihood is maximised on the boundary, a degenerate "
+            "distribution). Add data or hold parameters with fixed={...}"
+        )
+
+
+def mle_accepts(family: Family, name: str) -> bool:
+    try:
+        sig = inspect.signature(family.mle)
+    except (TypeError, ValueError):  # pragma: no cover
+        return False
+    return name in sig.parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values())

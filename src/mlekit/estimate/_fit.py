@@ -1,0 +1,372 @@
+r"""``fit``: maximum likelihood for any registered family.
+
+.. math:: \hat\theta = \arg\max_\theta \sum_i w_i \log p(x_i; \theta)
+
+Closed form first, generic fallback always, and the result says which ran
+(``result.method``). Standard errors are the square roots of the diagonal of
+the inverse information: observed, :math:`-\nabla^2\ell(\hat\theta)` (default),
+or expected, :math:`n\,\mathcal{I}_1(\hat\theta)`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..errors import (
+    ConvergenceWarning,
+    DataError,
+    NotImplementedForFamily,
+    ParameterError,
+)
+from ..families._registry import get_family
+from ..families.base import Family
+from ._data import Prepared, mle_accepts, prepare
+from ._generic import GenericFitter, generic_fit, numerical_hessian_f, numerical_hessian_u
+from ._loglik import Objective
+from ._transform import FreeParam, Packer, _kind
+from .result import FitResult
+
+__all__ = ["BoundaryWarning", "fit"]
+
+_METHODS = {"auto": "auto", "generic": "generic", "closed form": "closed form",
+            "closed-form": "closed form", "closed_form": "closed form", "closedform": "closed form"}
+
+
+class BoundaryWarning(UserWarning):
+    """An estimate lies on the edge of its parameter domain (e.g. p̂ = 0)."""
+
+
+def fit(x: Any, family: str | Family, weights: Any = None,
+        fixed: Mapping[str, Any] | None = None, method: str = "auto", *,
+        information: str = "observed", start: Mapping[str, Any] | None = None,
+        k: int | None = None, maxiter: int = 1000) -> FitResult:
+    r"""Fit ``family`` to ``x`` by maximum likelihood.
+
+    Parameters
+    ----------
+    x : array-like of observations (rows for a multivariate family), or a
+        :class:`~mlekit.estimate.Censored` object for censored data.
+    family : a :class:`~mlekit.families.base.Family` or a registered name (``"normal"``).
+    weights : frequency weights, one per observation: finite, >= 0, not all zero.
+        ``nobs`` is their sum; weight 2 is the same as the row appearing twice.
+    fixed : ``{name: value}`` parameters held at given values (not estimated).
+        Parameters that a family never estimates (Binomial ``n``) must be given here.
+    method : ``"auto"`` (the family's closed form / specialised ``mle`` if it has one
+        for these data and ``fixed``, else the generic path), ``"closed form"``
+        (error if there is none), or ``"generic"`` (always the numerical path).
+    information : ``"observed"`` (default; negative Hessian of the log-likelihood at the
+        estimate) or ``"expected"`` (n times the family's Fisher information).
+    start : starting values for the generic path ``{name: value}``.
+    k : number of classes of a probability-vector parameter (Categorical);
+        default: largest label + 1.
+    maxiter : iteration limit of the generic path.
+
+    Returns
+    -------
+    FitResult
+
+    Raises
+    ------
+    DataError
+        NaN/inf or out-of-support data (naming the first bad index), empty data, bad
+        weights, fewer observations or distinct values than free parameters, or an
+        estimate outside the parameter domain (the MLE does not exist, e.g. σ̂ = 0).
+
+    Warns
+    -----
+    ConvergenceWarning
+        The generic solver stopped before converging (``result.converged`` is False).
+    BoundaryWarning
+        An estimate lies on the edge of its domain (``result.at_boundary``), such as
+        p̂ = 0 for Bernoulli data that are all 0. The fit is returned; Wald standard
+        errors are not valid there (use ``conf_int(method="profile")``).
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> res = mk.fit(np.array([1.0, 2.0, 4.0]), "normal")
+    >>> res.method
+    'closed form'
+    """
+    fam = get_family(family)
+    key = str(method).strip().lower()
+    if key not in _METHODS:
+        raise ParameterError(f"unknown fit method {method!r} (choose from: auto, closed form, "
+                             "generic)")
+    method = _METHODS[key]
+    if information not in ("observed", "expected"):
+        raise ParameterError(f"information must be 'observed' or 'expected', not {information!r}")
+    prep = prepare(x, fam, weights, fixed, k=k, start=start)
+    return _fit_prepared(prep, method, information, start, maxiter, fixed, k)
+
+
+def _fixed_for_mle(prep: Prepared) -> dict[str, Any] | None:
+    if not prep.fixed:
+        return None
+    return {n: float(v) if np.ndim(v) == 0 else v for n, v in prep.fixed.items()}
+
+
+def _fit_prepared(prep: Prepared, method: str, information: str, start, maxiter: int,
+                  fixed_in, k, need_cov: bool = True) -> FitResult:
+    fam = prep.family
+    closed = None
+    if method != "generic" and prep.censored is None:
+        kwargs = {"k": k} if k is not None and mle_accepts(fam, "k") else {}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            closed = fam.mle(prep.x, weights=prep.w, fixed=_fixed_for_mle(prep), **kwargs)
+    if method == "closed form" and closed is None:
+        why = "for censored data" if prep.censored is not None else \
+            "for these fixed parameters" if prep.fixed else ""
+        raise NotImplementedForFamily(
+            f"{fam.title} has no closed-form MLE {why}".rstrip() + "; use method='auto' or "
+            "'generic'")
+
+    notes: list[str] = []
+    fitter: GenericFitter | None = None
+    if closed is not None:
+        closed = dict(closed)
+        label = str(closed.pop("_method", getattr(fam, "mle_method", "closed form")))
+        converged = bool(closed.pop("_converged", True))
+        nit = int(closed.pop("_nit", 0))
+        message = str(closed.pop("_message", ""))
+        prep.free = [FreeParam(fp.name, fp.domain, np.shape(closed[fp.name]))
+                     for fp in prep.free]
+        theta = {fp.name: np.asarray(closed[fp.name], float) for fp in prep.free}
+        _check_estimate(prep, theta)
+        packer = Packer(prep.free) if _all_supported(prep) else None
+        obj = Objective(prep, packer or _LoosePacker(prep.free))
+        llf = obj.loglik(theta)
+        if not converged:
+            warnings.warn(f"{fam.title}: {label} did not converge ({message}); the estimate "
+                          "may be inaccurate", ConvergenceWarning, stacklevel=3)
+    else:
+        outcome, fitter = generic_fit(prep, start=start, maxiter=maxiter)
+        theta, llf, converged = outcome.theta, outcome.llf, outcome.converged
+        label, nit, message = outcome.method, outcome.nit, outcome.message
+        packer, obj = fitter.packer, fitter.obj
+        if not np.isfinite(llf):
+            raise DataError(f"{fam.title}: the generic fit ended where the log-likelihood is "
+                            f"not finite ({message}); the MLE may not exist for these data, "
+                            "or give start={...}")
+        _check_estimate(prep, theta)
+        if not converged:
+            warnings.warn(
+                f"{fam.title}: the generic MLE did not converge ({message}); the estimate may "
+                "be inaccurate. Try start={...} near a sensible value, a larger maxiter=, "
+                "rescaling the data, or holding a parameter with fixed={...}",
+                ConvergenceWarning, stacklevel=3)
+    if not np.isfinite(llf):
+        raise DataError(f"{fam.title}: the log-likelihood at the estimate is not finite "
+                        f"(llf = {llf}); the data are impossible under the fitted model")
+
+    boundary = _boundary(prep, theta)
+    if boundary:
+        warnings.warn(
+            f"{fam.title}: the MLE lies on the boundary of the parameter domain "
+            f"({', '.join(boundary)}); standard errors from the information are not valid "
+            "there (use conf_int(method='profile'))", BoundaryWarning, stacklevel=3)
+    if need_cov:
+        cov, info_label = _covariance(prep, theta, information, obj, packer, fitter, notes,
+                                      boundary)
+    else:
+        size = sum(fp.size for fp in prep.free)
+        cov, info_label = np.full((size, size), np.nan), "not computed"
+    labels = [lab for fp in prep.free for lab in fp.labels]
+
+    def refit(new_fixed: Mapping[str, Any]) -> float:
+        """Profile log-likelihood: the maximised ℓ with ``new_fixed`` held."""
+        sub = prepare_like(prep, new_fixed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            warm = {n: v for n, v in theta.items() if n not in new_fixed}  # warm start
+            res = _fit_prepared(sub, "auto" if method != "generic" else "generic",
+                                "observed", warm, maxiter, None, k, need_cov=False)
+        return res.llf
+
+    return FitResult(family=fam, params={**prep.fixed, **theta}, fixed=prep.fixed, cov=cov,
+                     param_names=labels, free_shapes={fp.name: fp.shape for fp in prep.free},
+                     llf=llf, nobs=prep.nobs, df_model=prep.df_model, method=label,
+                     converged=converged, information=info_label, at_boundary=boundary,
+                     notes=notes, message=message, nit=nit, objective=obj, refit=refit,
+                     censored=prep.censored is not None)
+
+
+def prepare_like(prep: Prepared, new_fixed: Mapping[str, Any]) -> Prepared:
+    """The same data with more parameters held fixed (for profile likelihoods)."""
+    fixed = {**prep.fixed, **{n: np.asarray(v, float) for n, v in new_fixed.items()}}
+    free = [fp for fp in prep.free if fp.name not in fixed]
+    return Prepared(prep.family, prep.x, prep.w, fixed, free, prep.nobs, prep.censored,
+                    prep.cw, prep.k, [])
+
+
+class _LoosePacker:
+    """Minimal stand-in when a closed-form family has a parameter with no bijection."""
+
+    def __init__(self, free):
+        self.free = free
+        self.size = sum(fp.size for fp in free)
+        self.labels = [lab for fp in free for lab in fp.labels]
+        self.has_simplex = False
+
+
+def _all_supported(prep: Prepared) -> bool:
+    from ._transform import domain_supported
+
+    return all(domain_supported(fp.domain) for fp in prep.free)
+
+
+def _check_estimate(prep: Prepared, theta: dict[str, np.ndarray]) -> None:
+    """An estimate outside its domain means the MLE does not exist: DataError."""
+    fam = prep.family
+    for fp in prep.free:
+        val = np.asarray(theta[fp.name], float)
+        if not np.all(np.isfinite(val)):
+            raise DataError(
+                f"{fam.title}: the MLE of {fp.name} is not finite ({_show(val)}); the "
+                "likelihood increases without bound, so the MLE does not exist for these data")
+        if _kind(fp.domain) == "simplex":
+            continue
+        try:
+            ok = np.all(fp.domain.contains(val))
+        except Exception:  # e.g. PositiveDefinite on a wrong shape
+            ok = False
+        if not ok:
+            pts = prep.all_points()
+            extra = " (all data values are equal)" if np.unique(pts).size == 1 else ""
+            raise DataError(
+                f"{fam.title}: the MLE does not exist for these data{extra}: the likelihood is "
+                f"maximised at {fp.name} = {_show(val)}, outside its domain {fp.domain!r} "
+                f"({fp.domain.rule}). Add data or hold parameters with fixed={{...}}")
+
+
+def _show(v: np.ndarray) -> str:
+    return f"{float(v):g}" if np.ndim(v) == 0 else np.array2string(v, precision=4)
+
+
+def _boundary(prep: Prepared, theta) -> tuple[str, ...]:
+    out = []
+    for fp in prep.free:
+        val = np.ravel(np.asarray(theta[fp.name], float))
+        kind = _kind(fp.domain)
+        edges: list[float] = []
+        if kind == "interval":
+            edges = [fp.domain.low, fp.domain.high]
+        elif kind == "exp" or kind == "shift_exp":
+            edges = [float(np.max(getattr(fp.domain, "lower", 0.0)))]
+        elif kind == "simplex":
+            edges = [0.0, 1.0]
+        for j, v in enumerate(val):
+            if any(v == e for e in edges):
+                out.append(fp.labels[j] + f" = {v:g}")
+    return tuple(out)
+
+
+def _covariance(prep: Prepared, theta, information: str, obj: Objective, packer,
+                fitter: GenericFitter | None, notes: list[str],
+                boundary: tuple[str, ...]) -> tuple[np.ndarray, str]:
+    """Covariance of the free parameters (flattened), and a label saying where it came from."""
+    fam = prep.family
+    size = sum(fp.size for fp in prep.free)
+    nan = np.full((size, size), np.nan)
+    if size == 0:
+        return np.zeros((0, 0)), "none (all parameters fixed)"
+    params = {**prep.fixed, **theta}
+    censored = prep.censored is not None
+    if (callable(getattr(fam, "mle_covariance", None)) and not prep.fixed and not censored
+            and len(prep.free) == len(fam.parameters)):
+        cov = np.asarray(fam.mle_covariance(params, prep.nobs), float)
+        if cov.shape == (size, size):
+            return cov, "closed form (family)"
+    if information == "expected":
+        if censored:
+            notes.append("expected information is not available for censored data; "
+                         "observed information used")
+        elif all(fp.shape == () for fp in prep.free):
+            info = _expected(fam, prep, params)
+            if info is not None:
+                return _invert(info, nan, notes, boundary), "expected (Fisher information)"
+            notes.append(f"{fam.title} declares no Fisher information; observed used")
+        else:
+            notes.append("expected information is available for scalar parameters only; "
+                         "observed information used")
+    if isinstance(packer, Packer) and not censored and not packer.has_simplex:
+        try:
+            with np.errstate(all="ignore"):
+                hess = obj.hessian_theta(theta)
+            if np.all(np.isfinite(hess)):
+                trial: list[str] = []
+                cov = _invert(-hess, nan, trial, boundary)
+                if np.all(np.isfinite(cov)) or boundary:
+                    notes.extend(trial)
+                    return cov, "observed (Hessian)"
+                # e.g. Laplace: the log-density is not twice differentiable in mu, its
+                # observed Hessian is 0 almost everywhere; the expected information is right
+                exp_cov = _expected(fam, prep, params)
+                if exp_cov is not None:
+                    notes.append("observed information singular at the estimate (the "
+                                 "log-density is not smooth there); expected information used")
+                    return _invert(exp_cov, nan, notes, boundary), "expected (Fisher information)"
+                notes.extend(trial)
+                return cov, "observed (Hessian)"
+        except Exception:  # fall through to the numerical Hessian
+            pass
+    if not isinstance(packer, Packer):
+        notes.append("standard errors unavailable: no bijection for a parameter domain")
+        return nan, "unavailable"
+    if boundary:
+        notes.append("standard errors unavailable at a boundary estimate")
+        return nan, "unavailable (boundary)"
+    # numerical Hessian of the (analytic where possible) gradient, in u; delta method to θ
+    if fitter is None:
+        fitter = GenericFitter(prep)
+        fitter.probe(theta)
+    u = packer.u(theta)
+    with np.errstate(all="ignore"):
+        if fitter.grad_mode == "analytic":
+            hu = numerical_hessian_u(fitter.grad_u, u)
+        else:
+            hu = numerical_hessian_f(fitter.loglik_u, u)
+    cov_u = _invert(-hu, np.full_like(hu, np.nan), notes, boundary)
+    jac = packer.jacobian(theta)
+    return jac @ cov_u @ jac.T, "observed (numerical Hessian of the score)"
+
+
+def _expected(fam, prep: Prepared, params) -> np.ndarray | None:
+    """n · I₁(θ̂) restricted to the free parameters, or None (vector parameters, censored
+    data, or no Fisher information declared)."""
+    if prep.censored is not None or not all(fp.shape == () for fp in prep.free):
+        return None
+    try:
+        fi = fam.fisher_information(**params)
+    except Exception:  # a family's closed form may not cover every point
+        return None
+    if fi is None:
+        return None
+    fi = np.asarray(fi, float)
+    names = list(fam.estimable_names)
+    idx = [names.index(fp.name) for fp in prep.free]
+    k = len(names)
+    if fi.ndim == 3 and fi.shape[1:] == (k, k) and fi.shape[0] == prep.x.shape[0]:
+        # one information per observation (e.g. Binomial with n per row): weighted sum
+        return np.tensordot(prep.wx, fi, axes=(0, 0))[np.ix_(idx, idx)]
+    if fi.shape != (k, k):
+        return None
+    return prep.nobs * fi[np.ix_(idx, idx)]
+
+
+def _invert(info: np.ndarray, nan: np.ndarray, notes: list[str], boundary) -> np.ndarray:
+    if not np.all(np.isfinite(info)):
+        notes.append("the information matrix is not finite at the estimate; no standard errors")
+        return nan
+    try:
+        chol = np.linalg.cholesky(0.5 * (info + info.T))
+    except np.linalg.LinAlgError:
+        notes.append("the information matrix is not positive definite at the estimate "
+                      "(flat or saddle likelihood); no standard errors")
+        return nan
+    inv_chol = np.linalg.solve(chol, np.eye(info.shape[0]))
+    return inv_chol.T @ inv_chol

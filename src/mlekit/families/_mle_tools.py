@@ -1,0 +1,308 @@
+"""Shared pieces of the specialised maximum-likelihood solvers of the family files.
+
+Private to :mod:`mlekit.families`. Everything here works on plain NumPy arrays:
+
+* :func:`prepare` — flatten data and weights, check them, total weight;
+* :func:`check_fixed` — validate a ``fixed={...}`` mapping against a family;
+* :func:`root_bracketed` — a safeguarded Newton iteration for a monotone scalar
+  equation (Newton inside a bracket, bisection whenever Newton would leave it,
+  so it always converges; cf. ``rtsafe`` in Numerical Recipes);
+* :func:`damped_newton` — Newton's method for a smooth objective with a
+  Levenberg-type shift when the Hessian is not positive definite and a
+  backtracking line search, so every step decreases the objective;
+* :func:`weighted_median`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError, ParameterError
+
+__all__ = [
+    "all_equal",
+    "check_fixed",
+    "damped_newton",
+    "prepare",
+    "root_bracketed",
+    "subsample",
+    "weighted_median",
+    "wsum",
+]
+
+
+def prepare(x: Any, weights: Any = None, what: str = "x") -> tuple[np.ndarray, np.ndarray | None,
+                                                                    float]:
+    """Return ``(x, w, total_weight)`` with ``x`` a flat float array and ``w`` flat or None."""
+    x = np.asarray(x, dtype=float).ravel()
+    if x.size == 0:
+        raise DataError(f"{what} is empty: at least one observation is needed")
+    if weights is None:
+        return x, None, float(x.size)
+    w = np.broadcast_to(np.asarray(weights, dtype=float), x.shape).ravel()
+    if np.any(~np.isfinite(w)) or np.any(w < 0):
+        raise DataError("weights must be finite and >= 0")
+    total = float(w.sum())
+    if total <= 0:
+        raise DataError("weights sum to zero: no observation carries weight")
+    if np.all(w == 1.0):
+        return x, None, total
+    return x, w, total
+
+
+def all_equal(x: np.ndarray, w: np.ndarray | None = None) -> bool:
+    """True when every observation with positive weight has the same value."""
+    if w is not None:
+        x = x[w > 0]
+    return bool(x.size == 0 or np.all(x == x[0]))
+
+
+def wsum(w: np.ndarray | None, a: np.ndarray) -> float:
+    """Σ w_i a_i (plain sum when ``w`` is None)."""
+    if w is None:
+        return float(np.sum(a))
+    return float(np.multiply(w, a).sum())  # not BLAS dot: no thread start-up cost
+
+
+def check_fixed(family: Any, fixed: Mapping[str, Any] | None) -> dict[str, float]:
+    """Validate ``fixed`` names and domains; return a dict of floats."""
+    out: dict[str, float] = {}
+    for name, value in dict(fixed or {}).items():
+        p = family.parameter(name)  # raises ParameterError naming the family's parameters
+        arr = p.domain.check(value, what=name, owner=family.title, error=ParameterError)
+        if arr.ndim:
+            raise ParameterError(f"{family.title}: fixed {name} must be a single number")
+        out[name] = float(arr)
+    return out
+
+
+def subsample(x: np.ndarray, w: np.ndarray | None, n: int = 20_000):
+    """A deterministic, evenly strided subsample (for cheap starting values)."""
+    if x.size <= 2 * n:
+        return x, w
+    step = x.size // n
+    return x[::step], (None if w is None else w[::step])
+
+
+def weighted_median(x: np.ndarray, w: np.ndarray | None = None) -> float:
+    """A minimiser of Σ w_i |x_i − m| (the lower weighted median; ``np.median`` unweighted)."""
+    if w is None:
+        return float(np.median(x))
+    keep = w > 0
+    x, w = x[keep], w[keep]
+    order = np.argsort(x, kind="stable")
+    xs, cw = x[order], np.cumsum(w[order])
+    half = 0.5 * cw[-1]
+    i = int(np.searchsorted(cw, half, side="left"))
+    if np.isclose(cw[i], half, rtol=1e-14, atol=0.0) and i + 1 < xs.size:
+        return float(0.5 * (xs[i] + xs[i + 1]))  # a flat stretch: its midpoint
+    return float(xs[i])
+
+
+def root_bracketed(f: Callable[[float], tuple[float, float]], lo: float, hi: float,
+                   x0: float | None = None, xtol: float = 1e-13, maxiter: int = 200,
+                   what: str = "equation") -> float:
+    """Root of a function with a sign change on ``[lo, hi]``, by safeguarded Newton.
+
+    ``f(t)`` returns ``(value, derivative)``. A Newton step is taken when it stays
+    strictly inside the current bracket and shrinks it fast enough; otherwise the
+    bracket is bisected. The bracket always contains the root, so the iteration
+    converges for any continuous ``f``.
+    """
+    flo, _ = f(lo)
+    fhi, _ = f(hi)
+    if flo == 0.0:
+        return lo
+    if fhi == 0.0:
+        return hi
+    if np.sign(flo) == np.sign(fhi):
+        raise DataError(f"no root of the {what} in [{lo:g}, {hi:g}]: the MLE does not exist")
+    t = 0.5 * (lo + hi) if x0 is None or not (lo < x0 < hi) else float(x0)
+    width_old = hi - lo
+    for _ in range(maxiter):
+        ft, dft = f(t)
+        if ft == 0.0:
+            return t
+        if np.sign(ft) == np.sign(flo):
+            lo, flo = t, ft
+        else:
+            hi = t
+        step_ok = False
+        if np.isfinite(dft) and dft != 0.0 and np.isfinite(ft):
+            t_new = t - ft / dft
+            if lo < t_new < hi and abs(t_new - t) < 0.5 * width_old:
+                step_ok = True
+        if not step_ok:
+            t_new = 0.5 * (lo + hi)
+        width_old = abs(t_new - t) if step_ok else (hi - lo)
+        if abs(t_new - t) <= xtol * max(1.0, abs(t_new)) or hi - lo <= xtol * max(1.0, abs(t)):
+            return float(t_new)
+        t = t_new
+    return float(t)
+
+
+def damped_newton(fun: Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]],
+                  theta0: np.ndarray, gtol: float = 1e-16, maxiter: int = 200,
+                  objective: Callable[[np.ndarray], float] | None = None,
+                  bounds: tuple[np.ndarray, np.ndarray] | None = None,
+                  ) -> tuple[np.ndarray, bool]:
+    """Minimise a smooth function by Newton's method with safeguards.
+
+    ``fun(θ)`` returns ``(f, gradient, Hessian)``; ``objective(θ)`` (default: the
+    first output of ``fun``) is used by the line search. Steps: (1) gradient and
+    Hessian; (2) if the Hessian is not positive definite, add ``λI`` until it is
+    (Levenberg); (3) solve for the step; (4) try the full step with ``fun`` (one
+    evaluation per iteration near the optimum), else halve it with the cheaper
+    ``objective`` until ``f`` decreases and ``θ`` stays inside ``bounds``;
+    (5) stop when the Newton decrement ``gᵀH⁻¹g`` (twice the predicted decrease
+    of ``f``) is below ``gtol``, after taking that last, tiny step, or when no
+    step decreases ``f`` (a numerical optimum). Returns ``(θ, converged)``.
+    """
+    obj = objective or (lambda t: fun(t)[0])
+    theta = np.asarray(theta0, dtype=float).copy()
+    k = theta.size
+    lo_b, hi_b = bounds if bounds is not None else (np.full(k, -np.inf), np.full(k, np.inf))
+    theta = np.clip(theta, lo_b, hi_b)
+    f, g, h = fun(theta)
+    if not np.isfinite(f):
+        raise DataError("the starting values give a non-finite log-likelihood")
+    converged = False
+    for _ in range(maxiter):
+        # active set: coordinates on a bound whose gradient pushes outwards stay there
+        active = ((theta <= lo_b) & (g > 0)) | ((theta >= hi_b) & (g < 0))
+        idx = np.flatnonzero(~active)
+        step = np.zeros(k)
+        if idx.size:
+            hh, gg = h[np.ix_(idx, idx)], g[idx]
+            lam = 0.0
+            scale = max(float(np.max(np.abs(np.diag(hh)))), 1.0)
+            chol = None
+            while chol is None:
+                try:
+                    chol = np.linalg.cholesky(hh + lam * np.eye(idx.size))
+                except np.linalg.LinAlgError:
+                    lam = max(4.0 * lam, 1e-8 * scale)
+                    if lam > 1e12 * scale:
+                        chol = np.sqrt(scale) * np.eye(idx.size)
+            step[idx] = -np.linalg.solve(chol.T, np.linalg.solve(chol, gg))
+        else:
+            lam = 0.0
+        decrement = float(-g @ step)
+        if not np.isfinite(decrement):
+            break
+        if lam == 0.0 and decrement < gtol:
+            theta = np.clip(theta + step, lo_b, hi_b)
+            converged = True
+            break
+        cand = np.clip(theta + step, lo_b, hi_b)
+        fc, gc, hc = fun(cand)
+        if np.isfinite(fc) and fc <= f - 1e-4 * decrement:
+            theta, f, g, h = cand, fc, gc, hc
+            continue
+        t = 0.5
+        accepted = False
+        for _ in range(60):
+            cand = np.clip(theta + t * step, lo_b, hi_b)
+            if np.array_equal(cand, theta):
+                break  # the step has shrunk to nothing
+            fc = obj(cand)
+            if np.isfinite(fc) and fc < f and fc <= f - 1e-4 * t * decrement:
+                accepted = True
+                break
+            t *= 0.5
+        if not accepted:
+            # no decrease possible at machine precision: a numerical optimum
+            converged = decrement < 1e-8
+            break
+        theta = cand
+        f, g, h = fun(theta)
+    return theta, converged
+
+
+def newton_fit(family: Any, x: np.ndarray, w: np.ndarray | None, total: float,
+               start: Mapping[str, float], fixed: Mapping[str, float],
+               log_names: tuple[str, ...] = (),
+               log_bounds: Mapping[str, tuple[float, float]] | None = None,
+               derivs: Callable[..., tuple[float, dict, dict]] | None = None,
+               nll: Callable[..., float] | None = None,
+               big: int = 100_000) -> dict[str, float]:
+    """Maximise Σ w log p(x; θ) by :func:`damped_newton` over the free parameters.
+
+    By default the family's ``logpdf``, analytic ``score`` and ``hessian`` are
+    summed; a family may pass ``derivs(x, w, total, **params) -> (mean NLL,
+    {name: ∂}, {(a, b): ∂²})`` (derivatives of the mean NLL) and
+    ``nll(x, w, total, **params)`` computed from a few sufficient sums instead
+    (one pass over the data per Newton step). Parameters in ``log_names`` are
+    optimised on the log scale (positivity for free); ``log_bounds`` bounds
+    them there. On large samples an evenly strided subsample is solved first,
+    so the full data see only the last (quadratically convergent) steps.
+    """
+    free = [n for n in family.param_names if n not in fixed]
+    if not free:
+        return dict(fixed)
+    log_bounds = dict(log_bounds or {})
+    lo = np.array([log_bounds.get(n, (-np.inf, np.inf))[0] if n in log_names else -np.inf
+                   for n in free])
+    hi = np.array([log_bounds.get(n, (-np.inf, np.inf))[1] if n in log_names else np.inf
+                   for n in free])
+    is_log = np.array([n in log_names for n in free])
+    order = family.param_names
+
+    def default_nll(xs, ws, tot, **p):
+        return -wsum(ws, family.logpdf(xs, **p)) / tot
+
+    def default_derivs(xs, ws, tot, **p):
+        sc = family.score(xs, **p)
+        hs = family.hessian(xs, **p)
+        g = {n: -wsum(ws, sc[n]) / tot for n in free}
+        h = {k: -wsum(ws, v) / tot for k, v in hs.items()
+             if k[0] in free and k[1] in free}
+        return default_nll(xs, ws, tot, **p), g, h
+
+    nll = nll or default_nll
+    derivs = derivs or default_derivs
+
+    def to_theta(p):
+        return np.array([np.log(p[n]) if n in log_names else p[n] for n in free], dtype=float)
+
+    def solve(xs, ws, tot, p0):
+        def unpack(theta):
+            p = dict(fixed)
+            for n, t, lg in zip(free, theta, is_log, strict=True):
+                p[n] = float(np.exp(t)) if lg else float(t)
+            return p
+
+        def objective(theta):
+            return nll(xs, ws, tot, **unpack(theta))
+
+        def fun(theta):
+            p = unpack(theta)
+            f, gd, hd = derivs(xs, ws, tot, **p)
+            k = len(free)
+            g = np.array([gd[n] for n in free])
+            h = np.empty((k, k))
+            for i, a in enumerate(free):
+                for j, b in enumerate(free[i:], start=i):
+                    key = (a, b) if order.index(a) <= order.index(b) else (b, a)
+                    h[i, j] = h[j, i] = hd[key]
+            vals = np.array([p[n] for n in free])
+            # chain rule for log-scale coordinates: d/du = θ d/dθ
+            scale = np.where(is_log, vals, 1.0)
+            h = h * np.outer(scale, scale) + np.diag(np.where(is_log, vals * g, 0.0))
+            return f, g * scale, h
+
+        th0 = np.clip(to_theta(p0), lo, hi)
+        theta, _ = damped_newton(fun, th0, objective=objective, bounds=(lo, hi))
+        return unpack(theta)
+
+    p0 = {**dict(start), **dict(fixed)}
+    if x.size > big:
+        xs, ws = subsample(x, w)
+        tot = float(xs.size) if ws is None else float(ws.sum())
+        if tot > 0:
+            p0 = solve(xs, ws, tot, p0)
+    out = solve(x, w, total, p0)
+    return {n: float(out[n]) for n in family.param_names}

@@ -1,0 +1,133 @@
+r"""Cauchy family with location ``mu`` (the median) and scale ``sigma`` (half the IQR).
+
+.. math::
+
+    p(x;\,\mu,\sigma) = \frac{1}{\pi\sigma\left(1+\left(\frac{x-\mu}{\sigma}\right)^{2}\right)},
+    \qquad x\in\mathbb{R},\ \mu\in\mathbb{R},\ \sigma>0 .
+
+Textbooks also write ``x₀`` and ``γ``; mlekit uses ``mu`` and ``sigma`` like the
+other location-scale families (scipy's ``cauchy``: ``loc = mu``,
+``scale = sigma``). It is Student's t with ν = 1. The mean and variance do not
+exist: :meth:`CauchyFamily.mean` and ``var`` raise
+:class:`~mlekit.errors.NotImplementedForFamily`.
+
+MLE: damped Newton's method on (μ, log σ) from the median and half the IQR
+(the joint likelihood has a single stationary point for n ≥ 3, Copas 1975);
+when at least half of the observations coincide the MLE does not exist
+(σ → 0) and a :class:`~mlekit.errors.DataError` says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..domains import Positive, Real
+from ..errors import NotImplementedForFamily
+from ._mle_tools import check_fixed, prepare
+from ._registry import register_kl
+from .base import Family, Parameter, SymbolicDensity
+from .studentt import _fit_t
+
+_LOG_PI = float(np.log(np.pi))
+
+
+def _bshape(*a):
+    return np.broadcast_shapes(*(np.shape(v) for v in a))
+
+
+class CauchyFamily(Family):
+    r"""Cauchy(mu, sigma): location ``mu`` (median), scale ``sigma`` > 0; no mean, no variance.
+
+    .. math:: p(x) = \frac{1}{\pi\sigma(1+((x-\mu)/\sigma)^2)}
+    """
+
+    name = "cauchy"
+    title = "Cauchy"
+    parameters = (Parameter("mu", Real, r"\mu"), Parameter("sigma", Positive, r"\sigma"))
+    support = Real
+    #: what ``mle`` runs (read by mlekit.estimate for ``FitResult.method``)
+    mle_method: ClassVar[str] = "damped Newton (analytic Hessian, line search)"
+    example_params: ClassVar[dict[str, Any]] = {"mu": -1.0, "sigma": 0.7}
+
+    def logpdf(self, x, mu, sigma):
+        z = (x - mu) / sigma
+        return -_LOG_PI - np.log(sigma) - np.log1p(z * z)
+
+    def cdf(self, x, mu, sigma):
+        return 0.5 + np.arctan((x - mu) / sigma) / np.pi
+
+    def logsf(self, x, mu, sigma):
+        z = (x - mu) / sigma
+        # sf = arctan(1/z)/π for z > 0 keeps precision far in the right tail
+        with np.errstate(divide="ignore"):
+            right = np.log(np.arctan(1.0 / np.where(z > 0, z, 1.0)) / np.pi)
+        return np.where(z > 0, right, np.log(0.5 - np.arctan(np.minimum(z, 0.0)) / np.pi))
+
+    def ppf(self, q, mu, sigma):
+        return mu + sigma * np.tan(np.pi * (q - 0.5))
+
+    def sample(self, size, rng, mu, sigma):
+        out = tuple(size) + _bshape(mu, sigma)
+        return mu + sigma * rng.standard_cauchy(out)
+
+    def mean(self, mu, sigma):
+        raise NotImplementedForFamily("Cauchy has no mean (the integral diverges); its "
+                                      "location mu is the median")
+
+    def var(self, mu, sigma):
+        raise NotImplementedForFamily("Cauchy has no variance (the integral diverges); its "
+                                      "scale sigma is half the interquartile range")
+
+    def entropy(self, mu, sigma):
+        return np.broadcast_to(np.log(4.0 * np.pi * np.asarray(sigma, float)),
+                               _bshape(mu, sigma)) * 1.0
+
+    def score(self, x, mu, sigma):
+        z = (x - mu) / sigma
+        d = 1.0 + z * z
+        return {"mu": 2.0 * z / (sigma * d), "sigma": (z * z - 1.0) / (sigma * d)}
+
+    def hessian(self, x, mu, sigma):
+        z = (x - mu) / sigma
+        z2 = z * z
+        den = sigma * sigma * (1.0 + z2) ** 2
+        return {
+            ("mu", "mu"): 2.0 * (z2 - 1.0) / den,
+            ("mu", "sigma"): -4.0 * z / den,
+            ("sigma", "sigma"): (1.0 - 4.0 * z2 - z2 * z2) / den,
+        }
+
+    def fisher_information(self, mu, sigma):
+        s2 = np.broadcast_to(np.asarray(sigma, float) ** 2, _bshape(mu, sigma))
+        info = np.zeros((*s2.shape, 2, 2))
+        info[..., 0, 0] = info[..., 1, 1] = 0.5 / s2
+        return info
+
+    def mle(self, x, weights=None, fixed=None):
+        fixed = check_fixed(self, fixed)
+        if len(fixed) == 2:
+            return dict(fixed)
+        x, w, total = prepare(x, weights)
+        from .studentt import StudentT
+
+        out = _fit_t(StudentT, x, w, total, {**fixed, "nu": 1.0}, title="Cauchy")
+        return {"mu": out["mu"], "sigma": out["sigma"]}
+
+    def _symbolic(self):
+        sp, x, s = self._make_symbols()
+        mu, sigma = s["mu"], s["sigma"]
+        z = (x - mu) / sigma
+        return SymbolicDensity(1 / (sp.pi * sigma * (1 + z**2)), x, s,
+                               -sp.log(sp.pi) - sp.log(sigma) - sp.log(1 + z**2))
+
+
+Cauchy = CauchyFamily()
+
+
+@register_kl(CauchyFamily, CauchyFamily)
+def _kl_cauchy_cauchy(p, q):
+    r"""KL(C(μ₁,σ₁)‖C(μ₂,σ₂)) = log((σ₁+σ₂)² + (μ₁−μ₂)²) − log(4σ₁σ₂) (symmetric)."""
+    s1, s2 = p["sigma"], q["sigma"]
+    return np.log((s1 + s2) ** 2 + (p["mu"] - q["mu"]) ** 2) - np.log(4.0 * s1 * s2)

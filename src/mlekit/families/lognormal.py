@@ -1,0 +1,133 @@
+r"""Log-normal family: ``log x`` is Normal(mu, sigma).
+
+.. math::
+
+    p(x;\,\mu,\sigma) = \frac{1}{x\,\sigma\sqrt{2\pi}}
+        \exp\!\left(-\frac{(\log x-\mu)^2}{2\sigma^2}\right),
+    \qquad x>0,\ \mu\in\mathbb{R},\ \sigma>0 .
+
+``mu`` and ``sigma`` are the mean and standard deviation of ``log x``; scipy's
+``lognorm`` uses ``s = sigma`` and ``scale = exp(mu)``. The MLE is the Normal
+MLE of ``log x`` (closed form).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy.special import log_ndtr, ndtr, ndtri
+
+from ..domains import Positive, Real
+from ..errors import DataError
+from ._mle_tools import all_equal, check_fixed, prepare, wsum
+from ._registry import register_kl
+from .base import Family, Parameter, SymbolicDensity
+
+_LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+def _log_pos(x):
+    """log x for x > 0 (and a harmless 0 elsewhere, masked by the caller)."""
+    return np.log(np.where(x > 0, x, 1.0))
+
+
+class LogNormalFamily(Family):
+    r"""LogNormal(mu, sigma): log x ~ Normal(mu, sigma); ``mu`` real, ``sigma`` > 0.
+
+    .. math:: p(x) = \frac{1}{x\sigma\sqrt{2\pi}} e^{-(\log x-\mu)^2/(2\sigma^2)}, \quad x > 0
+    """
+
+    name = "lognormal"
+    title = "LogNormal"
+    parameters = (Parameter("mu", Real, r"\mu"), Parameter("sigma", Positive, r"\sigma"))
+    support = Positive
+    example_params: ClassVar[dict[str, Any]] = {"mu": 0.3, "sigma": 0.6}
+
+    def logpdf(self, x, mu, sigma):
+        y = _log_pos(x)
+        z = (y - mu) / sigma
+        return np.where(x > 0, -0.5 * z * z - np.log(sigma) - y - 0.5 * _LOG_2PI, -np.inf)
+
+    def cdf(self, x, mu, sigma):
+        return np.where(x > 0, ndtr((_log_pos(x) - mu) / sigma), 0.0)
+
+    def logsf(self, x, mu, sigma):
+        return np.where(x > 0, log_ndtr(-(_log_pos(x) - mu) / sigma), 0.0)
+
+    def ppf(self, q, mu, sigma):
+        return np.exp(mu + sigma * ndtri(q))
+
+    def sample(self, size, rng, mu, sigma):
+        shape = tuple(size) + np.broadcast_shapes(np.shape(mu), np.shape(sigma))
+        return np.exp(rng.normal(mu, sigma, size=shape))
+
+    def mean(self, mu, sigma):
+        return np.exp(mu + 0.5 * np.asarray(sigma, float) ** 2)
+
+    def var(self, mu, sigma):
+        s2 = np.asarray(sigma, float) ** 2
+        return np.expm1(s2) * np.exp(2.0 * mu + s2)
+
+    def entropy(self, mu, sigma):
+        return mu + 0.5 * (1.0 + _LOG_2PI) + np.log(sigma)
+
+    def score(self, x, mu, sigma):
+        z = (_log_pos(x) - mu) / sigma
+        return {"mu": z / sigma, "sigma": (z * z - 1.0) / sigma}
+
+    def hessian(self, x, mu, sigma):
+        z = (_log_pos(x) - mu) / sigma
+        s2 = sigma * sigma
+        shape = np.broadcast(x, mu, sigma).shape
+        return {
+            ("mu", "mu"): np.broadcast_to(-1.0 / s2, shape),
+            ("mu", "sigma"): -2.0 * z / s2,
+            ("sigma", "sigma"): (1.0 - 3.0 * z * z) / s2,
+        }
+
+    def fisher_information(self, mu, sigma):
+        s2 = np.broadcast_to(np.asarray(sigma, float) ** 2, np.broadcast_shapes(
+            np.shape(mu), np.shape(sigma)))
+        info = np.zeros((*s2.shape, 2, 2))
+        info[..., 0, 0] = 1.0 / s2
+        info[..., 1, 1] = 2.0 / s2
+        return info
+
+    def mle(self, x, weights=None, fixed=None):
+        fixed = check_fixed(self, fixed)
+        x, w, total = prepare(x, weights)
+        if np.any(x <= 0):
+            raise DataError("LogNormal: observations must be > 0 to take logs")
+        y = np.log(x)
+        if not ({"mu", "sigma"} & set(fixed)) and all_equal(x, w):
+            raise DataError("LogNormal: all observations are equal, so "
+                            "the MLE of sigma is 0 (it does not exist)")
+        mu = fixed.get("mu", wsum(w, y) / total)
+        if "sigma" in fixed:
+            return {"mu": float(mu), "sigma": fixed["sigma"]}
+        d = y - mu
+        s2 = wsum(w, d * d) / total
+        if s2 <= 0:
+            raise DataError("LogNormal: all observations are equal, so the MLE of sigma is 0 "
+                            "(it does not exist)")
+        return {"mu": float(mu), "sigma": float(np.sqrt(s2))}
+
+    def _symbolic(self):
+        sp, x, s = self._make_symbols()
+        mu, sigma = s["mu"], s["sigma"]
+        expr = sp.exp(-((sp.log(x) - mu) ** 2) / (2 * sigma**2)) / (
+            x * sigma * sp.sqrt(2 * sp.pi))
+        log_expr = (-((sp.log(x) - mu) ** 2) / (2 * sigma**2) - sp.log(sigma) - sp.log(x)
+                    - sp.log(2 * sp.pi) / 2)
+        return SymbolicDensity(expr, x, s, log_expr)
+
+
+LogNormal = LogNormalFamily()
+
+
+@register_kl(LogNormalFamily, LogNormalFamily)
+def _kl_lognormal_lognormal(p, q):
+    r"""KL(LN(μ₁,σ₁)‖LN(μ₂,σ₂)) = log(σ₂/σ₁) + (σ₁² + (μ₁−μ₂)²)/(2σ₂²) − 1/2 (as for log x)."""
+    ratio = p["sigma"] / q["sigma"]
+    return -np.log(ratio) + 0.5 * (ratio**2 + ((p["mu"] - q["mu"]) / q["sigma"]) ** 2) - 0.5

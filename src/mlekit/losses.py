@@ -1,0 +1,250 @@
+r"""Named numeric losses, each the negative log-likelihood of a family (up to a and c).
+
+Every loss here is ``loss(y_true, raw_prediction)`` where the prediction is on
+the scale the family's NLL is simplest and exact on (STYLE.md §1): logits for
+``bce_with_logits`` and ``cross_entropy``, the log-mean for ``poisson``. Each
+docstring states the family and the exact relation
+
+.. math:: \mathrm{NLL} = a \cdot \sum_i \mathrm{loss}_i + c
+
+so nothing dropped while optimising is lost (STYLE.md §6).
+
+All losses take ``sample_weight`` (per-row weights) and ``reduction``:
+``"mean"`` (weighted mean, Σ w_i l_i / Σ w_i), ``"sum"`` (Σ w_i l_i) or
+``"none"`` (the per-row array, weights applied).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.special import log_expit, logsumexp, xlogy
+
+from .domains import as_float_array, first_bad_index
+from .errors import DataError, SupportError, did_you_mean
+
+__all__ = [
+    "LOSSES",
+    "LOSS_FAMILY",
+    "bce",
+    "bce_with_logits",
+    "cross_entropy",
+    "gamma_deviance",
+    "get_loss",
+    "mae",
+    "mse",
+    "pinball",
+    "poisson",
+    "poisson_deviance",
+]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _arrays(y_true: Any, y_pred: Any, what: str = "y_pred") -> tuple[np.ndarray, np.ndarray]:
+    y = as_float_array(y_true, "y_true")
+    p = as_float_array(y_pred, what)
+    for name, a in (("y_true", y), (what, p)):
+        bad = ~np.isfinite(a)
+        if bad.any():
+            raise DataError(f"{name} contains a non-finite value at index {first_bad_index(bad)}")
+    return y, p
+
+
+def _reduce(values: np.ndarray, sample_weight: Any, reduction: str) -> np.ndarray | float:
+    if reduction not in _REDUCTIONS:
+        raise DataError(f"reduction must be one of {', '.join(_REDUCTIONS)}; got {reduction!r}")
+    if sample_weight is not None:
+        w = as_float_array(sample_weight, "sample_weight")
+        if w.shape != values.shape[:1] and w.shape != values.shape:
+            raise DataError(f"sample_weight must have shape {values.shape[:1]}; got {w.shape}")
+        if np.any(~np.isfinite(w) | (w < 0)):
+            raise DataError("sample_weight must be finite and >= 0 (index "
+                            f"{first_bad_index(~np.isfinite(w) | (w < 0))})")
+    else:
+        w = None
+    if reduction == "none":
+        return values if w is None else w * values
+    if reduction == "sum":
+        return float(np.sum(values if w is None else w * values))
+    if w is None:
+        return float(np.mean(values))
+    return float(np.sum(w * values) / np.sum(w))
+
+
+def _check_in(y: np.ndarray, ok: np.ndarray, rule: str, loss: str) -> None:
+    if not np.all(ok):
+        bad = ~ok
+        raise SupportError(f"{loss}: y_true must satisfy {rule}; found "
+                           f"{float(y[bad].ravel()[0]):g} at index {first_bad_index(bad)}")
+
+
+def mse(y_true: Any, y_pred: Any, sample_weight: Any = None, reduction: str = "mean"):
+    r"""Squared error ``(y - mu)^2`` — the Normal NLL in ``mu`` with sigma fixed.
+
+    .. math:: \mathrm{NLL} = \frac{1}{2\sigma^2}\sum_i (y_i-\mu_i)^2 + m\log\sigma
+              + \frac{m}{2}\log 2\pi
+
+    so ``a = 1/(2 sigma^2)`` and ``c = m log sigma + (m/2) log 2 pi``.
+    """
+    y, mu = _arrays(y_true, y_pred)
+    return _reduce((y - mu) ** 2, sample_weight, reduction)
+
+
+def mae(y_true: Any, y_pred: Any, sample_weight: Any = None, reduction: str = "mean"):
+    r"""Absolute error ``|y - mu|`` — the Laplace NLL in the location ``mu`` with scale b fixed.
+
+    .. math:: \mathrm{NLL} = \frac{1}{b}\sum_i |y_i-\mu_i| + m\log(2b)
+
+    ``a = 1/b``, ``c = m log(2b)``; its minimiser is the (conditional) median.
+    """
+    y, mu = _arrays(y_true, y_pred)
+    return _reduce(np.abs(y - mu), sample_weight, reduction)
+
+
+def pinball(y_true: Any, y_pred: Any, quantile: float = 0.5, sample_weight: Any = None,
+            reduction: str = "mean"):
+    r"""Pinball (quantile) loss ``max(q r, (q - 1) r)`` with ``r = y - mu``.
+
+    The NLL of the asymmetric Laplace distribution with skew ``q`` and scale b:
+    ``NLL = (1/b) Σ rho_q(r_i) + m log(b / (q(1-q)))``; at ``q = 0.5`` it is
+    ``mae / 2``. Its minimiser is the q-th conditional quantile.
+    """
+    if not 0.0 < float(quantile) < 1.0:
+        raise DataError(f"pinball: quantile must be in (0, 1); got {quantile}")
+    y, mu = _arrays(y_true, y_pred)
+    r = y - mu
+    return _reduce(np.maximum(quantile * r, (quantile - 1.0) * r), sample_weight, reduction)
+
+
+def bce(y_true: Any, y_pred: Any, sample_weight: Any = None, reduction: str = "mean"):
+    r"""Binary cross-entropy on probabilities — the Bernoulli NLL (``a = 1``, ``c = 0``).
+
+    .. math:: -[y\log p + (1-y)\log(1-p)]
+
+    Probabilities of exactly 0 or 1 give ``inf`` where the label disagrees (no
+    clipping). Prefer :func:`bce_with_logits`, which is exact for any logit.
+    """
+    y, p = _arrays(y_true, y_pred)
+    _check_in(y, (y >= 0) & (y <= 1), "0 <= y <= 1", "bce")
+    _check_in(p, (p >= 0) & (p <= 1), "0 <= p <= 1 (y_pred are probabilities)", "bce")
+    with np.errstate(divide="ignore"):
+        values = -(xlogy(y, p) + xlogy(1.0 - y, 1.0 - p))
+    return _reduce(values, sample_weight, reduction)
+
+
+def bce_with_logits(y_true: Any, logits: Any, sample_weight: Any = None,
+                    reduction: str = "mean"):
+    r"""Binary cross-entropy on logits ``eta`` — the Bernoulli NLL with ``p = sigmoid(eta)``.
+
+    .. math:: \log(1 + e^{\eta}) - y\eta = -[y \log\sigma(\eta) + (1-y)\log\sigma(-\eta)]
+
+    computed with ``log_expit``: logits of ±1000 give finite, exact values
+    (``0`` and ``1000``). ``a = 1``, ``c = 0``.
+    """
+    y, eta = _arrays(y_true, logits, "logits")
+    _check_in(y, (y >= 0) & (y <= 1), "0 <= y <= 1", "bce_with_logits")
+    values = -(y * log_expit(eta) + (1.0 - y) * log_expit(-eta))
+    return _reduce(values, sample_weight, reduction)
+
+
+def cross_entropy(y_true: Any, logits: Any, sample_weight: Any = None, reduction: str = "mean"):
+    r"""Softmax cross-entropy — the Categorical NLL with ``p = softmax(eta)`` (``a = 1, c = 0``).
+
+    .. math:: \operatorname{logsumexp}_j(\eta_{ij}) - \eta_{i, y_i}
+
+    ``y_true`` holds class indices ``0 … k-1`` (shape (n,)) or probability rows
+    (shape (n, k), soft labels: ``-Σ_j y_ij log softmax(eta_i)_j``). Exact for
+    logits of any size (``logsumexp``).
+    """
+    y = as_float_array(y_true, "y_true")
+    eta = as_float_array(logits, "logits")
+    if eta.ndim != 2:
+        raise DataError(f"cross_entropy: logits must have shape (n, k); got {eta.shape}")
+    if not np.all(np.isfinite(eta)):
+        raise DataError(f"logits contain a non-finite value at index "
+                        f"{first_bad_index(~np.isfinite(eta))}")
+    logp = eta - logsumexp(eta, axis=1, keepdims=True)
+    k = eta.shape[1]
+    if y.ndim == 1:
+        _check_in(y, (y == np.floor(y)) & (y >= 0) & (y <= k - 1),
+                  f"value in {{0, ..., {k - 1}}}", "cross_entropy")
+        values = 0.0 - np.take_along_axis(logp, y.astype(np.intp)[:, None], axis=1)[:, 0]
+    else:
+        if y.shape != eta.shape:
+            raise DataError(f"cross_entropy: y_true shape {y.shape} != logits shape {eta.shape}")
+        values = -np.sum(np.where(y != 0, y * logp, 0.0), axis=1)
+    return _reduce(values, sample_weight, reduction)
+
+
+def poisson(y_true: Any, log_mu: Any, sample_weight: Any = None, reduction: str = "mean",
+            full: bool = False):
+    r"""Poisson NLL on the log-mean ``eta = log mu``: ``e^eta - y eta`` (``a = 1``).
+
+    .. math:: \mathrm{NLL} = \sum_i (e^{\eta_i} - y_i\eta_i) + \sum_i \log y_i!
+
+    so ``c = Σ log y_i!``; ``full=True`` adds it (the exact NLL). The Poisson
+    deviance is ``2 [y log(y/mu) - (y - mu)]``, what
+    ``sklearn.metrics.mean_poisson_deviance`` averages (:func:`poisson_deviance`).
+    """
+    from scipy.special import gammaln
+
+    y, eta = _arrays(y_true, log_mu, "log_mu")
+    _check_in(y, y >= 0, "y >= 0", "poisson")
+    values = np.exp(eta) - y * eta
+    if full:
+        values = values + gammaln(y + 1.0)
+    return _reduce(values, sample_weight, reduction)
+
+
+def poisson_deviance(y_true: Any, y_pred: Any, sample_weight: Any = None,
+                     reduction: str = "mean"):
+    r"""Poisson unit deviance ``2 [y log(y/mu) - y + mu]`` on the mean ``mu > 0``.
+
+    Equals ``2 (NLL(mu) - NLL(y))``: twice the Poisson NLL minus that of the
+    saturated model.
+    """
+    y, mu = _arrays(y_true, y_pred)
+    _check_in(y, y >= 0, "y >= 0", "poisson_deviance")
+    _check_in(mu, mu > 0, "mu > 0", "poisson_deviance")
+    values = 2.0 * (xlogy(y, y) - xlogy(y, mu) - y + mu)
+    return _reduce(values, sample_weight, reduction)
+
+
+def gamma_deviance(y_true: Any, y_pred: Any, sample_weight: Any = None, reduction: str = "mean"):
+    r"""Gamma unit deviance ``2 [-log(y/mu) + (y - mu)/mu]`` on the mean ``mu > 0``.
+
+    The Gamma NLL with mean ``mu`` and shape ``k`` (dispersion ``1/k``) is
+
+    .. math:: \mathrm{NLL} = \frac{k}{2}\sum_i d(y_i,\mu_i)
+              + \sum_i\bigl[\log\Gamma(k) - k\log k + k + \log y_i\bigr]
+
+    so ``a = k/2`` and ``c`` is the second sum (free of ``mu``).
+    """
+    y, mu = _arrays(y_true, y_pred)
+    _check_in(y, y > 0, "y > 0", "gamma_deviance")
+    _check_in(mu, mu > 0, "mu > 0", "gamma_deviance")
+    values = 2.0 * (-np.log(y / mu) + (y - mu) / mu)
+    return _reduce(values, sample_weight, reduction)
+
+
+LOSSES: dict[str, Any] = {
+    f.__name__: f
+    for f in (mse, mae, pinball, bce, bce_with_logits, cross_entropy, poisson,
+              poisson_deviance, gamma_deviance)
+}
+#: the family whose NLL each loss is (for listings and the CLI)
+LOSS_FAMILY: dict[str, str] = {
+    "mse": "normal", "mae": "laplace", "pinball": "asymmetric laplace", "bce": "bernoulli",
+    "bce_with_logits": "bernoulli", "cross_entropy": "categorical", "poisson": "poisson",
+    "poisson_deviance": "poisson", "gamma_deviance": "gamma",
+}
+
+
+def get_loss(name: str):
+    """The loss function called ``name`` (did-you-mean on typos)."""
+    key = str(name).lower()
+    if key not in LOSSES:
+        raise did_you_mean(name, LOSSES, what="loss")
+    return LOSSES[key]

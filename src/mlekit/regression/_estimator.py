@@ -1,0 +1,763 @@
+r"""The scikit-learn estimator: conditional maximum likelihood for any supported family x link.
+
+.. math::
+
+    \hat\beta = \arg\max_\beta \sum_i w_i \log p\bigl(y_i \mid g^{-1}(x_i^\top\beta + o_i),
+    \text{nuisance}\bigr) \;-\; \tfrac{\alpha_2}{2}\lVert\beta\rVert^2
+
+``alpha_l2 > 0`` is a Gaussian prior N(0, 1/alpha_l2) on the slopes (never the
+intercept): the fit is then a MAP estimate (ridge for Normal).
+
+Fit pipeline: validate (NaN/inf naming column and row, support of y) → design
+(intercept column first) → row model (family + link in link space, ``_models``)
+→ row-sum backend (``_sums.InMemorySums``) → rank and separation checks → solve
+(exact least squares by QR for Normal-identity, Newton otherwise, ``solver.py``)
+→ inference (``_results.RegressionResult``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from scipy import linalg
+from sklearn.base import BaseEstimator
+from sklearn.utils.metaestimators import available_if
+
+from ..errors import DataError, SupportError
+from ..families import get_family
+from ._diagnostics import check_finite_matrix, check_rank, check_separation
+from ._models import RowModel, make_model
+from ._results import RegressionResult
+from ._sums import InMemorySums
+from .solver import newton, prox_newton
+
+__all__ = ["LinearRegression", "LogisticRegression", "Regression"]
+
+
+def _as_1d(y: Any) -> Any:
+    """A column vector y becomes 1-d with scikit-learn's DataConversionWarning."""
+    if hasattr(y, "shape") and len(y.shape) == 2 and y.shape[1] == 1:
+        from sklearn.utils.validation import column_or_1d
+
+        return column_or_1d(y, warn=True)
+    return y
+
+
+def _classifier(est: Regression) -> bool:
+    """``predict_proba`` & co exist only for Bernoulli / Categorical (sklearn duck typing)."""
+    return est._is_classifier()
+
+_COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
+_INFORMATION = ("observed", "expected")
+
+
+class Regression(BaseEstimator):
+    r"""Regression by conditional maximum likelihood: ``y | x ~ family(mean = g⁻¹(xᵀβ))``.
+
+    Parameters
+    ----------
+    family : registered family name or Family ("normal", "bernoulli", "categorical", …)
+    link : link name (None: the family's canonical link)
+    fit_intercept : add an intercept column (first, named ``"Intercept"``)
+    alpha_l2 : Gaussian-prior precision on the slopes (ridge); 0 = maximum likelihood
+    alpha_l1 : Laplace-prior rate on the slopes (lasso: ``+ alpha_l1 Σ|β_j|``), fitted by
+        proximal Newton; the fit is then a MAP estimate with exact zeros
+    fixed : nuisance parameters held fixed, e.g. ``{"sigma": 1.0}``, ``{"alpha": 0.5}``
+    cov_type : "nonrobust" (inverse information) or a sandwich "HC0" … "HC3"
+    information : "observed" (Hessian of the NLL at the optimum) or "expected" (Fisher)
+        information for the covariance; they agree for canonical links
+    heteroscedastic : Normal only: ``log sigma_i = x_iᵀ gamma`` (a second linear predictor)
+    max_iter, tol : Newton iterations and relative tolerance (see ``solver.newton``)
+
+    Attributes
+    ----------
+    coef_ : slopes, (p,) — (k-1, p) for Categorical (reference class 0)
+    intercept_ : intercept (float; (k-1,) for Categorical), 0.0 without one
+    classes_ : class labels (Bernoulli / Categorical)
+    n_iter_ : solver iterations (0 for an exact solve)
+    result_ : :class:`RegressionResult` (params, bse, conf_int, llf, aic, …, summary())
+
+    Notes
+    -----
+    ``score(X, y)`` is the **mean log-likelihood per row** (higher is better),
+    not R² (linear) nor accuracy (classifiers): it is the quantity the fit maximises.
+    For Bernoulli and Categorical ``predict`` returns the most probable class label
+    (scikit-learn's contract for classifiers); ``predict_mean`` / ``predict_proba``
+    give the probabilities.
+    """
+
+    def __init__(self, family: Any = "normal", link: str | None = None,
+                 fit_intercept: bool = True, alpha_l2: float = 0.0, alpha_l1: float = 0.0,
+                 fixed: dict[str, float] | None = None, cov_type: str = "nonrobust",
+                 information: str = "observed", heteroscedastic: bool = False,
+                 max_iter: int = 100, tol: float = 1e-10):
+        self.family = family
+        self.link = link
+        self.fit_intercept = fit_intercept
+        self.alpha_l2 = alpha_l2
+        self.alpha_l1 = alpha_l1
+        self.fixed = fixed
+        self.cov_type = cov_type
+        self.information = information
+        self.heteroscedastic = heteroscedastic
+        self.max_iter = max_iter
+        self.tol = tol
+
+    # ------------------------------------------------------------------ sklearn plumbing
+    def _family_obj(self):
+        return get_family(self.family)
+
+    def _is_classifier(self) -> bool:
+        return self._family_obj().name in ("bernoulli", "categorical")
+
+    def __sklearn_tags__(self):
+        from sklearn.utils import ClassifierTags, RegressorTags
+
+        tags = super().__sklearn_tags__()
+        try:
+            fam = self._family_obj()
+        except Exception:  # an invalid family is reported by fit
+            return tags
+        if fam.name in ("bernoulli", "categorical"):
+            tags.estimator_type = "classifier"
+            tags.classifier_tags = ClassifierTags(multi_class=fam.name == "categorical")
+        else:
+            tags.estimator_type = "regressor"
+            # score() is the mean log-likelihood, not R^2: sklearn's "score > 0.5" does not apply
+            tags.regressor_tags = RegressorTags(poor_score=True)
+            if fam.support.name in ("Positive", "Counts", "NonNegative"):
+                tags.target_tags.positive_only = True
+        tags.target_tags.required = True
+        return tags
+
+    def _make_model(self, n_classes: int | None = None) -> RowModel:
+        fam = self._family_obj()
+        opts: dict[str, Any] = {}
+        if fam.name == "categorical":
+            opts["n_classes"] = n_classes
+        if self.heteroscedastic:
+            if fam.name != "normal":
+                raise DataError("heteroscedastic=True is available for the Normal family only")
+            opts["heteroscedastic"] = True
+        return make_model(fam, self.link, self.fixed, **opts)
+
+    # ------------------------------------------------------------------ data
+    def _validate_X(self, X: Any, reset: bool) -> tuple[np.ndarray, list[str], bool]:
+        from sklearn.utils.validation import validate_data
+
+        has_names = hasattr(X, "columns")
+        Xa = validate_data(self, X, reset=reset, dtype=np.float64, ensure_all_finite=False,
+                           ensure_2d=True, accept_sparse=False)
+        names = [str(c) for c in X.columns] if has_names else \
+            [f"x{j}" for j in range(Xa.shape[1])]
+        check_finite_matrix(Xa, names)
+        return Xa, names, has_names
+
+    def _design(self, Xa: np.ndarray) -> np.ndarray:
+        if self.fit_intercept:
+            return np.column_stack([np.ones(Xa.shape[0]), Xa])
+        return Xa
+
+    def _encode_y(self, y: Any, fam_name: str) -> np.ndarray:
+        """Classifiers: labels -> codes 0..k-1 (``classes_``); Bernoulli allows 2 labels."""
+        from sklearn.utils.multiclass import check_classification_targets
+
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1:
+            raise DataError(f"y must be one-dimensional; got shape {y.shape}")
+        if y.dtype.kind in "fc":
+            bad = ~np.isfinite(y)
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise DataError(f"y contains a {'NaN' if np.isnan(y[i]) else 'infinite'} value "
+                                f"at row {i}")
+        try:
+            check_classification_targets(y)
+        except ValueError as exc:
+            if y.dtype.kind in "fiu":
+                frac = np.flatnonzero(y != np.round(y))
+                if frac.size:
+                    i = int(frac[0])
+                    raise SupportError(
+                        f"Unknown label type: {fam_name} regression needs class labels; "
+                        f"y = {y[i]:g} at row {i} is not an integer (see {exc})"
+                    ) from None
+            raise
+        classes, codes = np.unique(y, return_inverse=True)
+        if fam_name == "bernoulli" and classes.size > 2:
+            if y.dtype.kind in "fiub":
+                out = np.flatnonzero((y != 0) & (y != 1))
+                i = int(out[0])
+                raise SupportError(
+                    f"Bernoulli regression: y must satisfy value in {{0, 1}} (Binary); found "
+                    f"{y[i]} at row {i} ({classes.size} distinct values). Only binary "
+                    "classification is supported: use family='categorical' for more classes"
+                )
+            i = int(np.flatnonzero(codes >= 2)[0])
+            raise SupportError(
+                f"Bernoulli regression needs 2 classes; found {classes.size}, the third "
+                f"({y[i]!r}) first at row {i}. Only binary classification is supported: "
+                "use family='categorical'"
+            )
+        if classes.size < 2:
+            raise DataError(
+                f"y has only one class ({classes[0]!r}): a classifier needs at least 2 classes"
+            )
+        self.classes_ = classes
+        return codes.astype(float)
+
+    def _check_weights(self, sample_weight: Any, n: int) -> np.ndarray | None:
+        if sample_weight is None:
+            return None
+        w = np.asarray(sample_weight, dtype=float)
+        if w.ndim == 0:
+            w = np.full(n, float(w))
+        if w.shape != (n,):
+            raise DataError(f"sample_weight must have shape ({n},); got {w.shape}")
+        bad = ~np.isfinite(w) | (w < 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(f"sample_weight must be finite and >= 0; found {w[i]:g} at row {i}")
+        if w.sum() <= 0:
+            raise DataError("sample_weight sums to zero: there is nothing to fit")
+        return w
+
+    def _offset(self, offset: Any, exposure: Any, n: int) -> np.ndarray | None:
+        out = None
+        if offset is not None:
+            out = np.broadcast_to(np.asarray(offset, float), (n,)).copy()
+            check_finite_matrix(out[:, None], ["offset"], what="offset")
+        if exposure is not None:
+            e = np.broadcast_to(np.asarray(exposure, float), (n,))
+            bad = ~np.isfinite(e) | (e <= 0)
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise DataError(f"exposure must be finite and > 0; found {e[i]:g} at row {i}")
+            out = np.log(e) + (0.0 if out is None else out)
+        return out
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, offset: Any = None,
+            exposure: Any = None, **aux: Any) -> Regression:
+        """Fit by maximum likelihood (or MAP with ``alpha_l2``); returns ``self``.
+
+        Parameters
+        ----------
+        X : (n, p) array or DataFrame (column names are carried to ``result_``)
+        y : (n,) responses (class labels for Bernoulli / Categorical)
+        sample_weight : (n,) non-negative weights (frequency-weight semantics)
+        offset : (n,) added to the linear predictor of the mean
+        exposure : (n,) positive; adds ``log(exposure)`` to the offset (log links)
+        **aux : per-row data some families need (Binomial ``trials``)
+        """
+        if self.cov_type not in _COV_TYPES:
+            raise DataError(f"cov_type must be one of {', '.join(_COV_TYPES)}; "
+                            f"got {self.cov_type!r}")
+        if y is None:
+            raise DataError(f"{type(self).__name__} requires y to be passed, but the target y "
+                            "is None")
+        if self.information not in _INFORMATION:
+            raise DataError(f"information must be 'observed' or 'expected'; "
+                            f"got {self.information!r}")
+        fam = self._family_obj()
+        Xa, names, has_names = self._validate_X(X, reset=True)
+        if fam.name == "binomial" and np.ndim(y) == 2 and np.shape(y)[1] == 2:
+            yy = np.asarray(y, dtype=float)  # (successes, failures), as statsmodels' GLM
+            y, aux["trials"] = yy[:, 0], yy[:, 0] + yy[:, 1]
+        y = _as_1d(y)
+        n = Xa.shape[0]
+        if self._is_classifier():
+            yv = self._encode_y(y, fam.name)
+        else:
+            if hasattr(self, "classes_"):
+                del self.classes_
+            yv = np.asarray(y, dtype=float) if not hasattr(y, "to_numpy") else \
+                y.to_numpy(dtype=float)
+            if yv.ndim == 2 and yv.shape[1] == 1:
+                yv = yv[:, 0]
+            if yv.ndim != 1:
+                raise DataError(f"y must be one-dimensional; got shape {yv.shape}")
+        if yv.shape[0] != n:
+            raise DataError(f"X has {n} rows but y has {yv.shape[0]}")
+        w = self._check_weights(sample_weight, n)
+        off = self._offset(offset, exposure, n)
+        aux_arrays = {k: np.broadcast_to(np.asarray(v, float), (n,)).copy()
+                      for k, v in aux.items() if v is not None}
+        model = self._make_model(len(self.classes_) if self._is_classifier() else None)
+        yv = model.check_y(yv, aux_arrays)
+        D = self._design(Xa)
+        coef_names = (["Intercept"] if self.fit_intercept else []) + names
+        sums = InMemorySums(D, yv, model, w, off, aux_arrays)
+        nobs = sums.nobs
+        n_mean = sum(sums.sizes[: len(model.mean_slots)])
+        prior = self._prior(sums, model)
+        l1 = self._l1(sums, model)
+        if model.family.name == "laplace" and (prior is not None or l1 is not None):
+            from ..errors import NotImplementedForFamily
+
+            raise NotImplementedForFamily(
+                "priors are not available for Laplace (median) regression, which is solved "
+                "exactly as a linear program")
+        if l1 is not None and prior is None:
+            prior = np.zeros(sums.n_params)  # a MAP fit: no identifiability checks below
+        n_eff = n if w is None else int(np.count_nonzero(w))
+        if n_eff < sums.n_params and prior is None:
+            raise DataError(
+                f"too few rows: n_samples = {n_eff} (with non-zero weight) for {sums.n_params} "
+                f"parameters ({n_mean} coefficients): a maximum-likelihood fit needs at "
+                "least as many rows as parameters (or a prior: alpha_l2 > 0)"
+            )
+        theta0 = self._theta0(sums, model, yv, w, aux_arrays)
+
+        # rank check on the Gram of the design (one pass, p x p)
+        first = sums.nll_grad_hess(theta0)
+        if prior is None:
+            check_rank(first[2][:sums.p, :sums.p], coef_names)
+        if model.classification and prior is None:
+            self._precheck_separation(D, yv, coef_names, model)
+
+        if l1 is not None:
+            res = prox_newton(sums, theta0, l1, prior=prior if np.any(prior) else None,
+                              max_iter=self.max_iter, tol=self.tol)
+        elif getattr(model, "exact", False) and prior is None:
+            if model.family.name == "laplace":
+                res = self._lad(sums, model, D, yv, w, off)
+            else:
+                res = self._exact(sums, model, D, yv, w, off)
+        else:
+            res = newton(sums, theta0, prior=prior, max_iter=self.max_iter, tol=self.tol,
+                         first_pass=first)
+        theta = res.theta
+        if model.classification and prior is None:
+            eta = sums.predictors(theta)
+            if not res.converged or np.max(np.abs(eta[:, : len(model.mean_slots)])) > 25:
+                self._precheck_separation(D, yv, coef_names, model, lp=True)
+
+        information = self.information if model.family.name != "laplace" else "expected"
+        if information == "observed" and res.hess is not None and res.method == "newton":
+            hp = res.hess  # the solver's last pass is at theta (prior included)
+        else:
+            model.information = information
+            try:
+                _, _, h = sums.nll_grad_hess(theta)
+            finally:
+                model.information = "observed"
+            hp = h if prior is None else h + np.diag(prior)
+        llf = -res.fun if (prior is None and res.method == "newton") else -sums.nll(theta)
+        self._model_for_cov = model
+        cov = self._covariance(sums, theta, hp, nobs)
+        del self._model_for_cov
+
+        dev = None
+        if model.unit_deviance(yv[:1], sums.eta(theta, slice(0, 1)),
+                               {k: v[:1] for k, v in aux_arrays.items()}) is not None:
+            dev = sums.map_rows(model.unit_deviance, theta)
+        llnull, null_dev = self._null(sums, model, yv, w, aux_arrays)
+
+        self.n_features_in_ = Xa.shape[1]
+        self.n_iter_ = res.n_iter
+        self.result_ = RegressionResult(
+            model=model, coef_names=coef_names, theta=theta, cov_theta=cov, llf=llf,
+            nobs=nobs, n_rows=n, converged=res.converged, method=res.method,
+            n_iter=res.n_iter, cov_type=self.cov_type, deviance=dev, null_deviance=null_dev,
+            llnull=llnull, penalised=prior is not None, pandas_names=has_names,
+            slot_starts=sums.starts,
+        )
+        if res.method.startswith("linear program"):
+            self.result_.extra_info["Sum |residuals|"] = self._sum_abs_dev
+        self._model = model
+        self._theta = theta
+        self._set_coef(theta, sums, model)
+        return self
+
+    # ------------------------------------------------------------------ fit pieces
+    def _prior(self, sums: InMemorySums, model: RowModel) -> np.ndarray | None:
+        if not self.alpha_l2:
+            return None
+        if self.alpha_l2 < 0:
+            raise DataError(f"alpha_l2 must be >= 0; got {self.alpha_l2}")
+        prior = np.zeros(sums.n_params)
+        for j in range(len(model.mean_slots)):
+            a, b = sums.starts[j], sums.starts[j + 1]
+            prior[a + (1 if self.fit_intercept else 0): b] = float(self.alpha_l2)
+        return prior
+
+    def _l1(self, sums: InMemorySums, model: RowModel) -> np.ndarray | None:
+        if not self.alpha_l1:
+            return None
+        if self.alpha_l1 < 0:
+            raise DataError(f"alpha_l1 must be >= 0; got {self.alpha_l1}")
+        l1 = np.zeros(sums.n_params)
+        for j in range(len(model.mean_slots)):
+            a, b = sums.starts[j], sums.starts[j + 1]
+            l1[a + (1 if self.fit_intercept else 0): b] = float(self.alpha_l1)
+        return l1
+
+    def _theta0(self, sums: InMemorySums, model: RowModel, y: np.ndarray,
+                w: np.ndarray | None, aux: dict) -> np.ndarray:
+        ww = np.ones_like(y) if w is None else w
+        start = model.init_eta(y, ww, aux)
+        theta0 = np.zeros(sums.n_params)
+        for j, s in enumerate(model.slots):
+            a = sums.starts[j]
+            if s.design == "1" or self.fit_intercept:
+                theta0[a] = start[j]
+        if sums.offset is not None and self.fit_intercept:
+            # the intercept-only start ignores the offset; remove its mean
+            ow = np.sum(ww * sums.offset) / np.sum(ww)
+            theta0[0] -= ow
+        return theta0
+
+    def _precheck_separation(self, D, y, names, model, lp=False):
+        if len(model.mean_slots) == 1:
+            check_separation(D, y, names, self.fit_intercept, lp=lp)
+            return
+        for k in range(len(model.mean_slots) + 1):
+            lab = self.classes_[k] if hasattr(self, "classes_") else k
+            lab = lab.item() if hasattr(lab, "item") else lab
+            check_separation(D, (y == k).astype(float), names, self.fit_intercept,
+                             what=f"y == {lab!r}", lp=lp)
+
+    def _exact(self, sums: InMemorySums, model: RowModel, D: np.ndarray, y: np.ndarray,
+               w: np.ndarray | None, off: np.ndarray | None):
+        """Gaussian identity: exact weighted least squares by pivoted QR + refinement.
+
+        Columns are scaled to unit norm, ``X = QR`` (Householder, column pivoting);
+        one or two steps of iterative refinement with residuals in extended
+        precision recover the digits an ill-conditioned X costs (Longley: NIST
+        certified values to ~12 digits). σ̂ = sqrt(Σ w r² / Σ w) (the MLE).
+        """
+        from .solver import SolverResult
+
+        sw = np.ones(D.shape[0]) if w is None else np.sqrt(w)
+        A = D * sw[:, None]
+        t = (y - (0.0 if off is None else off)) * sw
+        scale = np.linalg.norm(A, axis=0)
+        scale[scale == 0] = 1.0
+        As = A / scale
+        Q, R, piv = linalg.qr(As, mode="economic", pivoting=True)
+
+        def solve(rhs):
+            z = linalg.solve_triangular(R, Q.T @ rhs)
+            out = np.empty_like(z)
+            out[piv] = z
+            return out
+
+        bs = solve(t)
+        Al, tl = As.astype(np.longdouble), t.astype(np.longdouble)
+        for _ in range(3):
+            r = (tl - Al @ bs.astype(np.longdouble)).astype(float)
+            delta = solve(r)
+            bs = bs + delta
+            if np.max(np.abs(delta)) <= 1e-17 * np.max(np.abs(bs)):
+                break
+        beta = bs / scale
+        resid = t - A @ beta
+        rss = float(resid @ resid)
+        sigma = np.sqrt(rss / sums.nobs)
+        theta = beta.copy()
+        if "sigma" not in model.fixed:
+            if sigma <= 0:
+                sigma = np.finfo(float).tiny ** 0.25
+            theta = np.append(theta, np.log(sigma))
+        f, g, h = sums.nll_grad_hess(theta)
+        return SolverResult(theta, f, g, h, 1, True, "least squares (QR)")
+
+    def _lad(self, sums: InMemorySums, model: RowModel, D: np.ndarray, y: np.ndarray,
+             w: np.ndarray | None, off: np.ndarray | None):
+        r"""Laplace-identity (median regression): minimise Σ w_i |y_i - x_iᵀβ| exactly.
+
+        Linear program (HiGHS): variables (β, u⁺, u⁻ ≥ 0) with
+        ``Xβ + u⁺ - u⁻ = y - offset``, minimise ``Σ w (u⁺ + u⁻)``. Then the MLE of
+        the scale is ``b = Σ w|r| / Σ w``.
+        """
+        from scipy import sparse
+        from scipy.optimize import linprog
+
+        from .solver import SolverResult
+
+        n, p = D.shape
+        ww = np.ones(n) if w is None else w
+        t = y - (0.0 if off is None else off)
+        eye = sparse.identity(n, format="csr")
+        A = sparse.hstack([sparse.csr_matrix(D), eye, -eye], format="csr")
+        c = np.concatenate([np.zeros(p), ww, ww])
+        bounds = [(None, None)] * p + [(0, None)] * (2 * n)
+        res = linprog(c, A_eq=A, b_eq=t, bounds=bounds, method="highs")
+        if res.status != 0:
+            raise DataError(f"the median-regression linear program failed: {res.message}")
+        beta = res.x[:p]
+        sad = float(np.sum(ww * np.abs(t - D @ beta)))
+        theta = beta.copy()
+        if "b" not in model.fixed:
+            theta = np.append(theta, np.log(max(sad / float(np.sum(ww)), 1e-300)))
+        f, g, h = sums.nll_grad_hess(theta)
+        out = SolverResult(theta, f, g, h, int(getattr(res, "nit", 1) or 1), True,
+                           "linear program (HiGHS)")
+        self._sum_abs_dev = sad
+        return out
+
+    def _covariance(self, sums: InMemorySums, theta: np.ndarray, h: np.ndarray,
+                    nobs: float) -> np.ndarray:
+        d = np.sqrt(np.abs(np.diag(h)))
+        d[d == 0] = 1.0
+        hs = h / d[:, None] / d[None, :]
+        try:
+            c = linalg.cho_factor(hs)
+            inv = linalg.cho_solve(c, np.eye(len(d)))
+        except linalg.LinAlgError:
+            warnings.warn("the information matrix is not positive definite at the optimum; "
+                          "standard errors use its pseudo-inverse", stacklevel=3)
+            inv = np.linalg.pinv(hs)
+        cov = inv / d[:, None] / d[None, :]
+        if self.cov_type == "nonrobust":
+            return cov
+        scale = None
+        n_mean = len(self._model_for_cov.mean_slots)
+        k = int(sums.starts[n_mean])
+        if self.cov_type == "HC1":
+            scale = np.full(sums.n, nobs / (nobs - k))
+        elif self.cov_type in ("HC2", "HC3"):
+            lev = sums.leverage(theta, cov, n_mean)
+            power = 1.0 if self.cov_type == "HC2" else 2.0
+            scale = 1.0 / (1.0 - np.minimum(lev, 1.0 - 1e-12)) ** power
+        meat = sums.score_outer(theta, scale)
+        return cov @ meat @ cov
+
+    def _null(self, sums: InMemorySums, model: RowModel, y: np.ndarray,
+              w: np.ndarray | None, aux: dict) -> tuple[float | None, float | None]:
+        """Log-likelihood and deviance of the intercept-only model (nuisances re-estimated)."""
+        null = sums.restrict([0] if self.fit_intercept else [])
+        ww = np.ones_like(y) if w is None else w
+        start = model.init_eta(y, ww, aux)
+        theta0 = np.zeros(null.n_params)
+        for j, s in enumerate(model.slots):
+            if s.design == "1" or self.fit_intercept:
+                theta0[null.starts[j]] = start[j]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                res = newton(null, theta0, max_iter=200, tol=1e-10)
+            except Exception:
+                return None, None
+        dev = None
+        if model.unit_deviance(y[:1], null.eta(res.theta, slice(0, 1)),
+                               {k: v[:1] for k, v in aux.items()}) is not None:
+            dev = null.map_rows(model.unit_deviance, res.theta)
+        return -res.fun, dev
+
+    def _set_coef(self, theta: np.ndarray, sums: InMemorySums, model: RowModel) -> None:
+        k = len(model.mean_slots)
+        p = sums.p
+        blocks = np.stack([theta[sums.starts[j]:sums.starts[j + 1]] for j in range(k)])
+        if self.fit_intercept:
+            icpt, coef = blocks[:, 0], blocks[:, 1:]
+        else:
+            icpt, coef = np.zeros(k), blocks
+        if k == 1:
+            self.coef_ = coef[0].copy()
+            self.intercept_ = float(icpt[0])
+        else:
+            self.coef_ = coef.copy()
+            self.intercept_ = icpt.copy()
+        _ = p
+
+    # ------------------------------------------------------------------ prediction
+    def _check_fitted(self) -> None:
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "result_")
+
+    def _eta(self, X: Any, offset: Any = None, exposure: Any = None) -> np.ndarray:
+        self._check_fitted()
+        X = self._formula_rhs(X)
+        Xa, _, _ = self._validate_X(X, reset=False)
+        D = self._design(Xa)
+        sizes = [D.shape[1] if s.design == "X" else 1 for s in self._model.slots]
+        starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+        eta = np.empty((D.shape[0], len(sizes)))
+        for j, s in enumerate(self._model.slots):
+            b = self._theta[starts[j]:starts[j + 1]]
+            eta[:, j] = D @ b if s.design == "X" else b[0]
+        off = self._offset(offset, exposure, D.shape[0])
+        if off is not None:
+            eta[:, 0] += off
+        return eta
+
+    def _formula_rhs(self, X: Any) -> Any:
+        spec = getattr(self, "model_spec_", None)
+        if spec is not None and hasattr(X, "columns") and \
+                list(X.columns) != list(getattr(self, "feature_names_in_", [])):
+            mm = spec.rhs.get_model_matrix(X)
+            cols = [c for c in mm.columns if not (self._formula_intercept and c == "Intercept")]
+            return mm[cols]
+        return X
+
+    def predict_mean(self, X: Any, offset: Any = None, exposure: Any = None) -> np.ndarray:
+        """E[y | x]: (n,), or (n, k) class probabilities for Categorical."""
+        return self._model.mean(self._eta(X, offset, exposure))
+
+    def predict(self, X: Any, offset: Any = None, exposure: Any = None) -> np.ndarray:
+        """The mean E[y | x] (regressors) or the most probable class label (classifiers)."""
+        eta = self._eta(X, offset, exposure)
+        if self._is_classifier():
+            k = len(self._model.mean_slots)
+            if self._family_obj().name == "categorical":
+                full = np.column_stack([np.zeros(eta.shape[0]), eta[:, :k]])
+                return self.classes_[np.argmax(full, axis=1)]
+            p = self._model.mean(eta)
+            return self.classes_[(eta[:, 0] > 0 if self._model.link.name == "logit"
+                                  else p > 0.5).astype(int)]
+        return self._model.mean(eta)
+
+    @available_if(_classifier)
+    def predict_proba(self, X: Any, offset: Any = None) -> np.ndarray:
+        """Class probabilities, (n, k) in the order of ``classes_`` (classifiers only)."""
+        eta = self._eta(X, offset)
+        mean = self._model.mean(eta)
+        if mean.ndim == 1:
+            if self._model.link.name == "logit":
+                from scipy.special import expit
+
+                return np.column_stack([expit(-eta[:, 0]), mean])
+            return np.column_stack([1.0 - mean, mean])
+        return mean
+
+    @available_if(_classifier)
+    def predict_log_proba(self, X: Any, offset: Any = None) -> np.ndarray:
+        """log predict_proba, exact where probabilities round to 0 (log_expit / log_softmax)."""
+        from scipy.special import log_expit, log_softmax
+
+        eta = self._eta(X, offset)
+        if len(self._model.mean_slots) == 1:
+            if self._model.link.name == "logit":
+                return np.column_stack([log_expit(-eta[:, 0]), log_expit(eta[:, 0])])
+            return np.log(self.predict_proba(X, offset))
+        full = np.column_stack([np.zeros(eta.shape[0]), eta])
+        return log_softmax(full, axis=1)
+
+    @available_if(_classifier)
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Linear predictors: (n,) logits (binary) or (n, k) with class 0's set to 0."""
+        eta = self._eta(X)
+        if len(self._model.mean_slots) == 1:
+            return eta[:, 0]
+        return np.column_stack([np.zeros(eta.shape[0]), eta])
+
+    def predict_distribution(self, X: Any, offset: Any = None, exposure: Any = None, **aux):
+        """The predictive distributions p(y | x_i): a batch Distribution of the family."""
+        eta = self._eta(X, offset, exposure)
+        n = eta.shape[0]
+        aux_arrays = {k: np.broadcast_to(np.asarray(v, float), (n,)).copy()
+                      for k, v in aux.items() if v is not None}
+        params = self._model.distribution_params(eta, aux_arrays)
+        return self._model.family(**params)
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None, offset: Any = None,
+              exposure: Any = None, **aux: Any) -> float:
+        """Mean log-likelihood per row, Σ w_i log p(y_i | x_i) / Σ w_i (NOT R², not accuracy)."""
+        eta = self._eta(X, offset, exposure)
+        n = eta.shape[0]
+        if self._is_classifier():
+            y = np.asarray(y)
+            if y.ndim == 2 and y.shape[1] == 1:
+                y = y[:, 0]
+            codes = np.searchsorted(self.classes_, y)
+            codes = np.clip(codes, 0, len(self.classes_) - 1)
+            if np.any(self.classes_[codes] != y):
+                i = int(np.flatnonzero(self.classes_[codes] != y)[0])
+                raise SupportError(f"y[{i}] = {y[i]!r} is not one of the classes seen in fit "
+                                   f"({list(self.classes_)})")
+            yv = codes.astype(float)
+        else:
+            yv = self._model.check_y(np.asarray(y, dtype=float).reshape(-1), {})
+        w = self._check_weights(sample_weight, n)
+        aux_arrays = {k: np.broadcast_to(np.asarray(v, float), (n,)).copy()
+                      for k, v in aux.items() if v is not None}
+        nll, _, _ = self._model.rows(yv, eta, aux_arrays, order=0)
+        if w is None:
+            return float(-np.mean(nll))
+        return float(-np.sum(w * nll) / np.sum(w))
+
+    # ------------------------------------------------------------------ formulas
+    @classmethod
+    def from_formula(cls, formula: str, data: Any, family: Any = "normal",
+                     sample_weight: Any = None, offset: Any = None, exposure: Any = None,
+                     **kwargs: Any) -> Regression:
+        """Fit ``y ~ x1 + C(g)`` on a DataFrame with formulaic; names reach ``summary()``.
+
+        The formula's own intercept is used (``fit_intercept`` is taken from it);
+        ``predict(df)`` applies the same right-hand side to new data.
+        """
+        from ..errors import FormulaError
+
+        try:
+            from formulaic import model_matrix
+        except ImportError as exc:  # pragma: no cover
+            raise FormulaError("formulas need the optional dependency formulaic: "
+                               "pip install 'mlekit[formula]'") from exc
+        try:
+            mm = model_matrix(formula, data)
+        except Exception as exc:
+            raise FormulaError(f"cannot build the model matrix of {formula!r}: {exc}") from None
+        if not hasattr(mm, "lhs"):
+            raise FormulaError(f"formula {formula!r} has no left-hand side (write 'y ~ x')")
+        lhs, rhs = mm.lhs, mm.rhs
+        has_icpt = "Intercept" in rhs.columns
+        X = rhs.drop(columns=["Intercept"]) if has_icpt else rhs
+        y = lhs.iloc[:, 0]
+        if get_family(family).name in ("bernoulli", "categorical"):
+            y = data.loc[lhs.index, lhs.columns[0]] if lhs.columns[0] in data.columns else y
+        est = cls(family=family, fit_intercept=has_icpt, **kwargs)
+        est.model_spec_ = mm.model_spec
+        est._formula_intercept = has_icpt
+        est.formula_ = formula
+        est.fit(X, y, sample_weight=sample_weight, offset=offset, exposure=exposure)
+        return est
+
+
+class LinearRegression(Regression):
+    """Normal-identity regression (ordinary least squares as maximum likelihood).
+
+    ``sigma`` is estimated by ML (``result_.nuisance["sigma"] = sqrt(RSS/n)``);
+    coefficients come from an exact pivoted-QR least-squares solve.
+    """
+
+    family = "normal"
+    link = None
+    information = "observed"
+    heteroscedastic = False
+
+    def __init__(self, fit_intercept: bool = True, alpha_l2: float = 0.0, alpha_l1: float = 0.0,
+                 fixed: dict[str, float] | None = None, cov_type: str = "nonrobust",
+                 max_iter: int = 100, tol: float = 1e-10):
+        self.fit_intercept = fit_intercept
+        self.alpha_l2 = alpha_l2
+        self.alpha_l1 = alpha_l1
+        self.fixed = fixed
+        self.cov_type = cov_type
+        self.max_iter = max_iter
+        self.tol = tol
+
+
+class LogisticRegression(Regression):
+    """Bernoulli-logit regression (binary cross-entropy as the NLL); unpenalised by default."""
+
+    family = "bernoulli"
+    link = None
+    fixed = None
+    information = "observed"
+    heteroscedastic = False
+
+    def __init__(self, fit_intercept: bool = True, alpha_l2: float = 0.0, alpha_l1: float = 0.0,
+                 cov_type: str = "nonrobust", max_iter: int = 100, tol: float = 1e-10):
+        self.fit_intercept = fit_intercept
+        self.alpha_l2 = alpha_l2
+        self.alpha_l1 = alpha_l1
+        self.cov_type = cov_type
+        self.max_iter = max_iter
+        self.tol = tol

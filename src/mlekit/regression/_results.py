@@ -1,0 +1,241 @@
+r"""RegressionResult: estimates, standard errors and fit statistics of a conditional MLE.
+
+It exposes what statsmodels users expect (``params``, ``bse``, ``conf_int()``,
+``tvalues``/``zvalues``, ``pvalues``, ``llf``, ``aic``, ``bic``, ``deviance``,
+``null_deviance``, ``nobs``, ``df_resid``) and renders through the shared
+:class:`~mlekit._utils.tables.ResultsTable` (no per-model summary copy).
+
+Covariance: the inverse of the information at the optimum,
+
+.. math:: \widehat{\mathrm{Cov}}(\hat\theta) = I(\hat\theta)^{-1},
+
+with ``I`` the observed information (Hessian of the NLL) or the expected one,
+or the sandwich ``I^{-1} M I^{-1}`` with ``M = Σ_i c_i s_i s_iᵀ`` (HC0:
+``c_i = 1``; HC1: ``n/(n-k)``; HC2: ``1/(1-h_ii)``; HC3: ``1/(1-h_ii)^2``).
+With a prior (MAP) the same formulas give the Laplace approximation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from .._utils.tables import ResultsTable
+from ._models import RowModel
+
+__all__ = ["RegressionResult"]
+
+
+@dataclass
+class RegressionResult:
+    """Results of :meth:`Regression.fit` (available as ``estimator.result_``).
+
+    ``params`` holds the coefficients of the mean (a pandas Series when the
+    design had column names; for Categorical a (p, k-1) DataFrame with one
+    column per non-reference class, as statsmodels' MNLogit). Nuisance
+    parameters (sigma, shape, alpha, nu, phi) are in ``nuisance`` (natural scale)
+    with standard errors in ``nuisance_bse`` (delta method).
+    """
+
+    model: RowModel
+    coef_names: list[str]
+    theta: np.ndarray
+    cov_theta: np.ndarray
+    llf: float
+    nobs: float
+    n_rows: int
+    converged: bool
+    method: str
+    n_iter: int
+    cov_type: str = "nonrobust"
+    deviance: float | None = None
+    null_deviance: float | None = None
+    llnull: float | None = None
+    penalised: bool = False
+    pandas_names: bool = False
+    slot_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    extra_info: dict[str, Any] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ layout
+    def _mean_count(self) -> int:
+        return len(self.model.mean_slots)
+
+    def _mean_theta_index(self) -> np.ndarray:
+        k = self._mean_count()
+        return np.arange(int(self.slot_starts[k]))
+
+    def _shape(self, flat: np.ndarray):
+        """Shape a flat mean-coefficient vector as the user sees it."""
+        k = self._mean_count()
+        p = len(self.coef_names)
+        if k == 1:
+            if self.pandas_names:
+                import pandas as pd
+
+                return pd.Series(flat, index=list(self.coef_names))
+            return flat
+        import pandas as pd
+
+        return pd.DataFrame(flat.reshape(k, p).T, index=list(self.coef_names),
+                            columns=[s.name for s in self.model.mean_slots])
+
+    # ------------------------------------------------------------------ estimates
+    @property
+    def param_names(self) -> list[str]:
+        """Flat names of all estimated quantities, in the order of :attr:`cov_params`."""
+        names = []
+        for j, s in enumerate(self.model.slots):
+            size = int(self.slot_starts[j + 1] - self.slot_starts[j])
+            if s.design == "X":
+                prefix = "" if j == 0 and self._mean_count() == 1 else f"{s.name}:"
+                names += [f"{prefix}{n}" for n in self.coef_names[:size]]
+            else:
+                names.append(s.name)
+        return names
+
+    @property
+    def params(self):
+        return self._shape(self.theta[self._mean_theta_index()])
+
+    @property
+    def bse(self):
+        idx = self._mean_theta_index()
+        return self._shape(np.sqrt(np.diag(self.cov_theta)[idx]))
+
+    @property
+    def tvalues(self):
+        idx = self._mean_theta_index()
+        return self._shape(self.theta[idx] / np.sqrt(np.diag(self.cov_theta)[idx]))
+
+    zvalues = tvalues
+
+    @property
+    def pvalues(self):
+        idx = self._mean_theta_index()
+        z = self.theta[idx] / np.sqrt(np.diag(self.cov_theta)[idx])
+        return self._shape(2.0 * stats.norm.sf(np.abs(z)))
+
+    def conf_int(self, level: float = 0.95):
+        """Wald intervals ``params ± z_{(1+level)/2} · bse``: (p, 2) (DataFrame with names).
+
+        For Categorical: a DataFrame with a (class, coefficient) row index.
+        """
+        q = stats.norm.ppf(0.5 + level / 2.0)
+        idx = self._mean_theta_index()
+        b, se = self.theta[idx], np.sqrt(np.diag(self.cov_theta)[idx])
+        lo, hi = b - q * se, b + q * se
+        if self._mean_count() == 1 and not self.pandas_names:
+            return np.column_stack([lo, hi])
+        import pandas as pd
+
+        if self._mean_count() == 1:
+            index: Any = list(self.coef_names)
+        else:
+            index = pd.MultiIndex.from_tuples(
+                [(s.name, n) for s in self.model.mean_slots for n in self.coef_names])
+        return pd.DataFrame({"lower": lo, "upper": hi}, index=index)
+
+    def cov_params(self) -> np.ndarray:
+        """Covariance of all estimated quantities (order: :attr:`param_names`;
+        nuisance slots on their unconstrained, log scale)."""
+        return self.cov_theta
+
+    @property
+    def nuisance(self) -> dict[str, float]:
+        """Estimated nuisance parameters (natural scale); fixed ones included."""
+        out = {k: float(v) for k, v in self.model.fixed.items()}
+        for j, s in enumerate(self.model.slots):
+            if s.nuisance is not None and s.design == "1":
+                out[s.nuisance] = float(np.exp(self.theta[self.slot_starts[j]]))
+        return out
+
+    @property
+    def nuisance_bse(self) -> dict[str, float]:
+        """Delta-method standard errors: se(exp(u)) = exp(u) · se(u); 0 for fixed ones."""
+        out = {k: 0.0 for k in self.model.fixed}
+        for j, s in enumerate(self.model.slots):
+            if s.nuisance is not None and s.design == "1":
+                i = self.slot_starts[j]
+                out[s.nuisance] = float(np.exp(self.theta[i]) * np.sqrt(self.cov_theta[i, i]))
+        return out
+
+    # ------------------------------------------------------------------ fit statistics
+    @property
+    def df_model(self) -> int:
+        """Number of estimated parameters (coefficients and nuisance parameters)."""
+        return int(self.theta.size)
+
+    @property
+    def df_resid(self) -> float:
+        return float(self.nobs - len(self._mean_theta_index()))
+
+    @property
+    def aic(self) -> float:
+        """AIC = -2 llf + 2 k, k counting every estimated parameter (nuisance included)."""
+        return -2.0 * self.llf + 2.0 * self.df_model
+
+    @property
+    def bic(self) -> float:
+        """BIC = -2 llf + k log(nobs)."""
+        return -2.0 * self.llf + self.df_model * np.log(self.nobs)
+
+    @property
+    def prsquared(self) -> float | None:
+        """McFadden's pseudo-R² = 1 - llf / llnull."""
+        if self.llnull is None or self.llnull == 0:
+            return None
+        return 1.0 - self.llf / self.llnull
+
+    pseudo_rsquared = prsquared
+
+    # ------------------------------------------------------------------ rendering
+    def summary(self, level: float = 0.95) -> ResultsTable:
+        """A ResultsTable (``str()``, ``.to_html()``, ``.to_latex()``, ``.to_markdown()``)."""
+        fam, link = self.model.family, self.model.link
+        kind = "MAP (prior)" if self.penalised else "maximum likelihood"
+        info: list[tuple[str, Any]] = [
+            ("Family", fam.title), ("Link", link.name), ("Estimate", kind),
+            ("Method", self.method), ("Observations", _num(self.nobs)),
+            ("Parameters", self.df_model), ("Log-likelihood", self.llf),
+            ("AIC", self.aic), ("BIC", self.bic), ("Converged", self.converged),
+            ("Iterations", self.n_iter), ("Covariance", self.cov_type),
+        ]
+        if self.deviance is not None:
+            info.append(("Deviance", self.deviance))
+        if self.null_deviance is not None:
+            info.append(("Null deviance", self.null_deviance))
+        if self.prsquared is not None:
+            info.append(("Pseudo R² (McFadden)", self.prsquared))
+        info += list(self.extra_info.items())
+        q = stats.norm.ppf(0.5 + level / 2.0)
+        pct = f"{100 * level:g}%"
+        rows = []
+        se_all = np.sqrt(np.diag(self.cov_theta))
+        for name, b, se in zip(self.param_names, self.theta, se_all, strict=True):
+            z = b / se if se > 0 else np.nan
+            p = float(2.0 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan
+            rows.append((name, [float(b), float(se), float(z), p, float(b - q * se),
+                                float(b + q * se)]))
+        notes = []
+        for k, v in self.nuisance.items():
+            se = self.nuisance_bse.get(k, 0.0)
+            fixed = " (fixed)" if k in self.model.fixed else ""
+            notes.append(f"{k} = {v:.6g} (se {se:.3g}){fixed}")
+        if self.model.classification and self._mean_count() > 1:
+            notes.append("reference class: y=0 (its logits are 0)")
+        return ResultsTable(
+            title=f"{fam.title} regression ({link.name} link)", info=info,
+            columns=["coef", "std err", "z", "P>|z|", f"[{pct}", "]"], rows=rows, notes=notes)
+
+    def __str__(self) -> str:
+        return self.summary().to_text()
+
+    def _repr_html_(self) -> str:
+        return self.summary().to_html()
+
+
+def _num(v: float) -> int | float:
+    return int(v) if float(v).is_integer() else float(v)

@@ -1,0 +1,375 @@
+"""Figures for the report, drawn with matplotlib and returned as inline SVG text.
+
+matplotlib is imported inside the functions (``import mlekit`` stays light) and
+pyplot is never used: each figure is a :class:`matplotlib.figure.Figure` drawn
+on its own canvas, so no GUI backend is touched and the user's backend is left
+alone. Text stays text in the SVG (``svg.fonttype = "none"``) and uses the
+browser's own sans-serif font — no web fonts.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "calibration_figure",
+    "calibration_multiclass_figure",
+    "fit_figures",
+    "kl_pair_figure",
+    "kl_profile_figure",
+    "profile_figure",
+    "residual_figures",
+    "underflow_figure",
+]
+
+_BLUE, _ORANGE, _GREEN, _GREY, _RED = "#2a5db0", "#e07b00", "#1b7f3b", "#8a93a6", "#b3261e"
+
+
+def _figure(w: float = 6.0, h: float = 3.6, rows: int = 1):
+    """A bare Figure with fixed margins (constrained layout doubles the drawing time)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(w, h))
+    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.15 if rows == 1 else 0.1,
+                        top=0.9 if rows == 1 else 0.93, hspace=0.35)
+    return fig
+
+
+def _svg(fig) -> str:
+    """The figure as an ``<svg>`` element (no XML prolog, no fixed pixel size)."""
+    import matplotlib
+
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "font.family": "sans-serif",
+                                "font.size": 10, "axes.spines.top": False,
+                                "axes.spines.right": False}):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    text = buf.getvalue()
+    start = text.find("<svg")
+    text = text[start:]
+    # let CSS size the figure (keep the viewBox for the aspect ratio)
+    text = re.sub(r'(<svg[^>]*?)\swidth="[^"]*"', r"\1", text, count=1)
+    text = re.sub(r'(<svg[^>]*?)\sheight="[^"]*"', r"\1", text, count=1)
+    return text.replace("<svg ", '<svg role="img" class="mlekit-figure" ', 1)
+
+
+def _style(ax) -> None:
+    ax.spines["top"].set_visible(False)
+    ax.spines["right"].set_visible(False)
+    ax.grid(alpha=0.25)
+
+
+# ---------------------------------------------------------------------------- fit
+def fit_figures(x: np.ndarray, dist: Any, title: str = "") -> list[tuple[str, str]]:
+    """Histogram with the fitted density (or pmf) and a QQ / PP plot."""
+    x = np.asarray(x, dtype=float)
+    fam = dist.family
+    out = []
+    fig = _figure()
+    ax = fig.add_subplot()
+    if fam.discrete:
+        lo, hi = int(np.floor(x.min())), int(np.ceil(x.max()))
+        ks = np.arange(lo, hi + 1)
+        if ks.size > 60:
+            ks = np.arange(lo, int(np.quantile(x, 0.99)) + 1)
+        counts = np.array([(x == k).mean() for k in ks])
+        ax.bar(ks, counts, width=0.8, color=_GREY, alpha=0.6, label="data (relative frequency)")
+        with np.errstate(divide="ignore"):
+            pmf = np.exp(np.asarray(dist.logpdf(ks.astype(float)), dtype=float))
+        ax.plot(ks, pmf, "o-", color=_BLUE, ms=3.5, lw=1.2, label=f"fitted {fam.title} pmf")
+        ax.set_xlabel("value")
+        ax.set_ylabel("probability")
+    else:
+        bins = min(40, max(10, int(np.sqrt(x.size) * 1.5)))
+        ax.hist(x, bins=bins, density=True, color=_GREY, alpha=0.55, edgecolor="white",
+                label="data (histogram)")
+        pad = 0.1 * (x.max() - x.min() + 1e-12)
+        grid = np.linspace(x.min() - pad, x.max() + pad, 400)
+        with np.errstate(divide="ignore", over="ignore", under="ignore"):
+            dens = np.exp(np.asarray(dist.logpdf(grid), dtype=float))
+        ax.plot(grid, dens, color=_BLUE, lw=2, label=f"fitted {fam.title} density")
+        ax.set_xlabel("value")
+        ax.set_ylabel("density")
+    ax.set_title(title or f"{fam.title} fit", fontsize=11)
+    ax.legend(frameon=False, fontsize=9)
+    _style(ax)
+    out.append((_svg(fig), f"Histogram of the data with the maximum-likelihood {fam.title} "
+                           f"{'pmf' if fam.discrete else 'density'} {dist!r}."))
+
+    fig = _figure()
+    ax = fig.add_subplot()
+    n = x.size
+    probs = (np.arange(1, n + 1) - 0.5) / n
+    xs = np.sort(x)
+    try:
+        theo = np.asarray(dist.ppf(probs), dtype=float)
+        ok = np.isfinite(theo)
+        ax.plot(theo[ok], xs[ok], "o", ms=3, color=_BLUE, alpha=0.75)
+        lo, hi = np.nanmin([theo[ok].min(), xs.min()]), np.nanmax([theo[ok].max(), xs.max()])
+        ax.plot([lo, hi], [lo, hi], color=_ORANGE, lw=1.2, label="y = x")
+        ax.set_xlabel(f"{fam.title} quantiles")
+        ax.set_ylabel("data quantiles")
+        ax.set_title("QQ plot", fontsize=11)
+        cap = "QQ plot: sorted data against the fitted quantiles; points on the line = good fit."
+    except Exception:  # no quantile function: PP plot from the CDF instead
+        emp = probs
+        theo = np.asarray(dist.cdf(xs), dtype=float)
+        ax.plot(theo, emp, "o", ms=3, color=_BLUE, alpha=0.75)
+        ax.plot([0, 1], [0, 1], color=_ORANGE, lw=1.2, label="y = x")
+        ax.set_xlabel(f"fitted {fam.title} CDF")
+        ax.set_ylabel("empirical CDF")
+        ax.set_title("PP plot", fontsize=11)
+        cap = "PP plot: empirical against fitted CDF; points on the line = good fit."
+    ax.legend(frameon=False, fontsize=9)
+    _style(ax)
+    out.append((_svg(fig), cap))
+    return out
+
+
+# ---------------------------------------------------------------------------- profiles
+def profile_figure(grid: np.ndarray, llf: np.ndarray, mle: float, param: str,
+                   title: str = "") -> tuple[str, str]:
+    """Log-likelihood profile with the MLE marked and the 95% likelihood-ratio cut."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    ax.plot(grid, llf, color=_BLUE, lw=2, label="profile log-likelihood")
+    ax.axvline(mle, color="k", ls="--", lw=1, label=f"MLE {param} = {mle:.4g}")
+    top = float(np.max(llf))
+    ax.axhline(top - 1.920729, color=_ORANGE, ls=":", lw=1.2, label="95% LR cut (−χ²₁/2)")
+    ax.set_xlabel(param)
+    ax.set_ylabel("log-likelihood Σ log p(xᵢ; θ)")
+    ax.set_title(title or f"Likelihood profile of {param}", fontsize=11)
+    ax.legend(frameon=False, fontsize=9)
+    _style(ax)
+    return _svg(fig), (f"Profile log-likelihood of {param}: its maximum is the MLE; the dotted "
+                       "line marks the 95% likelihood-ratio interval.")
+
+
+def kl_profile_figure(prof: Any, title: str = "") -> tuple[str, str]:
+    """Top: mean NLL = H(p̂, p_θ) with H(p̂); bottom: KL(p̂ ‖ p_θ) — its minimum at the MLE."""
+    fig = _figure(6.0, 4.6, rows=2)
+    top, bot = fig.subplots(2, 1, sharex=True)
+    grid = np.asarray(prof.grid, dtype=float)
+    mle = float(np.asarray(prof.mle[prof.param]))
+    top.plot(grid, prof.mean_nll, color=_BLUE, lw=2, label="mean NLL = H(p̂, p_θ)")
+    top.axhline(prof.data_entropy, color=_GREY, ls=":", lw=1.2, label="H(p̂)")
+    top.axvline(mle, color="k", ls="--", lw=1)
+    lo = min(float(prof.data_entropy), float(np.min(prof.mean_nll)))
+    hi = float(np.max(prof.mean_nll))
+    top.set_ylim(lo - 0.08 * (hi - lo), hi + 0.08 * (hi - lo))
+    top.set_ylabel("nats")
+    top.set_title(title or "Maximum likelihood = minimum KL", fontsize=11)
+    top.legend(frameon=False, fontsize=9)
+    bot.plot(grid, prof.kl, color=_GREEN, lw=2, label="KL(p̂ ‖ p_θ) = mean NLL − H(p̂)")
+    bot.axvline(mle, color="k", ls="--", lw=1, label=f"MLE {prof.param} = {mle:.4g}")
+    i = int(np.argmin(prof.kl))
+    bot.plot([grid[i]], [prof.kl[i]], "o", color=_RED, ms=6, label="minimum of KL")
+    bot.set_xlabel(prof.param)
+    bot.set_ylabel("nats")
+    bot.legend(frameon=False, fontsize=9)
+    _style(top)
+    _style(bot)
+    return _svg(fig), ("Top: the mean NLL is the cross-entropy H(p̂, p_θ), never below H(p̂). "
+                       "Bottom: KL(p̂ ‖ p_θ), the same curve lowered by the constant H(p̂), "
+                       "bottoms out exactly at the MLE.")
+
+
+def kl_pair_figure(p: Any, q: Any, kl_pq: float, kl_qp: float) -> tuple[str, str]:
+    """The two densities (or pmfs) with both KL directions in the legend."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    fam_p = p.family
+    if fam_p.discrete:
+        hi = 1
+        for d in (p, q):
+            try:
+                hi = max(hi, int(np.ceil(float(np.max(d.ppf(0.999))))))
+            except Exception:
+                hi = max(hi, 20)
+        ks = np.arange(0, min(hi, 200) + 1).astype(float)
+        with np.errstate(divide="ignore"):
+            pp, qq = np.exp(p.logpdf(ks)), np.exp(q.logpdf(ks))
+        ax.bar(ks - 0.2, pp, width=0.4, color=_BLUE, label=f"P = {p!r}")
+        ax.bar(ks + 0.2, qq, width=0.4, color=_ORANGE, label=f"Q = {q!r}")
+        ax.set_ylabel("probability")
+    else:
+        lo, hi = [], []
+        for d in (p, q):
+            try:
+                lo.append(float(np.min(d.ppf(0.001))))
+                hi.append(float(np.max(d.ppf(0.999))))
+            except Exception:
+                m, s = float(np.mean(d.mean)), float(np.sqrt(np.mean(d.var)))
+                lo.append(m - 4 * s)
+                hi.append(m + 4 * s)
+        grid = np.linspace(min(lo), max(hi), 500)
+        with np.errstate(divide="ignore", over="ignore", under="ignore"):
+            ax.plot(grid, np.exp(p.logpdf(grid)), color=_BLUE, lw=2, label=f"P = {p!r}")
+            ax.plot(grid, np.exp(q.logpdf(grid)), color=_ORANGE, lw=2, label=f"Q = {q!r}")
+        ax.set_ylabel("density")
+    ax.set_title(f"KL(P‖Q) = {kl_pq:.4g}   KL(Q‖P) = {kl_qp:.4g}", fontsize=11)
+    ax.legend(frameon=False, fontsize=9)
+    _style(ax)
+    return _svg(fig), "The two distributions; KL is not symmetric, so both directions are shown."
+
+
+# ---------------------------------------------------------------------------- regression
+def residual_figures(fitted: np.ndarray, y: np.ndarray, title: str = "",
+                     scale: np.ndarray | None = None) -> list[tuple[str, str]]:
+    """Residuals against fitted values, and a normal QQ plot of standardised residuals.
+
+    With ``scale`` (the model's standard deviation of y at each row) the residuals
+    are Pearson residuals (y − ŷ)/sd(y | x), the usual GLM diagnostic.
+    """
+    from scipy.special import ndtri
+
+    fitted, y = np.asarray(fitted, float), np.asarray(y, float)
+    r = y - fitted
+    pearson = scale is not None
+    if pearson:
+        sd = np.asarray(scale, float)
+        r = r / np.where(sd > 0, sd, 1.0)
+    label = "Pearson residual (y − ŷ)/sd" if pearson else "residual y − ŷ"
+    out = []
+    fig = _figure()
+    ax = fig.add_subplot()
+    ax.plot(fitted, r, "o", ms=3.5, color=_BLUE, alpha=0.6)
+    ax.axhline(0, color=_ORANGE, lw=1.2)
+    ax.set_xlabel("fitted value ŷ = E[y | x]")
+    ax.set_ylabel(label)
+    ax.set_title(title or "Residuals against fitted values", fontsize=11)
+    _style(ax)
+    out.append((_svg(fig), "Residuals against fitted values: no pattern and a constant spread "
+                           "are what the model assumes."))
+    fig = _figure()
+    ax = fig.add_subplot()
+    n = r.size
+    z = np.sort((r - r.mean()) / (r.std() if r.std() > 0 else 1.0))
+    theo = ndtri((np.arange(1, n + 1) - 0.5) / n)
+    ax.plot(theo, z, "o", ms=3.5, color=_BLUE, alpha=0.7)
+    ax.plot([theo[0], theo[-1]], [theo[0], theo[-1]], color=_ORANGE, lw=1.2)
+    ax.set_xlabel("standard normal quantiles")
+    ax.set_ylabel("standardised residuals")
+    ax.set_title("Normal QQ plot of residuals", fontsize=11)
+    _style(ax)
+    out.append((_svg(fig), "Normal QQ plot of the standardised "
+                           + ("Pearson " if pearson else "") + "residuals."))
+    return out
+
+
+def calibration_multiclass_figure(proba: np.ndarray, y_index: np.ndarray,
+                                  labels: Sequence[str], bins: int = 8) -> tuple[str, str]:
+    """One reliability curve per class (one-vs-rest) on shared axes."""
+    proba, y_index = np.asarray(proba, float), np.asarray(y_index)
+    colors = [_BLUE, _ORANGE, _GREEN, _RED, _GREY, "#7b3fb0", "#b07b3f", "#3fb0a6"]
+    fig = _figure()
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], color=_GREY, ls=":", lw=1.2, label="perfect calibration")
+    for k in range(proba.shape[1]):
+        p, obs = proba[:, k], (y_index == k).astype(float)
+        qs = np.unique(np.quantile(p, np.linspace(0, 1, bins + 1)))
+        idx = np.clip(np.searchsorted(qs, p, side="right") - 1, 0, max(len(qs) - 2, 0))
+        mp = [p[idx == b].mean() for b in range(max(len(qs) - 1, 1)) if (idx == b).any()]
+        fo = [obs[idx == b].mean() for b in range(max(len(qs) - 1, 1)) if (idx == b).any()]
+        ax.plot(mp, fo, "o-", ms=4, lw=1.4, color=colors[k % len(colors)],
+                label=f"class {labels[k]}")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("predicted probability of the class")
+    ax.set_ylabel("observed frequency of the class")
+    ax.set_title("Calibration by class (one vs rest)", fontsize=11)
+    ax.legend(frameon=False, fontsize=9, loc="upper left")
+    _style(ax)
+    return _svg(fig), ("Calibration of each class probability (quantile bins, one vs rest); a "
+                       "calibrated model follows the diagonal.")
+
+
+def calibration_figure(p_hat: np.ndarray, y: np.ndarray, bins: int = 10,
+                       title: str = "") -> tuple[str, str]:
+    """Reliability diagram: mean predicted probability against observed frequency per bin."""
+    p_hat, y = np.asarray(p_hat, float), np.asarray(y, float)
+    qs = np.unique(np.quantile(p_hat, np.linspace(0, 1, bins + 1)))
+    idx = np.clip(np.searchsorted(qs, p_hat, side="right") - 1, 0, max(len(qs) - 2, 0))
+    mp, fo, cnt = [], [], []
+    for b in range(max(len(qs) - 1, 1)):
+        m = idx == b
+        if m.any():
+            mp.append(p_hat[m].mean())
+            fo.append(y[m].mean())
+            cnt.append(int(m.sum()))
+    mp_a, fo_a, cnt_a = np.array(mp), np.array(fo), np.array(cnt)
+    se = np.sqrt(np.clip(mp_a * (1 - mp_a), 1e-12, None) / cnt_a)
+    fig = _figure()
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], color=_GREY, ls=":", lw=1.2, label="perfect calibration")
+    ax.errorbar(mp_a, fo_a, yerr=1.96 * se, fmt="o-", color=_BLUE, ms=5, lw=1.5, capsize=3,
+                label="observed frequency (±1.96 se)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("predicted probability P(y = 1 | x)")
+    ax.set_ylabel("observed frequency of y = 1")
+    ax.set_title(title or "Calibration curve", fontsize=11)
+    ax.legend(frameon=False, fontsize=9, loc="upper left")
+    _style(ax)
+    return _svg(fig), (f"Calibration curve over {len(mp)} quantile bins of the predicted "
+                       "probability; a calibrated model follows the diagonal.")
+
+
+# ---------------------------------------------------------------------------- underflow
+def underflow_figure(logp: np.ndarray, title: str = "") -> tuple[str, str]:
+    """The running raw product of probabilities (underflows to 0) against the sum of logs."""
+    logp = np.asarray(logp, dtype=float)
+    with np.errstate(under="ignore"):
+        running = np.cumprod(np.exp(logp))
+    cum_log10 = np.cumsum(logp) / np.log(10.0)
+    k = np.arange(1, logp.size + 1)
+    fig = _figure()
+    ax = fig.add_subplot()
+    ax.plot(k, cum_log10, color=_BLUE, lw=2, label="sum of logs / ln 10  (exact)")
+    with np.errstate(divide="ignore"):
+        prod_log10 = np.where(running > 0, np.log10(np.where(running > 0, running, 1.0)), np.nan)
+    ax.plot(k, prod_log10, color=_RED, lw=2, ls="--", label="log₁₀ of the raw product")
+    zero = np.flatnonzero(running == 0)
+    if zero.size:
+        z = int(zero[0])
+        ax.axvline(z + 1, color=_RED, lw=1, ls=":")
+        ax.annotate(f"product = 0.0 from observation {z + 1}", xy=(z + 1, cum_log10[z]),
+                    xytext=(10, 25), textcoords="offset points", color=_RED, fontsize=9,
+                    arrowprops={"arrowstyle": "->", "color": _RED})
+    ax.axhline(np.log10(np.finfo(float).tiny), color=_GREY, ls=":", lw=1,
+               label="smallest normal double (10⁻³⁰⁸)")
+    ax.set_xlabel("number of observations multiplied")
+    ax.set_ylabel("log₁₀ likelihood")
+    ax.set_title(title or "Product of probabilities vs sum of logs", fontsize=11)
+    ax.legend(frameon=False, fontsize=9, loc="lower left")
+    _style(ax)
+    if zero.size:
+        cap = (f"The likelihood as a raw product of probabilities underflows to exactly 0.0 "
+               f"from observation {int(zero[0]) + 1} (the dashed line ends); the sum of logs "
+               "stays exact.")
+    else:
+        lowest = float(cum_log10[-1])
+        per = -lowest / logp.size
+        zero_at = float(np.log10(np.nextafter(0.0, 1.0)))  # smallest subnormal, 10^-323.3
+        more = int(np.ceil((lowest - zero_at) / per)) if per > 0 else 0
+        cap = (f"The raw product of all {logp.size} values p(x_i) is 10^{lowest:.0f}; about "
+               f"{more} more observations like these would underflow it to 0.0. The sum of "
+               "logs never underflows.")
+    return _svg(fig), cap
+
+
+def bars_figure(labels: Sequence[str], values: Sequence[float], title: str,
+                ylabel: str) -> tuple[str, str]:
+    """A small bar chart (e.g. KL by method)."""
+    fig = _figure(5.0, 3.2)
+    ax = fig.add_subplot()
+    ax.bar(list(labels), list(values), color=[_BLUE, _ORANGE, _GREEN, _GREY][: len(labels)])
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=11)
+    _style(ax)
+    return _svg(fig), title
