@@ -13,6 +13,8 @@ from . import datasets, errors, losses
 from .derive import Derivation, derive, symbolic_kl
 from .divergence import (
     DivergenceResult,
+    KLDecomposition,
+    KLProfile,
     cross_entropy,
     entropy,
     kl,
@@ -82,6 +84,8 @@ __all__ = [
     "Gumbel",
     "HalfNormal",
     "InverseGaussian",
+    "KLDecomposition",
+    "KLProfile",
     "Laplace",
     "LinearRegression",
     "LogNormal",

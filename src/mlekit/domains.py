@@ -90,10 +90,10 @@ class Domain:
         if nonfinite.any():
             where = first_bad_index(nonfinite)
             first_value = np.ravel(arr)[int(np.argmax(np.ravel(nonfinite)))]
-            kind = "NaN" if np.isnan(first_value) else "infinite"
+            kind = "a NaN" if np.isnan(first_value) else "an infinite"
             loc = f" at index {where}" if arr.ndim else ""
             raise error(
-                f"{prefix}{what} contains a {kind} value{loc} "
+                f"{prefix}{what} contains {kind} value{loc} "
                 f"({int(nonfinite.sum())} of {arr.size} values are not finite)"
             )
         ok = self.contains(arr)
@@ -254,7 +254,8 @@ class _Simplex(Domain):
             raise error(f"{prefix}{what} contains a non-finite value at index {where}")
         if np.any(arr < 0):
             where = first_bad_index(arr < 0)
-            raise error(f"{prefix}{what} must have entries >= 0; found a negative entry at index {where}")
+            raise error(f"{prefix}{what} must have entries >= 0; "
+                        f"found a negative entry at index {where}")
         sums = arr.sum(axis=-1)
         bad = np.abs(sums - 1.0) > self.atol * arr.shape[-1]
         if np.any(bad):
@@ -330,7 +331,7 @@ Simplex = _Simplex(name="Simplex", rule="entries >= 0 summing to 1 along the las
 PositiveDefinite = _PositiveDefinite(name="PositiveDefinite", rule="symmetric positive definite")
 
 
-def BoundedCounts(n: Any) -> Domain:  # noqa: N802 - a domain constructor reads like a class
+def BoundedCounts(n: Any) -> Domain:
     """Integers ``0 … n`` (``n`` may be an array, e.g. Binomial trials per row)."""
     return _Integers(
         name="BoundedCounts", rule="value in {0, 1, ..., n}", discrete=True,
@@ -338,7 +339,7 @@ def BoundedCounts(n: Any) -> Domain:  # noqa: N802 - a domain constructor reads 
     )
 
 
-def Categories(k: int) -> Domain:  # noqa: N802
+def Categories(k: int) -> Domain:
     """Class labels ``0 … k-1``."""
     return _Integers(
         name=f"Categories({k})", rule=f"value in {{0, ..., {k - 1}}}", discrete=True,

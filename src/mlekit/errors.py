@@ -71,13 +71,17 @@ class ConvergenceWarning(UserWarning):
     """A solver stopped before its convergence criterion was met."""
 
 
-def did_you_mean(name: str, choices: Iterable[str], what: str = "name") -> UnknownNameError:
+def did_you_mean(name: str, choices: Iterable[str], what: str = "name",
+                 aliases: Iterable[str] = ()) -> UnknownNameError:
     """Build an :class:`UnknownNameError` listing the registered choices and the closest one.
 
-    The list of choices comes from a registry, never typed by hand.
+    The list of choices comes from a registry, never typed by hand. ``aliases`` (other
+    accepted spellings, e.g. ``"gaussian"``) are candidates for the suggestion but are
+    not listed.
     """
     choices = sorted(set(choices))
-    close = difflib.get_close_matches(str(name).lower(), choices, n=1, cutoff=0.5)
+    close = difflib.get_close_matches(str(name).lower(), choices + sorted(set(aliases)), n=1,
+                                      cutoff=0.5)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return UnknownNameError(
         f"unknown {what} {name!r}{hint} (choose from: {', '.join(choices)})"

@@ -144,18 +144,19 @@ def test_renderings():
 
 
 def test_cached_and_fast():
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     d1 = derive("normal", wrt="mu")
     d2 = derive(mk.Normal, wrt=("mu",))
     assert d1 is d2
-    assert time.perf_counter() - t0 < 2.0
+    assert time.process_time() - t0 < 2.0
 
 
 def test_cold_derive_under_two_seconds():
     # cold = first derivation in a fresh process; SymPy's own import (about 0.6 s on an idle
     # machine) is measured separately in the notes, so a loaded CI box does not flake
+    # CPU time, so that other jobs on a shared box do not make it flaky
     code = ("import time, sympy, mlekit; from mlekit.derive import derive; "
-            "t=time.perf_counter(); derive('normal'); print(time.perf_counter()-t)")
+            "t=time.process_time(); derive('normal'); print(time.process_time()-t)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert float(out.stdout) < 2.0
 

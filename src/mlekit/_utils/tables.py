@@ -89,7 +89,8 @@ class ResultsTable:
             out.append(f"<tr><th>{e(k)}</th><td colspan='{max(len(self.columns), 1)}'>"
                        f"{e(_fmt(v))}</td></tr>")
         if self.columns:
-            out.append("<tr><th></th>" + "".join(f"<th>{e(c)}</th>" for c in self.columns) + "</tr>")
+            heads = "".join(f"<th>{e(c)}</th>" for c in self.columns)
+            out.append(f"<tr><th></th>{heads}</tr>")
             for name, vals in self.rows:
                 out.append(f"<tr><th>{e(name)}</th>"
                            + "".join(f"<td>{e(_fmt(v))}</td>" for v in vals) + "</tr>")

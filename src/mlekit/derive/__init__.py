@@ -54,8 +54,10 @@ def derive(family: str | Family, wrt: str | Iterable[str] | None = None,
         (all estimable parameters if it has none); with ``link`` the weights
     fixed : parameters held fixed: a list of names (kept as symbols, the default for
         every parameter not in ``wrt``) or a dict ``name -> number`` (substituted)
-    link : ``"logit"`` (applied to the mean parameter) or ``{"mu": "identity",
-        "sigma": "log"}``: a conditional model with :math:`g(\theta_i) = w^\top x_i`;
+    link : str or dict, optional
+        ``"logit"`` (applied to the mean parameter) or
+        ``{"mu": "identity", "sigma": "log"}``: a conditional model with
+        :math:`g(\theta_i) = w^\top x_i`;
         ``{"mean": "log"}`` puts the link on the mean of a family without a mean
         parameter (Gamma: rate = shape / mu), reparameterising it first
     prior : ``"gaussian"`` or ``"laplace"`` prior on the weights (or on ``wrt``

@@ -38,10 +38,10 @@ class SampleMean(sp.Function):
     nargs = 1
 
     def _latex(self, printer):
-        return r"\overline{%s}" % printer._print(self.args[0])
+        return r"\overline{" + printer._print(self.args[0]) + "}"
 
     def _sympystr(self, printer):
-        return "mean(%s)" % printer._print(self.args[0])
+        return "mean(" + printer._print(self.args[0]) + ")"
 
     def _pretty(self, printer):
         from sympy.printing.pretty.stringpict import prettyForm
@@ -65,16 +65,21 @@ def score_equations(d) -> list:
     x = d.data_symbol
     out = []
     for w in d.wrt_symbols:
+        if isinstance(w, sp.IndexedBase):
+            w = w[d.vector_info["c"]]  # one equation per class c
         s = sp.diff(d.logdensity, w)
         if d.vector:
-            yb = d.vector_info["y"]
-            body = s.replace(lambda e: isinstance(e, sp.Indexed) and e.base == yb,
-                             lambda e: e.base[(i, *e.indices)])
+            body = _at_sample(s, d.vector_info["y"], i)
         else:
             body = s.subs(x, sp.IndexedBase(x.name)[i])
         out.append(sp.Eq(sp.Sum(body, (i, 1, m)), 0, evaluate=False))
     d._cache["score"] = out
     return out
+
+
+def _at_sample(expr, yb, i):
+    return expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == yb,
+                        lambda e: e.base[(i, *e.indices)])
 
 
 def _moment_form(expr, x) -> Any | None:
@@ -101,6 +106,8 @@ def closed_form_mle(d) -> dict | None:
 
 
 def _solve(d) -> dict | None:
+    if d.vector and getattr(d.family, "event_ndim", 0):
+        return None  # vector data (Dirichlet): digamma equations, no closed form
     if d.vector:
         # maximise Σ_c (Σ_i y_ic) log p_c subject to Σ_c p_c = 1 (Lagrange): p_c = mean(y_c)
         yb, c = d.vector_info["y"], d.vector_info["c"]
@@ -177,9 +184,10 @@ def evaluate_mle(d, x: Any, fixed: dict) -> dict[str, float] | None:
 
 # ------------------------------------------------------------------ expectations
 class _TimeLimit:
-    """Raise DerivationError if a symbolic integral runs longer than ``seconds``.
+    """Raise DerivationError if a symbolic integral uses more than ``seconds`` of CPU time.
 
-    Uses SIGALRM (main thread on POSIX only); elsewhere it does not limit.
+    Uses the process's virtual (user CPU) timer, SIGVTALRM, so a busy machine does not
+    make it fire early (main thread on POSIX only; elsewhere it does not limit).
     """
 
     def __init__(self, seconds: float, what: str):
@@ -193,8 +201,8 @@ class _TimeLimit:
         import threading
 
         if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
-            self.old = signal.signal(signal.SIGALRM, self._fire)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            self.old = signal.signal(signal.SIGVTALRM, self._fire)
+            signal.setitimer(signal.ITIMER_VIRTUAL, self.seconds)
             self.armed = True
         return self
 
@@ -202,12 +210,12 @@ class _TimeLimit:
         if self.armed:
             import signal
 
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self.old)
+            signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+            signal.signal(signal.SIGVTALRM, self.old)
         return False
 
 
-TIME_LIMIT = 8.0  # seconds for one Fisher information / symbolic KL / mean computation
+TIME_LIMIT = 15.0  # CPU seconds for one Fisher information / symbolic KL / mean computation
 
 
 def support_range(family) -> tuple[Any, Any, bool] | None:
@@ -274,13 +282,12 @@ def fisher_information(d):
     if rng is None:
         raise DerivationError(f"no symbolic expectation over the support {d.family.support!r}")
     x = d.data_symbol
-    density = sp.exp(d.logdensity)
-    density = sp.simplify(density)
     wrt = list(d.wrt_symbols)
     cache: dict = {}
     n = len(wrt)
     M = sp.zeros(n, n)
     with _TimeLimit(TIME_LIMIT, f"Fisher information of {d.family.title}"):
+        density = sp.simplify(sp.exp(d.logdensity))
         for a in range(n):
             for b in range(a, n):
                 h = sp.diff(d.logdensity, wrt[a], wrt[b])

@@ -247,10 +247,16 @@ class Derivation:
         x = np.asarray(x, float)
         with np.errstate(divide="ignore", invalid="ignore"):
             if self.vector:
-                first = params.get("p", params.get("eta"))
+                vec = [n for n, s in self.arg_symbols.items()
+                       if n != "__data__" and isinstance(s, _indexed_base())]
+                first = np.asarray(params[vec[0]], float)
                 k = int(np.shape(first)[-1])
                 fn, names = self._lam(expr, key, k)
-                onehot = np.moveaxis(np.eye(k)[x.astype(np.intp)], -1, 0)
+                if getattr(self.family, "event_ndim", 0):  # data are vectors (Dirichlet)
+                    onehot = np.moveaxis(x, -1, 0)
+                    x = x[..., 0]
+                else:  # class labels -> one-hot
+                    onehot = np.moveaxis(np.eye(k)[x.astype(np.intp)], -1, 0)
                 args = [onehot[..., None]]
                 for n in names[1:]:
                     v = np.asarray(params[n], float)
@@ -261,7 +267,10 @@ class Derivation:
                 return out
             fn, names = self._lam(expr, key)
             args = [x, *[np.asarray(params[n], float) for n in names[1:]]]
-            return np.asarray(fn(*args), dtype=float)
+            out = np.asarray(fn(*args), dtype=float)
+            if key in ("nll", "loss", "constant"):  # one value per observation
+                out = np.broadcast_to(out, np.broadcast_shapes(out.shape, x.shape))
+            return out
 
     def nll(self, x: Any, **params: Any) -> float:
         r"""The negative log-likelihood :math:`-\sum_i \log p(x_i;\theta)` at ``params``.
@@ -307,6 +316,12 @@ class Derivation:
         from ._calculus import closed_form_mle
 
         return closed_form_mle(self)
+
+    @property
+    def mle_status(self) -> str:
+        """``"closed form"`` or ``"no closed form (solve the score equations numerically)"``."""
+        return ("closed form" if self.mle is not None
+                else "no closed form (solve the score equations numerically)")
 
     def mle_value(self, x: Any, **fixed: Any) -> dict[str, float] | None:
         """Evaluate :attr:`mle` on the data ``x`` (``None`` when there is no closed form)."""

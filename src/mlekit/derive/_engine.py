@@ -129,6 +129,10 @@ def build_derivation(family: Family, wrt: tuple[str, ...] | None, fixed: tuple,
                      link: tuple, prior: str | None, prior_scale: Any) -> Derivation:
     """Carry out the derivation (called through the cached :func:`mlekit.derive.derive`)."""
     sd = family.sympy_density()
+    if isinstance(sd.x, sp.MatrixSymbol) or any(isinstance(v, sp.MatrixSymbol)
+                                                for v in sd.params.values()):
+        raise DerivationError(f"{family.title}: matrix-valued symbolic densities are not "
+                              "derived yet (use the family's numeric logpdf)")
     names = list(family.param_names)
     psyms = {n: sd.params[n] for n in names}
     vector = isinstance(sd.x, sp.IndexedBase)
@@ -278,9 +282,9 @@ def build_derivation(family: Family, wrt: tuple[str, ...] | None, fixed: tuple,
             const_term = _simplify_const(const_term.subs(link_subs))
 
     # ---- steps
-    theta_disp = [psyms[n] for n in wrt] if not vector else [sd.params["p"]]
+    theta_disp = [psyms[n] for n in wrt]
     if vector:
-        px = sp.Function("P")(sp.Symbol("y"))
+        px = sp.Function("P" if family.discrete else "p")(sp.Symbol(sd.x.name))
     else:
         px = sp.Function("p")(data)
     steps.append(Step("Model", sp.Eq(px, density, evaluate=False),

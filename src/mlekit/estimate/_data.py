@@ -91,6 +91,22 @@ def check_fixed(family: Family, fixed: Mapping[str, Any] | None) -> dict[str, np
     return out
 
 
+def check_start(family: Family, start: Mapping[str, Any] | None,
+                fixed: Mapping[str, Any]) -> dict[str, np.ndarray] | None:
+    """Starting values: known, free parameters, each inside its domain."""
+    if start is None:
+        return None
+    out: dict[str, np.ndarray] = {}
+    for name, value in dict(start).items():
+        p = family.parameter(name)  # ParameterError naming the family's parameters
+        if name in fixed:
+            raise ParameterError(f"{family.title}: start gives {name!r}, which is held fixed; "
+                                 "drop it from start= or from fixed=")
+        out[name] = p.domain.check(value, what=f"start {name}", owner=family.title,
+                                   error=ParameterError)
+    return out
+
+
 def _support_params(family: Family, x: np.ndarray, fixed: dict, k: int | None) -> dict:
     """Parameters to pass to ``check_data``: the fixed ones, and for a free probability
     vector a placeholder with the right number of classes."""
@@ -134,6 +150,7 @@ def prepare(x: Any, family: Family, weights: Any = None, fixed: Mapping[str, Any
             k: int | None = None, start: Mapping[str, Any] | None = None) -> Prepared:
     """Validate everything a fit needs; see :func:`mlekit.estimate.fit` for the rules."""
     fixed_arr = check_fixed(family, fixed)
+    check_start(family, start, fixed_arr)
     if isinstance(x, Censored):
         return _prepare_censored(x, family, weights, fixed_arr, k, start)
     arr = as_float_array(x, what="x")
@@ -141,6 +158,11 @@ def prepare(x: Any, family: Family, weights: Any = None, fixed: Mapping[str, Any
         arr = np.ravel(arr)
     elif arr.ndim == family.event_ndim:
         arr = arr[None, ...]
+    if family.event_ndim > 0 and arr.ndim != family.event_ndim + 1:
+        raise DataError(
+            f"x has shape {arr.shape}: {family.title} expects one observation per row, an "
+            f"array of {family.event_ndim + 1} dimensions (n, d)"
+        )
     if arr.shape[0] == 0 or arr.size == 0:
         raise DataError(f"x is empty: {family.title} needs at least one observation to fit")
     arr = _check_support(family, arr, _support_params(family, arr, fixed_arr, k), "x")

@@ -133,6 +133,9 @@ def _fit_prepared(prep: Prepared, method: str, information: str, start, maxiter:
         converged = bool(closed.pop("_converged", True))
         nit = int(closed.pop("_nit", 0))
         message = str(closed.pop("_message", ""))
+        # a family's own solver may stop at an edge the domain does not show (StudentT's
+        # nu at its cap when the likelihood rises towards nu = inf): it says so here
+        family_edges = tuple(str(b) for b in np.atleast_1d(closed.pop("_boundary", ())))
         prep.free = [FreeParam(fp.name, fp.domain, np.shape(closed[fp.name]))
                      for fp in prep.free]
         theta = {fp.name: np.asarray(closed[fp.name], float) for fp in prep.free}
@@ -144,6 +147,14 @@ def _fit_prepared(prep: Prepared, method: str, information: str, start, maxiter:
             warnings.warn(f"{fam.title}: {label} did not converge ({message}); the estimate "
                           "may be inaccurate", ConvergenceWarning, stacklevel=3)
     else:
+        family_edges = ()
+        moving = [n for n in getattr(fam, "support_parameters", ())
+                  if n in {fp.name for fp in prep.free}]
+        if moving:
+            raise NotImplementedForFamily(
+                f"{fam.title}: the support depends on {', '.join(moving)}, so the likelihood is "
+                "not smooth there and the generic (gradient) path does not apply; use the "
+                "closed-form fit (method='auto') or hold those parameters fixed")
         outcome, fitter = generic_fit(prep, start=start, maxiter=maxiter)
         theta, llf, converged = outcome.theta, outcome.llf, outcome.converged
         label, nit, message = outcome.method, outcome.nit, outcome.message
@@ -163,7 +174,7 @@ def _fit_prepared(prep: Prepared, method: str, information: str, start, maxiter:
         raise DataError(f"{fam.title}: the log-likelihood at the estimate is not finite "
                         f"(llf = {llf}); the data are impossible under the fitted model")
 
-    boundary = _boundary(prep, theta)
+    boundary = _boundary(prep, theta) + family_edges
     if boundary:
         warnings.warn(
             f"{fam.title}: the MLE lies on the boundary of the parameter domain "
@@ -361,6 +372,11 @@ def _expected(fam, prep: Prepared, params) -> np.ndarray | None:
 def _invert(info: np.ndarray, nan: np.ndarray, notes: list[str], boundary) -> np.ndarray:
     if not np.all(np.isfinite(info)):
         notes.append("the information matrix is not finite at the estimate; no standard errors")
+        return nan
+    if not np.any(info):
+        notes.append("the information matrix is zero at the estimate (a flat likelihood, or "
+                     "it underflows at this scale of the data: rescale them); no standard "
+                     "errors")
         return nan
     try:
         chol = np.linalg.cholesky(0.5 * (info + info.T))

@@ -51,7 +51,7 @@ def get_family(family: str | Family) -> Family:
             return FAMILIES[name]
     if key in _ALIASES:
         return FAMILIES[_ALIASES[key]]
-    raise did_you_mean(family, list(FAMILIES), what="family")
+    raise did_you_mean(family, list(FAMILIES), what="family", aliases=list(_ALIASES))
 
 
 def register_kl(p_cls: type, q_cls: type) -> Callable:

@@ -103,6 +103,9 @@ class Family:
     #: extra exact representations a member may carry (Bernoulli keeps its ``logits``
     #: so that log-probabilities stay exact where p rounds to 0 or 1)
     aux_names: ClassVar[tuple[str, ...]] = ()
+    #: parameters the support depends on (Uniform low/high, Pareto scale): the likelihood
+    #: is not smooth in them, so the generic gradient path does not apply
+    support_parameters: ClassVar[tuple[str, ...]] = ()
     #: a typical valid member, used by registry-driven tests and examples
     example_params: ClassVar[dict[str, Any]] = {}
 
@@ -120,7 +123,8 @@ class Family:
             if p.name == name:
                 return p
         raise ParameterError(
-            f"{self.title} has no parameter {name!r} (its parameters: {', '.join(self.param_names)})"
+            f"{self.title} has no parameter {name!r} "
+            f"(its parameters: {', '.join(self.param_names)})"
         )
 
     def __repr__(self) -> str:
@@ -220,7 +224,14 @@ class Family:
     # ------------------------------------------------------------------ closed forms
     def mle(self, x: np.ndarray, weights: np.ndarray | None = None,
             fixed: Mapping[str, float] | None = None) -> dict[str, float] | None:
-        """Closed-form MLE, or ``None`` if the family has none (for these ``fixed``)."""
+        """Closed-form MLE, or ``None`` if the family has none (for these ``fixed``).
+
+        Optional private keys of the returned dict, read by :func:`mlekit.estimate.fit`:
+        ``_method`` (label), ``_converged``, ``_nit``, ``_message``, and ``_boundary``
+        (e.g. ``"nu = 1e10 (cap; the likelihood rises towards nu = inf)"``) when the
+        solver stopped at an edge the parameter domain does not show; it is reported in
+        ``FitResult.at_boundary`` with a ``BoundaryWarning``.
+        """
         return None
 
     def fisher_information(self, **params: np.ndarray) -> np.ndarray | None:
@@ -274,12 +285,12 @@ class Family:
         return _FIT_BACKEND(x, self, weights=weights, **kwargs)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cached_symbolic(family: Family) -> SymbolicDensity:
     return family._symbolic()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _symbolic_derivatives(family: Family) -> dict[str, dict]:
     """Lambdified score and Hessian of the symbolic log-density (once per family)."""
     import sympy
@@ -288,7 +299,9 @@ def _symbolic_derivatives(family: Family) -> dict[str, dict]:
     logp = sd.logdensity
     names = list(family.estimable_names)
     args = [sd.x, *[sd.params[n] for n in family.param_names]]
-    modules = [{"gamma": _gamma, "loggamma": _loggamma, "polygamma": _polygamma}, "scipy", "numpy"]
+    # DiracDelta appears in derivatives of |x - mu| (Laplace); it is zero almost everywhere
+    modules = [{"gamma": _gamma, "loggamma": _loggamma, "polygamma": _polygamma,
+                "DiracDelta": lambda *a: 0.0}, "scipy", "numpy"]
 
     def lam(expr):
         f = sympy.lambdify(args, expr, modules=modules)

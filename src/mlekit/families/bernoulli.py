@@ -16,8 +16,8 @@ from scipy.special import expit, log_expit, logit, xlog1py, xlogy
 
 from ..domains import Binary, ClosedUnitInterval, Real
 from ..errors import ParameterError
-from .base import Family, Parameter, SymbolicDensity
 from ._registry import register_kl
+from .base import Family, Parameter, SymbolicDensity
 
 
 def bernoulli_logpmf_logits(x, logits):

@@ -15,7 +15,9 @@ Newton's method on the two score equations
           \psi(\beta) - \psi(\alpha+\beta) = \overline{\log (1-x)},
 
 with the trigamma Hessian and a backtracking line search converges from the
-method-of-moments start. All-equal data: the MLE does not exist (DataError).
+start ``α₀ = ½ + G₁/(2(1 − G₁ − G₂))``, ``β₀ = ½ + G₂/(2(1 − G₁ − G₂))`` (G the
+geometric means of x and 1 − x; from ψ(z) ≈ log(z − ½)), which needs no
+further pass over the data. All-equal data: the MLE does not exist (DataError).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from scipy.special import betainc, betaincc, betaincinv, betaln, digamma, polyga
 
 from ..domains import Positive, UnitInterval
 from ..errors import DataError
-from ._mle_tools import all_equal, check_fixed, damped_newton, prepare, wsum
+from ._mle_tools import check_fixed, damped_newton, prepare, wsum
 from ._registry import register_kl
 from .base import Family, Parameter, SymbolicDensity
 
@@ -116,23 +118,20 @@ class BetaFamily(Family):
         if len(fixed) == 2:
             return dict(fixed)
         x, w, total = prepare(x, weights)
-        if np.any((x <= 0) | (x >= 1)):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s1 = wsum(w, np.log(x)) / total  # -inf or NaN when some x <= 0
+            s2 = wsum(w, np.log1p(-x)) / total  # ... or some x >= 1
+        if not (np.isfinite(s1) and np.isfinite(s2)):
             raise DataError("Beta: observations must lie strictly between 0 and 1 (a 0 or 1 "
                             "makes the log-likelihood unbounded)")
-        s1 = wsum(w, np.log(x)) / total
-        if not fixed and all_equal(x, w):
-            raise DataError("Beta: all observations are equal, so "
-                            "the MLE does not exist (alpha, beta -> infinity)")
-        s2 = wsum(w, np.log1p(-x)) / total
-        m = wsum(w, x) / total
-        v = wsum(w, (x - m) ** 2) / total
-        if not v > 0:
+        # Jensen: G₁ + G₂ <= m + (1 − m) = 1 (geometric means), equality iff all x are equal
+        g1, g2 = np.exp(s1), np.exp(s2)
+        gap = 1.0 - g1 - g2
+        if not gap > 1e-13:
             raise DataError("Beta: all observations are equal, so the MLE does not exist "
                             "(alpha, beta -> infinity)")
-        common = m * (1.0 - m) / v - 1.0
-        if not common > 0:
-            common = 1.0
-        start = {"alpha": max(m * common, 1e-3), "beta": max((1.0 - m) * common, 1e-3)}
+        # start from ψ(z) ≈ log(z − ½): α₀ = ½ + G₁/(2(1 − G₁ − G₂)), likewise β₀
+        start = {"alpha": 0.5 + 0.5 * g1 / gap, "beta": 0.5 + 0.5 * g2 / gap}
         free = [n for n in ("alpha", "beta") if n not in fixed]
         vals = {**start, **fixed}
 

@@ -16,8 +16,8 @@ from scipy.special import log_softmax, xlogy
 
 from ..domains import Categories, Real, Simplex
 from ..errors import ParameterError, SupportError
-from .base import Family, Parameter, SymbolicDensity
 from ._registry import register_kl
+from .base import Family, Parameter, SymbolicDensity
 
 
 class CategoricalFamily(Family):

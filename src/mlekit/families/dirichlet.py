@@ -168,7 +168,8 @@ class DirichletFamily(Family):
         a0 = float(np.median(a0s)) if a0s.size else float(k)
         a = np.maximum(m1 * a0, 1e-3)
         cur = ll(a)
-        for _ in range(max_iter):
+        done, nit = False, 0
+        for nit in range(1, max_iter + 1):  # noqa: B007 - nit is reported
             g = digamma(a.sum()) - digamma(a) + s
             q = -polygamma(1, a)
             z = polygamma(1, a.sum())
@@ -182,7 +183,8 @@ class DirichletFamily(Family):
             a, cur = new, new_ll
             if done:
                 break
-        return {"alpha": a}
+        return {"alpha": a, "_method": "Minka Newton with fixed-point safeguard",
+                "_converged": bool(done), "_nit": nit}
 
     def _symbolic(self):
         """Indexed notation over k components:

@@ -28,7 +28,7 @@ from scipy.special import digamma, gammainc, gammaincc, gammaincinv, gammaln, po
 
 from ..domains import Positive
 from ..errors import DataError
-from ._mle_tools import all_equal, check_fixed, prepare, root_bracketed, wsum
+from ._mle_tools import check_fixed, prepare, root_bracketed, wsum
 from ._registry import register_kl
 from .base import Family, Parameter, SymbolicDensity
 from .exponential import ExponentialFamily
@@ -118,15 +118,15 @@ class GammaFamily(Family):
         if "shape" in fixed and "rate" in fixed:
             return dict(fixed)
         x, w, total = prepare(x, weights)
-        if np.any(x <= 0):
-            raise DataError("Gamma: observations must be > 0 (log x enters the likelihood)")
         mean = wsum(w, x) / total
-        if not fixed and all_equal(x, w):
-            raise DataError("Gamma: all observations are equal, so "
-                            "the MLE does not exist (shape -> infinity)")
+        if "shape" in fixed and mean > 0 and float(x.min()) >= 0:
+            return {"shape": fixed["shape"], "rate": fixed["shape"] / mean}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            meanlog = wsum(w, np.log(x)) / total  # -inf or NaN when some x <= 0
+        if not np.isfinite(meanlog):
+            raise DataError("Gamma: observations must be > 0 (log x enters the likelihood)")
         if "shape" in fixed:
             return {"shape": fixed["shape"], "rate": fixed["shape"] / mean}
-        meanlog = wsum(w, np.log(x)) / total
         if "rate" in fixed:
             # score in k: ψ(k) = log r + mean log x, ψ increasing from -inf to inf
             target = np.log(fixed["rate"]) + meanlog

@@ -27,7 +27,7 @@ _LOG_2_OVER_PI_HALF = 0.5 * float(np.log(2.0 / np.pi))
 
 
 class HalfNormalFamily(Family):
-    r"""HalfNormal(sigma): |Z|·σ for a standard normal Z; ``sigma`` > 0.
+    r"""HalfNormal(sigma): ``|Z|``·σ for a standard normal Z; ``sigma`` > 0.
 
     .. math:: p(x) = \frac{\sqrt{2}}{\sigma\sqrt{\pi}} e^{-x^2/(2\sigma^2)}, \quad x \ge 0
     """

@@ -20,7 +20,7 @@ from scipy.special import log_ndtr, ndtr, ndtri
 
 from ..domains import Positive, Real
 from ..errors import DataError
-from ._mle_tools import all_equal, check_fixed, prepare, wsum
+from ._mle_tools import check_fixed, prepare, wsum
 from ._registry import register_kl
 from .base import Family, Parameter, SymbolicDensity
 
@@ -97,18 +97,19 @@ class LogNormalFamily(Family):
     def mle(self, x, weights=None, fixed=None):
         fixed = check_fixed(self, fixed)
         x, w, total = prepare(x, weights)
-        if np.any(x <= 0):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = np.log(x)
+            sy = wsum(w, y)  # -inf or NaN when some x <= 0
+        if not np.isfinite(sy):
             raise DataError("LogNormal: observations must be > 0 to take logs")
-        y = np.log(x)
-        if not ({"mu", "sigma"} & set(fixed)) and all_equal(x, w):
-            raise DataError("LogNormal: all observations are equal, so "
-                            "the MLE of sigma is 0 (it does not exist)")
-        mu = fixed.get("mu", wsum(w, y) / total)
+        mu = fixed.get("mu", sy / total)
         if "sigma" in fixed:
             return {"mu": float(mu), "sigma": fixed["sigma"]}
-        d = y - mu
-        s2 = wsum(w, d * d) / total
-        if s2 <= 0:
+        y -= mu  # in place: three passes over the data in all
+        y *= y
+        s2 = wsum(w, y) / total
+        # a spread below the rounding of the mean: all observations are equal
+        if s2 <= (8.0 * np.finfo(float).eps * max(abs(float(mu)), 1.0)) ** 2:
             raise DataError("LogNormal: all observations are equal, so the MLE of sigma is 0 "
                             "(it does not exist)")
         return {"mu": float(mu), "sigma": float(np.sqrt(s2))}

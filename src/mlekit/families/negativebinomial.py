@@ -189,7 +189,8 @@ class NegativeBinomialFamily(Family):
                     f"alpha = 1e-12 (variance {s2:.6g}, mean {mu:.6g}); the fit is numerically "
                     "the Poisson limit alpha = 0: fit family='poisson' instead")
         t = 0.5 * (lo + hi) if not lo < t < hi else t
-        for _ in range(200):
+        converged, nit = False, 0
+        for nit in range(1, 201):  # noqa: B007 - nit is reported
             val, der = h(t)
             if val > 0:
                 lo = t
@@ -200,10 +201,12 @@ class NegativeBinomialFamily(Family):
             if not (lo < t_new < hi):
                 t_new = 0.5 * (lo + hi)
             if abs(t_new - t) < 1e-13 * max(1.0, abs(t)) or hi - lo < 1e-14:
-                t = t_new
+                t, converged = t_new, True
                 break
             t = t_new
-        return {"mu": mu, "alpha": float(np.exp(-t))}
+        return {"mu": mu, "alpha": float(np.exp(-t)),
+                "_method": "profile Newton in log(1/alpha), bracketed", "_converged": converged,
+                "_nit": nit}
 
     def _symbolic(self):
         sp, x, s = self._make_symbols()

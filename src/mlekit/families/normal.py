@@ -16,8 +16,8 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from ..domains import Positive, Real
-from .base import Family, Parameter, SymbolicDensity
 from ._registry import register_kl
+from .base import Family, Parameter, SymbolicDensity
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -37,8 +37,11 @@ class NormalFamily(Family):
     example_params = {"mu": 0.5, "sigma": 2.0}
 
     def logpdf(self, x, mu, sigma):
-        z = (x - mu) / sigma
-        return -0.5 * z * z - np.log(sigma) - 0.5 * _LOG_2PI
+        # |z| beyond ~1e154 makes z² overflow to inf, so the log-density is -inf: that is
+        # the correctly rounded value (the true one is below -1.8e308), not an error
+        with np.errstate(over="ignore"):
+            z = (x - mu) / sigma
+            return -0.5 * z * z - np.log(sigma) - 0.5 * _LOG_2PI
 
     def cdf(self, x, mu, sigma):
         return ndtr((x - mu) / sigma)
@@ -81,9 +84,19 @@ class NormalFamily(Family):
 
     def mle(self, x, weights=None, fixed=None):
         fixed = dict(fixed or {})
-        w = np.ones_like(x) if weights is None else weights
-        mu = fixed.get("mu", np.sum(w * x) / np.sum(w))
-        sigma = fixed.get("sigma", np.sqrt(np.sum(w * (x - mu) ** 2) / np.sum(w)))
+        x = np.asarray(x, float)
+        w = np.ones_like(x) if weights is None else np.asarray(weights, float)
+        # work in units of a power of two c ~ max|x| (exact scaling), so that data near
+        # 1e300 neither overflow in the sum nor in the squares: mu = c·mean(x/c), etc.
+        big = float(np.max(np.abs(x))) if x.size else 0.0
+        c = float(np.ldexp(1.0, np.frexp(big)[1] - 1)) if big > 0 else 1.0
+        xs, sw = x / c, np.sum(w)
+        mu = fixed.get("mu", c * (np.sum(w * xs) / sw))
+        if "sigma" in fixed:
+            sigma = fixed["sigma"]
+        else:
+            d = xs - np.asarray(mu, float) / c
+            sigma = c * np.sqrt(np.sum(w * d**2) / sw)
         return {"mu": float(mu), "sigma": float(sigma)}
 
     def fisher_information(self, mu, sigma):

@@ -38,36 +38,39 @@ def _stirlerr(n: np.ndarray) -> np.ndarray:
     A five-term series for n > 15 (error < 1e-17), the direct formula below.
     """
     n = np.asarray(n, float)
+    out = np.empty(n.shape)
     big = n > 15.0
-    nb = np.where(big, n, 16.0)
+    nb = n[big]
     nn = nb * nb
-    series = (1 / 12 - (1 / 360 - (1 / 1260 - (1 / 1680 - 1 / (1188 * nn)) / nn) / nn) / nn) / nb
-    ns = np.where(big | (n <= 0), 1.0, n)
-    direct = gammaln(ns + 1.0) - (ns + 0.5) * np.log(ns) + ns - 0.5 * _LOG_2PI
-    return np.where(big, series, direct)
+    out[big] = (1 / 12 - (1 / 360 - (1 / 1260 - (1 / 1680 - 1 / (1188 * nn)) / nn) / nn)
+                / nn) / nb
+    small = ~big
+    ns = np.where(n[small] > 0, n[small], 1.0)
+    out[small] = gammaln(ns + 1.0) - (ns + 0.5) * np.log(ns) + ns - 0.5 * _LOG_2PI
+    return out
 
 
 def _bd0(x: np.ndarray, m: np.ndarray) -> np.ndarray:
     r"""x log(x/m) + m − x ≥ 0, without cancellation when x ≈ m (Loader 2000). x ≥ 0, m > 0."""
-    x = np.asarray(x, float)
-    m = np.asarray(m, float)
-    x, m = np.broadcast_arrays(x, m)
+    x, m = np.broadcast_arrays(np.asarray(x, float), np.asarray(m, float))
+    out = np.empty(x.shape)
     close = np.abs(x - m) < 0.1 * (x + m)
-    xs = np.where(close | (x <= 0), 1.0, x)
-    ms = np.where(close, 1.0, m)
-    direct = np.where(x > 0, xs * np.log(xs / ms), 0.0) + m - x
-    s_den = np.where(close, x + m, 1.0)
-    v = np.where(close, (x - m) / s_den, 0.0)
-    s = (x - m) * v
-    ej = 2.0 * x * v
+    far = ~close
+    xf, mf = x[far], m[far]
+    out[far] = np.where(xf > 0, xf * np.log(np.where(xf > 0, xf, 1.0) / mf), 0.0) + mf - xf
+    xc, mc = x[close], m[close]
+    v = (xc - mc) / (xc + mc)
+    sc = (xc - mc) * v
+    ej = 2.0 * xc * v
     v2 = v * v
     for j in range(1, 40):  # |v| < 0.1: at most 40 terms reach well below 1e-40 relative
         ej = ej * v2
         term = ej / (2 * j + 1)
-        s = s + term
-        if not np.any(np.abs(term) > 1e-17 * np.abs(s)):
+        sc = sc + term
+        if not np.any(np.abs(term) > 1e-17 * np.abs(sc)):
             break
-    return np.where(close, s, direct)
+    out[close] = sc
+    return out
 
 
 def _log_binom_raw(k: np.ndarray, n: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -122,10 +125,12 @@ def _entropy_by_sum(logpmf, lo: np.ndarray, hi: np.ndarray, cap: int = 100_000,
     out = np.zeros(lo.shape)
     nterms = np.minimum(hi - lo + 1.0, cap)
     order = np.argsort(nterms)  # group rows of similar length together
+    widths = nterms[order]
     start = 0
     while start < lo.size:
-        width = int(nterms[order[start]])
-        rows = max(1, chunk // max(width, 1))
+        # the most rows whose padded block (rows x widest row) stays within `chunk` values
+        block = np.arange(1, lo.size - start + 1) * widths[start:]
+        rows = max(1, int(np.searchsorted(block, chunk, side="right")))
         idx = order[start:start + rows]
         width = int(nterms[idx].max())
         k = lo[idx, None] + np.arange(width)[None, :]

@@ -123,7 +123,7 @@ class WeibullFamily(Family):
         if "shape" in fixed and "scale" in fixed:
             return dict(fixed)
         x, w, total = prepare(x, weights)
-        if np.any(x <= 0):
+        if not float(x.min()) > 0:
             raise DataError("Weibull: observations must be > 0 for the MLE (log x enters the "
                             "likelihood; a 0 makes it unbounded or degenerate)")
         y = np.log(x)

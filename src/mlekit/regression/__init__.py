@@ -4,14 +4,17 @@
 
 * ``_models``      family + link as a loss on the linear predictors (link space)
 * ``_sums``        the row-sum backend (NLL, gradient, Hessian summed over row chunks)
-* ``solver``       Newton with a backtracking line search (L-BFGS fallback)
+* ``solver``       Newton with a backtracking line search (L-BFGS fallback), proximal Newton (L1)
 * ``_diagnostics`` non-finite data, rank deficiency, separation
 * ``_results``     RegressionResult: inference and summary()
+
+The estimators (which import scikit-learn) load on first access, so importing
+this package stays cheap.
 """
 
-from ._estimator import LinearRegression, LogisticRegression, Regression
+from typing import Any
+
 from ._models import MODELS, RowModel, make_model
-from ._results import RegressionResult
 from ._sums import InMemorySums
 
 __all__ = [
@@ -24,3 +27,20 @@ __all__ = [
     "RowModel",
     "make_model",
 ]
+
+_LAZY = {"LinearRegression": "._estimator", "LogisticRegression": "._estimator",
+         "Regression": "._estimator", "RegressionResult": "._results"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,270 @@
+r"""The row-sum backend on Dask: the same sums as ``regression._sums.InMemorySums``, per chunk.
+
+A conditional-likelihood fit only needs p-sized sums over the rows,
+
+.. math::
+
+    f(\theta) = \sum_c \sum_{i \in c} w_i \ell_i, \qquad
+    \nabla f = \sum_c D_c^\top g_c, \qquad
+    \nabla^2 f = \sum_c D_c^\top H_c D_c ,
+
+so each row chunk ``c`` of the Dask arrays is summed by an
+:class:`~mlekit.regression.InMemorySums` built on that chunk (the very code the
+in-memory fit runs), on the worker that holds the chunk; only the partial sums
+``(f_c, ∇f_c, ∇²f_c)`` — a few kB for p = 20 — travel, and one ``compute`` per
+pass adds them. The Newton solver (``regression.solver.newton``) is the same
+function as in memory: it only calls :meth:`DaskSums.nll` and
+:meth:`DaskSums.nll_grad_hess`.
+
+The design can be persisted in worker memory (``persist=True``) so that the
+passes of the Newton iterations do not re-read (or re-generate) the data; with
+``persist=False`` every pass streams the chunks through (out of core).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..regression import InMemorySums, RowModel
+
+__all__ = ["DaskSums"]
+
+
+# ---------------------------------------------------------------- per-chunk tasks (run on workers)
+def _chunk_sums(D, y, w, off, aux, model):
+    return InMemorySums(np.asarray(D, dtype=float), np.asarray(y, dtype=float), model,
+                        None if w is None else np.asarray(w, float),
+                        None if off is None else np.asarray(off, float),
+                        {k: np.asarray(v, float) for k, v in (aux or {}).items()})
+
+
+def _part_nll(D, y, w, off, aux, model, theta):
+    return _chunk_sums(D, y, w, off, aux, model).nll(theta)
+
+
+def _part_nll_grad_hess(D, y, w, off, aux, model, theta, hessian):
+    return _chunk_sums(D, y, w, off, aux, model).nll_grad_hess(theta, hessian=hessian)
+
+
+def _part_score_outer(D, y, w, off, aux, model, theta, scale):
+    s = None if scale is None else np.asarray(scale, float)
+    return _chunk_sums(D, y, w, off, aux, model).score_outer(theta, s)
+
+
+def _part_map_rows(D, y, w, off, aux, model, theta, fn):
+    return _chunk_sums(D, y, w, off, aux, model).map_rows(fn, theta)
+
+
+def _part_leverage(D, y, w, off, aux, model, theta, cov, n_slots):
+    return _chunk_sums(D, y, w, off, aux, model).leverage(theta, cov, n_slots)
+
+
+def _part_eta(D, off, model, theta, starts):
+    D = np.asarray(D, float)
+    out = np.empty((D.shape[0], len(model.slots)))
+    for j, s in enumerate(model.slots):
+        b = theta[starts[j]:starts[j + 1]]
+        out[:, j] = D @ b if s.design == "X" else b[0]
+    if off is not None:
+        out[:, 0] += np.asarray(off, float)
+    return out
+
+
+def _const(obj: Any) -> Any:
+    """A Delayed literal with a random key: no hashing of the object (tokenizing a model
+    pickles it, which cost more than a whole pass on small data)."""
+    from dask import delayed
+
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    return delayed(obj, name=f"mlekit-const-{uuid.uuid4().hex}", traverse=False)
+
+
+def _add(parts: list) -> Any:
+    """Sum partial results: floats, arrays, or (f, g, h) tuples (h may be None)."""
+    first = parts[0]
+    if isinstance(first, tuple):
+        return tuple(None if first[k] is None else _add([p[k] for p in parts])
+                     for k in range(len(first)))
+    total = first
+    for p in parts[1:]:
+        total = total + p
+    return total
+
+
+def _tree_sum(items: list, fan_in: int = 16):
+    """Add Delayed partial sums in a tree (few, small transfers; no single hot task)."""
+    from dask import delayed
+
+    while len(items) > 1:
+        items = [delayed(_add, pure=False)(items[i:i + fan_in])
+                 for i in range(0, len(items), fan_in)]
+    return items[0]
+
+
+class DaskSums:
+    """Sums over the rows of Dask arrays, one :class:`InMemorySums` per row chunk.
+
+    Parameters
+    ----------
+    D : (n, p) dask array, the design (intercept column included); one chunk across columns
+    y : (n,) dask array of responses (class codes for classification), same row chunks
+    model : the row model (family + link in link space)
+    sample_weight, offset : (n,) dask arrays or None
+    aux : per-row extra data (Binomial ``trials``) as dask arrays
+    persist : keep the chunks in (worker) memory across passes
+    progress : called after every pass with (kind, seconds), e.g. to print progress
+
+    Attributes ``n, p, slots, sizes, starts, n_params, nobs`` are those of
+    ``InMemorySums``, so the estimator's inference code runs unchanged.
+    """
+
+    def __init__(self, D: Any, y: Any, model: RowModel, sample_weight: Any = None,
+                 offset: Any = None, aux: Mapping[str, Any] | None = None,
+                 persist: bool = False, nobs: float | None = None,
+                 progress: Callable[[str, float], None] | None = None):
+        import dask
+
+        self.model = model
+        self.D, self.y, self.w, self.offset = D, y, sample_weight, offset
+        self.aux = dict(aux or {})
+        if persist:
+            arrays = dask.persist(D, y, sample_weight, offset, self.aux)
+            self.D, self.y, self.w, self.offset, self.aux = arrays
+        self.n, self.p = (int(v) for v in self.D.shape)
+        self.slots = model.slots
+        self.sizes = [self.p if s.design == "X" else 1 for s in self.slots]
+        self.starts = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int)
+        self.n_params = int(self.starts[-1])
+        self.row_chunks = tuple(int(c) for c in self.D.chunks[0])
+        self._progress = progress
+        self.n_passes = 0
+        self._blocks = self._make_blocks()
+        self._nobs = nobs
+
+    # ------------------------------------------------------------------ plumbing
+    def _make_blocks(self) -> list[tuple]:
+        def col(a):
+            return [None] * len(self.row_chunks) if a is None else list(a.to_delayed().ravel())
+
+        Db = list(self.D.to_delayed().ravel())
+        yb, wb, ob = col(self.y), col(self.w), col(self.offset)
+        auxb = [{k: v[i] for k, v in ((k, col(a)) for k, a in self.aux.items())}
+                for i in range(len(Db))] if self.aux else [None] * len(Db)
+        return list(zip(Db, yb, wb, ob, auxb, strict=True))
+
+    def _reduce(self, kind: str, fn: Callable, *args: Any) -> Any:
+        import dask
+        from dask import delayed
+
+        t0 = time.perf_counter()
+        model = self._model_delayed()
+        args = tuple(_const(a) for a in args)
+        parts = [delayed(fn, pure=False)(*blk, model, *args) for blk in self._blocks]
+        (out,) = dask.compute(_tree_sum(parts))
+        self.n_passes += 1
+        if self._progress is not None:
+            self._progress(kind, time.perf_counter() - t0)
+        return out
+
+    def _model_delayed(self) -> Any:
+        if getattr(self, "_model_d", None) is None:
+            self._model_d = _const(self.model)
+        return self._model_d
+
+    @property
+    def nobs(self) -> float:
+        if self._nobs is None:
+            self._nobs = float(self.n if self.w is None else self.w.sum().compute())
+        return self._nobs
+
+    @property
+    def sum_weights(self) -> float:
+        return self.nobs
+
+    # ------------------------------------------------------------------ the sums
+    def nll(self, theta: np.ndarray) -> float:
+        """f(θ) = Σ_i w_i ℓ_i: one pass, p-sized task arguments, one float per chunk back."""
+        return float(self._reduce("nll", _part_nll, np.asarray(theta, float)))
+
+    def nll_grad_hess(self, theta: np.ndarray, hessian: bool = True
+                      ) -> tuple[float, np.ndarray, np.ndarray | None]:
+        """f, ∇f, ∇²f in one pass: per-chunk fused sums added on the cluster."""
+        f, g, h = self._reduce("nll+grad+hess" if hessian else "nll+grad",
+                               _part_nll_grad_hess, np.asarray(theta, float), hessian)
+        return float(f), g, h
+
+    def score_outer(self, theta: np.ndarray, scale: Any = None) -> np.ndarray:
+        """Σ_i c_i s_i s_iᵀ (sandwich meat); ``scale`` an (n,) NumPy or Dask array or None."""
+        theta = np.asarray(theta, float)
+        if scale is None:
+            return self._reduce("score outer", _part_score_outer, theta, None)
+        import dask.array as da
+
+        sc = scale if hasattr(scale, "dask") else da.from_array(np.asarray(scale, float),
+                                                              chunks=(self.row_chunks,))
+        sc = sc.rechunk((self.row_chunks,))
+        import dask
+        from dask import delayed
+
+        parts = [delayed(_part_score_outer, pure=False)(*blk, self._model_delayed(),
+                                                         _const(theta), s)
+                 for blk, s in zip(self._blocks, sc.to_delayed().ravel(), strict=True)]
+        (out,) = dask.compute(_tree_sum(parts))
+        return out
+
+    def leverage(self, theta: np.ndarray, cov_unscaled: np.ndarray,
+                 n_slots: int | None = None) -> Any:
+        """Per-row leverage as a lazy (n,) Dask array (used by HC2/HC3)."""
+        import dask.array as da
+        from dask import delayed
+
+        theta = np.asarray(theta, float)
+        model, th, cov = self._model_delayed(), _const(theta), _const(cov_unscaled)
+        parts = [da.from_delayed(delayed(_part_leverage, pure=False)(*blk, model, th, cov, n_slots),
+                                 shape=(r,), dtype=float)
+                 for blk, r in zip(self._blocks, self.row_chunks, strict=True)]
+        return da.concatenate(parts)
+
+    def map_rows(self, fn: Any, theta: np.ndarray) -> float:
+        """Σ_i w_i fn(y_i, eta_i, aux_i), e.g. the unit deviance."""
+        return float(self._reduce("map rows", _part_map_rows, np.asarray(theta, float), fn))
+
+    def eta(self, theta: np.ndarray, sl: slice = slice(None)) -> np.ndarray:
+        """Linear predictors of the rows ``sl`` (computed; keep ``sl`` small)."""
+        D = self.D[sl].compute()
+        off = None if self.offset is None else self.offset[sl].compute()
+        return _part_eta(D, off, self.model, np.asarray(theta, float), self.starts)
+
+    def predictors(self, theta: np.ndarray) -> Any:
+        """All linear predictors as a lazy (n, m) Dask array."""
+        theta = np.asarray(theta, float)
+        m = len(self.slots)
+        if self.offset is None:
+            return self.D.map_blocks(_part_eta, None, self.model, theta, self.starts,
+                                     chunks=(self.row_chunks, (m,)), dtype=float)
+        return self.D.map_blocks(lambda d, o: _part_eta(d, o, self.model, theta, self.starts),
+                                 self.offset[:, None], chunks=(self.row_chunks, (m,)),
+                                 dtype=float)
+
+    def restrict(self, columns: list[int]) -> DaskSums:
+        """The same sums over a subset of design columns (the null model)."""
+        import dask.array as da
+
+        D = self.D[:, columns] if columns else da.zeros((self.n, 0), chunks=(self.row_chunks, 0))
+        out = DaskSums.__new__(DaskSums)
+        out.__dict__.update(self.__dict__)
+        out.D = D
+        out.p = len(columns)
+        out.sizes = [out.p if s.design == "X" else 1 for s in self.slots]
+        out.starts = np.concatenate([[0], np.cumsum(out.sizes)]).astype(int)
+        out.n_params = int(out.starts[-1])
+        out.n_passes = 0
+        out._model_d = None
+        out._blocks = out._make_blocks()
+        return out
