@@ -5,6 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP_RUN  := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
+STAMP_DOCS := $(VENV)/.installed-docs
 
 .PHONY: demo test lint bench docs browser clean install
 
@@ -38,6 +39,20 @@ browser:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	      || echo "chromium could not be installed: the browser test will be skipped"; \
 	  else echo "no chromium and no root apt-get: the browser test will be skipped"; fi; }
+
+$(STAMP_DOCS): pyproject.toml | $(PY)
+	$(PIP) install -q -e ".[docs]"
+	touch $@ $(STAMP_RUN)
+
+## make docs: build the documentation offline into docs/_build/html
+docs: $(STAMP_DOCS)
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+	@echo "open docs/_build/html/index.html"
+
+## make bench: mlekit against its peers on the same data (prints ratios, saves bench-results/)
+bench: $(STAMP_TEST)
+	$(PIP) install -q -e ".[bench]"
+	$(PY) benchmarks/run.py --size full
 
 lint: $(STAMP_TEST)
 	$(PY) -m ruff check src tests benchmarks examples

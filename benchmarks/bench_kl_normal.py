@@ -71,9 +71,8 @@ def main() -> None:
     rows.append(("NumPy, in place (3 temporaries)", t_ip))
     assert np.allclose(v_ip, value, rtol=1e-12, atol=1e-12)
     try:
-        from torch.distributions import Normal, kl_divergence
-
         import torch
+        from torch.distributions import Normal, kl_divergence
     except ImportError:
         torch = None
     if torch is not None:

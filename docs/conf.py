@@ -10,11 +10,11 @@ import sys
 
 sys.path.insert(0, os.path.abspath("../src"))
 
-import mlekit  # noqa: E402
+import mlekit
 
 project = "mlekit"
 author = "the mlekit developers"
-copyright = "2026, the mlekit developers"  # noqa: A001
+copyright = "2026, the mlekit developers"
 version = release = mlekit.__version__
 
 extensions = [

@@ -29,12 +29,12 @@ import os
 import time
 
 import numpy as np
+import torch
+from torch import nn
 
 import mlekit as mk
 import mlekit.torch as mkt
-import torch
 from mlekit.datasets import load
-from torch import nn
 
 LEVEL = 0.90
 

@@ -280,7 +280,19 @@ def derivation_json(d: Any, family: str) -> dict[str, Any]:
 
 @app.command("derive")
 def derive_cmd(
-    family: Annotated[str, typer.Argument(help="Family name (see `mlekit families`).")],
+    family: Annotated[str | None, typer.Argument(
+        help="Family name (see `mlekit families`); or give --density instead.")] = None,
+    density: Annotated[str | None, typer.Option(
+        "--density", metavar="FORMULA",
+        help="Derive for your own density p(x; θ), a formula in x and the --param names, "
+        "e.g. \"exp(-abs(x - mu)/b) / (2*b)\" (parsed safely; never evaluated).")] = None,
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", metavar="NAME=DOMAIN",
+        help="A parameter of --density and its domain: real, positive, nonnegative or unit "
+        "(repeat, or separate with commas).")] = None,
+    support: Annotated[str, typer.Option(
+        "--support", help="Where x lives for --density: real, positive, nonnegative, unit, "
+        "binary, counts, positive_integers or signs.")] = "real",
     wrt: Annotated[list[str] | None, typer.Option(
         "--wrt", metavar="PARAM", help="Parameter(s) to derive the loss for (repeatable).")] = None,
     fixed: Annotated[list[str] | None, typer.Option(
@@ -304,14 +316,15 @@ def derive_cmd(
       mlekit derive normal --wrt mu            (squared error, a = 1/(2σ²))
       mlekit derive bernoulli --format latex   (binary cross-entropy)
       mlekit derive normal --link identity     (linear regression → MSE)
+      mlekit derive --density "exp(-abs(x - mu)/b) / (2*b)" --param mu=real --param b=positive
+                                               (your own density: absolute error)
     """
     from .derive import derive
-    from .families import get_family
 
     fmt = fmt.lower().strip()
     if fmt not in ("text", "latex", "markdown", "mathml"):
         raise ParameterError(f"--format must be text, latex, markdown or mathml, not {fmt!r}")
-    fam = get_family(family)
+    fam = _derive_family(family, density, param, support)
     _check_report_target(report)
     kwargs: dict[str, Any] = {}
     if wrt:
@@ -348,6 +361,31 @@ def derive_cmd(
                               "mathml": d.to_mathml}[fmt]().rstrip("\n") + "\n")
     if report is not None:
         _say_written(report, quiet or json_)
+
+
+def _derive_family(family: str | None, density: str | None, param: list[str] | None,
+                   support: str):
+    """The registered family named ``family``, or a custom one from ``--density``."""
+    if density is None:
+        if param:
+            raise ParameterError("--param is for --density (a registered family declares its "
+                                 "own parameters)")
+        if family is None:
+            raise ParameterError("give a family name (e.g. `mlekit derive normal`) or "
+                                 "--density FORMULA with --param NAME=DOMAIN")
+        from .families import get_family
+
+        return get_family(family)
+    if family is not None:
+        raise ParameterError(f"give either a family name ({family!r}) or --density, not both")
+    items = [p.strip() for item in (param or []) for p in item.split(",") if p.strip()]
+    if not items:
+        raise ParameterError("--density needs its parameters: --param NAME=DOMAIN (e.g. "
+                             "--param mu=real --param b=positive)")
+    from .families.custom import custom_family
+
+    return custom_family(density, items, support=support, name="custom",
+                         title="Custom density")
 
 
 # ---------------------------------------------------------------------------- fit
@@ -519,9 +557,9 @@ def _fit_auto(x, file, column, bootstrap, json_, quiet, report) -> None:
 def results_table_json(rt: Any) -> dict[str, Any]:
     """A :class:`~mlekit._utils.tables.ResultsTable` as plain data."""
     cols = list(rt.columns)
-    # "[95%", "]" (interval bounds in the printed table) become ci_low / ci_high
+    # "95% low", "95% high" (interval bounds in the printed table) become ci_low / ci_high
     for i in range(len(cols) - 1):
-        if cols[i].startswith("[") and cols[i + 1] == "]":
+        if cols[i].endswith("% low") and cols[i + 1].endswith("% high"):
             cols[i], cols[i + 1] = "ci_low", "ci_high"
     return {"title": rt.title, "info": {str(k): v for k, v in rt.info},
             "columns": cols,

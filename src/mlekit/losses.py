@@ -49,6 +49,16 @@ def _arrays(y_true: Any, y_pred: Any, what: str = "y_pred") -> tuple[np.ndarray,
         bad = ~np.isfinite(a)
         if bad.any():
             raise DataError(f"{name} contains a non-finite value at index {first_bad_index(bad)}")
+    # Broadcasting is allowed only when one side already has the result's shape (a
+    # scalar prediction, say): (3,) against (2,) is an error, and so is (n,) against
+    # (n, 1), which NumPy would silently turn into an (n, n) table of losses.
+    try:
+        shape = np.broadcast_shapes(y.shape, p.shape)
+    except ValueError:
+        shape = None
+    if shape is None or shape not in (y.shape, p.shape):
+        raise DataError(f"y_true has shape {y.shape} but {what} has shape {p.shape}; "
+                        "they must have the same shape (or one must broadcast to the other)")
     return y, p
 
 
@@ -73,10 +83,10 @@ def _reduce(values: np.ndarray, sample_weight: Any, reduction: str) -> np.ndarra
     return float(np.sum(w * values) / np.sum(w))
 
 
-def _check_in(y: np.ndarray, ok: np.ndarray, rule: str, loss: str) -> None:
+def _check_in(y: np.ndarray, ok: np.ndarray, rule: str, loss: str, name: str = "y_true") -> None:
     if not np.all(ok):
         bad = ~ok
-        raise SupportError(f"{loss}: y_true must satisfy {rule}; found "
+        raise SupportError(f"{loss}: {name} must satisfy {rule}; found "
                            f"{float(y[bad].ravel()[0]):g} at index {first_bad_index(bad)}")
 
 
@@ -128,7 +138,8 @@ def bce(y_true: Any, y_pred: Any, sample_weight: Any = None, reduction: str = "m
     """
     y, p = _arrays(y_true, y_pred)
     _check_in(y, (y >= 0) & (y <= 1), "0 <= y <= 1", "bce")
-    _check_in(p, (p >= 0) & (p <= 1), "0 <= p <= 1 (y_pred are probabilities)", "bce")
+    _check_in(p, (p >= 0) & (p <= 1), "0 <= p <= 1 (y_pred are probabilities)", "bce",
+              "y_pred")
     with np.errstate(divide="ignore"):
         values = -(xlogy(y, p) + xlogy(1.0 - y, 1.0 - p))
     return _reduce(values, sample_weight, reduction)
@@ -168,6 +179,9 @@ def cross_entropy(y_true: Any, logits: Any, sample_weight: Any = None, reduction
     logp = eta - logsumexp(eta, axis=1, keepdims=True)
     k = eta.shape[1]
     if y.ndim == 1:
+        if y.shape[0] != eta.shape[0]:
+            raise DataError(f"cross_entropy: y_true has {y.shape[0]} rows but logits has "
+                            f"{eta.shape[0]} (shape {eta.shape}); they must match")
         _check_in(y, (y == np.floor(y)) & (y >= 0) & (y <= k - 1),
                   f"value in {{0, ..., {k - 1}}}", "cross_entropy")
         values = 0.0 - np.take_along_axis(logp, y.astype(np.intp)[:, None], axis=1)[:, 0]
@@ -207,7 +221,7 @@ def poisson_deviance(y_true: Any, y_pred: Any, sample_weight: Any = None,
     """
     y, mu = _arrays(y_true, y_pred)
     _check_in(y, y >= 0, "y >= 0", "poisson_deviance")
-    _check_in(mu, mu > 0, "mu > 0", "poisson_deviance")
+    _check_in(mu, mu > 0, "mu > 0", "poisson_deviance", "y_pred")
     values = 2.0 * (xlogy(y, y) - xlogy(y, mu) - y + mu)
     return _reduce(values, sample_weight, reduction)
 
@@ -224,7 +238,7 @@ def gamma_deviance(y_true: Any, y_pred: Any, sample_weight: Any = None, reductio
     """
     y, mu = _arrays(y_true, y_pred)
     _check_in(y, y > 0, "y > 0", "gamma_deviance")
-    _check_in(mu, mu > 0, "mu > 0", "gamma_deviance")
+    _check_in(mu, mu > 0, "mu > 0", "gamma_deviance", "y_pred")
     values = 2.0 * (-np.log(y / mu) + (y - mu) / mu)
     return _reduce(values, sample_weight, reduction)
 

@@ -174,6 +174,13 @@ def _fit_prepared(prep: Prepared, method: str, information: str, start, maxiter:
         raise DataError(f"{fam.title}: the log-likelihood at the estimate is not finite "
                         f"(llf = {llf}); the data are impossible under the fitted model")
 
+    # a family may know edges its domains do not show (StudentT's cap on nu): it says so
+    # for the free parameters through ``mle_boundary`` (a method, so that ``mle()`` itself
+    # keeps returning plain parameter values for its other callers)
+    edge_fn = getattr(fam, "mle_boundary", None)
+    if callable(edge_fn):
+        family_edges = family_edges + tuple(
+            str(b) for b in edge_fn({fp.name: theta[fp.name] for fp in prep.free}))
     boundary = _boundary(prep, theta) + family_edges
     if boundary:
         warnings.warn(
@@ -187,6 +194,14 @@ def _fit_prepared(prep: Prepared, method: str, information: str, start, maxiter:
         size = sum(fp.size for fp in prep.free)
         cov, info_label = np.full((size, size), np.nan), "not computed"
     labels = [lab for fp in prep.free for lab in fp.labels]
+    edge = [i for i, lab in enumerate(labels) if any(b.startswith(f"{lab} = ") for b in boundary)]
+    if edge and np.any(np.isfinite(cov[edge])):
+        # the warning above says Wald errors are not valid at an edge: do not print one
+        cov = np.array(cov, float)
+        cov[edge, :] = np.nan
+        cov[:, edge] = np.nan
+        notes.append(f"no standard error for {', '.join(labels[i] for i in edge)}: the "
+                     "estimate is on the boundary (use conf_int(method='profile'))")
 
     def refit(new_fixed: Mapping[str, Any]) -> float:
         """Profile log-likelihood: the maximised ℓ with ``new_fixed`` held."""
@@ -287,6 +302,9 @@ def _covariance(prep: Prepared, theta, information: str, obj: Objective, packer,
         return np.zeros((0, 0)), "none (all parameters fixed)"
     params = {**prep.fixed, **theta}
     censored = prep.censored is not None
+    moving = [fp.name for fp in prep.free if fp.name in getattr(fam, "support_parameters", ())]
+    if moving:
+        return _nonregular_covariance(prep, params, moving, nan, notes)
     if (callable(getattr(fam, "mle_covariance", None)) and not prep.fixed and not censored
             and len(prep.free) == len(fam.parameters)):
         cov = np.asarray(fam.mle_covariance(params, prep.nobs), float)
@@ -311,7 +329,7 @@ def _covariance(prep: Prepared, theta, information: str, obj: Objective, packer,
             if np.all(np.isfinite(hess)):
                 trial: list[str] = []
                 cov = _invert(-hess, nan, trial, boundary)
-                if np.all(np.isfinite(cov)) or boundary:
+                if np.all(np.isfinite(cov)) or boundary or not np.any(hess):
                     notes.extend(trial)
                     return cov, "observed (Hessian)"
                 # e.g. Laplace: the log-density is not twice differentiable in mu, its
@@ -344,6 +362,51 @@ def _covariance(prep: Prepared, theta, information: str, obj: Objective, packer,
     cov_u = _invert(-hu, np.full_like(hu, np.nan), notes, boundary)
     jac = packer.jacobian(theta)
     return jac @ cov_u @ jac.T, "observed (numerical Hessian of the score)"
+
+
+def _nonregular_covariance(prep: Prepared, params, moving: list[str], nan: np.ndarray,
+                           notes: list[str]) -> tuple[np.ndarray, str]:
+    r"""Covariance when a free parameter bounds the support (Uniform's ends, Pareto's scale).
+
+    There the MLE is an order statistic (â = min x), not a stationary point: the score
+    does not vanish, the "observed information" is not the curvature of a maximum and
+    the estimator converges at rate 1/n, not 1/√n. Standard errors from the Hessian are
+    meaningless (for Uniform it is not even negative definite). The family's
+    ``mle_covariance`` gives the sampling covariance of the estimator itself (plug-in),
+    e.g. Var(min x) = (b−a)² n/((n+1)²(n+2)) for Uniform, Var ŝ = s²nα/((nα−1)²(nα−2))
+    for Pareto (ŝ ~ Pareto(nα, s)); its rows for the free parameters are used. That
+    covariance is exact for the support parameters whether or not the others are known;
+    a note says that the estimator is skewed and biased towards the inside of the
+    support, so Wald intervals θ̂ ± z·se are rough (one-sided intervals from the
+    order-statistic distribution are exact).
+    """
+    fam = prep.family
+    names = list(fam.estimable_names)
+    idx = [names.index(fp.name) for fp in prep.free]
+    note = (f"{fam.title} is not a regular family: {', '.join(moving)} bound"
+            f"{'s' if len(moving) == 1 else ''} the support, so the MLE is an order statistic "
+            "(not a stationary point of the likelihood) and Hessian-based (Wald) standard "
+            "errors do not apply")
+    cov = None
+    if callable(getattr(fam, "mle_covariance", None)) and all(fp.shape == () for fp in prep.free):
+        try:
+            full = np.asarray(fam.mle_covariance(params, prep.nobs), float)
+        except Exception:  # e.g. too few observations for the formula
+            full = None
+        if full is not None and full.shape == (len(names), len(names)):
+            cov = full[np.ix_(idx, idx)]
+    why = ("their sampling variance is not finite (too few observations for it, or beyond "
+           "the float range at this scale of the data: rescale them)")
+    if cov is None or not np.any(np.isfinite(np.diag(cov))):
+        notes.append(note + "; no standard errors" + ("" if cov is None else f": {why}"))
+        return nan, "unavailable (non-regular)"
+    notes.append(note + "; std. errors are the estimator's sampling standard deviations "
+                 "(plug-in), and as it is skewed and biased inwards, Wald intervals are rough")
+    if not np.all(np.isfinite(cov)):
+        # e.g. Pareto's Var α̂ needs n > 3; Uniform's variance overflows for data near 1e300
+        cov = np.where(np.isfinite(cov), cov, np.nan)
+        notes.append(f"some standard errors are not available: {why}")
+    return cov, "sampling (order statistics)"
 
 
 def _expected(fam, prep: Prepared, params) -> np.ndarray | None:

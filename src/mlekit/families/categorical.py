@@ -87,6 +87,39 @@ class CategoricalFamily(Family):
     def entropy(self, p):
         return -np.sum(xlogy(p, p), axis=-1)
 
+    def score(self, x, p, logits=None):
+        r"""∂ log P(x)/∂p_j = [x = j] / p_j, shape ``batch + (k,)``.
+
+        The derivative in the ambient coordinates p ∈ ℝᵏ (log P(x) = log p_x); the
+        estimate engine chains it through its softmax map of the simplex, so the
+        constraint Σ p_j = 1 needs no term here. (SymPy cannot differentiate the
+        indexed one-hot density, so these are written out.)
+        """
+        onehot, pb = self._onehot(x, p)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return {"p": np.where(onehot, 1.0 / pb, 0.0)}
+
+    def hessian(self, x, p, logits=None):
+        r"""∂² log P(x)/∂p_j∂p_l = −[x = j] [j = l] / p_j², shape ``batch + (k, k)``."""
+        onehot, pb = self._onehot(x, p)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            diag = np.where(onehot, -1.0 / (pb * pb), 0.0)
+        k = diag.shape[-1]
+        out = np.zeros(diag.shape + (k,))
+        idx = np.arange(k)
+        out[..., idx, idx] = diag
+        return {("p", "p"): out}
+
+    def _onehot(self, x, p):
+        """(one-hot of x, p) broadcast to ``batch + (k,)``; labels outside 0..k-1 are all 0."""
+        x = np.asarray(x, float)
+        p = np.asarray(p, float)
+        k = p.shape[-1]
+        batch = np.broadcast_shapes(x.shape, p.shape[:-1])
+        onehot = np.asarray(x)[..., None] == np.arange(k)
+        return (np.broadcast_to(onehot, batch + (k,)),
+                np.broadcast_to(p, batch + (k,)))
+
     def mle(self, x, weights=None, fixed=None, k=None):
         if fixed:
             raise ParameterError("Categorical: fixing class probabilities is not supported")

@@ -100,10 +100,10 @@ class NormalFamily(Family):
         return {"mu": float(mu), "sigma": float(sigma)}
 
     def fisher_information(self, mu, sigma):
-        s2 = np.asarray(sigma, float) ** 2
-        info = np.zeros(np.shape(s2) + (2, 2))
-        info[..., 0, 0] = 1.0 / s2
-        info[..., 1, 1] = 2.0 / s2
+        inv_s2 = (1.0 / np.asarray(sigma, float)) ** 2  # underflows quietly for huge sigma
+        info = np.zeros(np.shape(inv_s2) + (2, 2))
+        info[..., 0, 0] = inv_s2
+        info[..., 1, 1] = 2.0 * inv_s2
         return info
 
     def _symbolic(self):

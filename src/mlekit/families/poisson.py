@@ -57,7 +57,14 @@ def _bd0(x: np.ndarray, m: np.ndarray) -> np.ndarray:
     close = np.abs(x - m) < 0.1 * (x + m)
     far = ~close
     xf, mf = x[far], m[far]
-    out[far] = np.where(xf > 0, xf * np.log(np.where(xf > 0, xf, 1.0) / mf), 0.0) + mf - xf
+    xs = np.where(xf > 0, xf, 1.0)
+    with np.errstate(over="ignore", under="ignore"):
+        ratio = xs / mf
+    # log(x/m) is the accurate form; where x/m overflows or is subnormal (x = 1e9,
+    # m = 1e-300) the difference of logs is exact enough (|log(x/m)| > 690 there).
+    normal = np.isfinite(ratio) & (ratio > 1e-300)
+    log_ratio = np.where(normal, np.log(np.where(normal, ratio, 1.0)), np.log(xs) - np.log(mf))
+    out[far] = np.where(xf > 0, xf * log_ratio, 0.0) + mf - xf
     xc, mc = x[close], m[close]
     v = (xc - mc) / (xc + mc)
     sc = (xc - mc) * v

@@ -40,13 +40,15 @@ from .base import Family, Parameter, SymbolicDensity
 NU_BOUNDS = (1e-3, 1e10)
 _NU_NEWTON_MAX = 1e6  # beyond: compare a few ν by the NLL (see _fit_t)
 _LOG_GAMMA_HALF = 0.5 * float(np.log(np.pi))
+_LOG_2PI = float(np.log(2.0 * np.pi))
 
 
 def _dpsi_half(x):
     """ψ(x + ½) − ψ(x), by its asymptotic series for large x (no cancellation)."""
     x = np.asarray(x, float)
-    xs = np.where(x > 100.0, x, 200.0)
-    series = 1.0 / (2 * xs) + 1.0 / (8 * xs**2) - 1.0 / (64 * xs**4) + 1.0 / (128 * xs**6)
+    r = 1.0 / np.where(x > 100.0, x, 200.0)  # powers of 1/x: no overflow up to x = 1e308
+    r2 = r * r
+    series = r * (0.5 + r * (0.125 + r2 * (-1.0 / 64 + r2 / 128)))
     xd = np.where(x > 100.0, 1.0, x)
     return np.where(x > 100.0, series, digamma(xd + 0.5) - digamma(xd))
 
@@ -54,8 +56,9 @@ def _dpsi_half(x):
 def _dtri_half(x):
     """ψ₁(x) − ψ₁(x + ½), by its asymptotic series for large x."""
     x = np.asarray(x, float)
-    xs = np.where(x > 100.0, x, 200.0)
-    series = 1.0 / (2 * xs**2) + 1.0 / (4 * xs**3) - 1.0 / (16 * xs**5) + 3.0 / (64 * xs**7)
+    r = 1.0 / np.where(x > 100.0, x, 200.0)
+    r2 = r * r
+    series = r2 * (0.5 + r * (0.25 + r2 * (-1.0 / 16 + r2 * 3.0 / 64)))
     xd = np.where(x > 100.0, 1.0, x)
     return np.where(x > 100.0, series, polygamma(1, xd) - polygamma(1, xd + 0.5))
 
@@ -70,10 +73,20 @@ def _log_beta_half(a):
     a = np.asarray(a, float)
     big = a > 100.0
     ab = np.where(big, a, 200.0)
-    series = 0.5 * np.log(ab) - 1.0 / (8 * ab) + 1.0 / (192 * ab**3) - 1.0 / (640 * ab**5)
+    series = 0.5 * np.log(ab) + _half_shift_tail(ab)
     asm = np.where(big, 1.0, a)
     direct = gammaln(asm + 0.5) - gammaln(asm)
     return _LOG_GAMMA_HALF - np.where(big, series, direct)
+
+
+def _half_shift_tail(a):
+    """lnΓ(a + ½) − lnΓ(a) − ½ log a = −1/(8a) + 1/(192a³) − 1/(640a⁵), a > 100.
+
+    In powers of 1/a, so a = 1e300 neither overflows nor warns.
+    """
+    r = 1.0 / a
+    r2 = r * r
+    return r * (-0.125 + r2 * (1.0 / 192 - r2 / 640))
 
 
 def _bshape(*a):
@@ -103,8 +116,7 @@ class StudentTFamily(Family):
 
     def logpdf(self, x, nu, mu, sigma):
         z = (x - mu) / sigma
-        return (-_log_beta_half(0.5 * nu) - 0.5 * np.log(nu) - np.log(sigma)
-                - 0.5 * (nu + 1.0) * np.log1p(z * z / nu))
+        return (_t_const(nu) - np.log(sigma) - 0.5 * (nu + 1.0) * np.log1p(z * z / nu))
 
     def cdf(self, x, nu, mu, sigma):
         return stdtr(nu, (x - mu) / sigma)
@@ -138,8 +150,7 @@ class StudentTFamily(Family):
 
     def entropy(self, nu, mu, sigma):
         nu = np.asarray(nu, float)
-        h = (0.5 * (nu + 1.0) * _dpsi_half(0.5 * nu)
-             + 0.5 * np.log(nu) + _log_beta_half(0.5 * nu) + np.log(sigma))
+        h = 0.5 * (nu + 1.0) * _dpsi_half(0.5 * nu) - _t_const(nu) + np.log(sigma)
         return np.broadcast_to(h, _bshape(nu, mu, sigma)) * 1.0
 
     def score(self, x, nu, mu, sigma):
@@ -187,6 +198,19 @@ class StudentTFamily(Family):
         x, w, total = prepare(x, weights)
         return _fit_t(self, x, w, total, fixed)
 
+    def mle_boundary(self, estimates) -> tuple[str, ...]:
+        """Edges of the MLE that the domain ν > 0 does not show (read by ``estimate.fit``).
+
+        ``mle`` caps ν at 1e10: an estimate there is no interior maximum but a likelihood
+        still rising towards ν = ∞ (the Normal limit), so no finite MLE of ν exists and
+        its standard error means nothing. ``estimates`` holds the free parameters only.
+        """
+        nu = estimates.get("nu")
+        if nu is not None and float(np.max(nu)) >= NU_BOUNDS[1]:
+            return (f"nu = {float(np.max(nu)):g} (at the cap; the likelihood still rises "
+                    "towards nu = inf, the Normal limit)",)
+        return ()
+
     def _symbolic(self):
         sp, x, s = self._make_symbols()
         nu, mu, sigma = s["nu"], s["mu"], s["sigma"]
@@ -220,7 +244,25 @@ def _fit_t(family, x, w, total, fixed, title=None):
                             f"{mu0:g}; the likelihood is unbounded as sigma -> 0 (the MLE does "
                             "not exist)")
         mad = spread
-    start = {"nu": 5.0, "mu": mu0, "sigma": 1.4826 * mad}
+    # Solve on standardised data u = (x − m)/c (m the median, c the MAD): the t family
+    # is location-scale equivariant, so (μ, σ) = (m + c μ_u, c σ_u) exactly, and data
+    # of any magnitude (1e±300) neither overflow (z², σ²) nor underflow in the sums.
+    c = float(mad)
+    u = (x - mu0) / c
+    fixed_u = dict(fixed)
+    if "mu" in fixed_u:
+        fixed_u["mu"] = (fixed_u["mu"] - mu0) / c
+    if "sigma" in fixed_u:
+        fixed_u["sigma"] = fixed_u["sigma"] / c
+    out = _fit_t_standard(family, u, w, total, fixed_u)
+    out = {**out, "mu": mu0 + c * out["mu"], "sigma": c * out["sigma"]}
+    out.update(fixed)  # held values exactly as given
+    return out
+
+
+def _fit_t_standard(family, x, w, total, fixed):
+    """The t MLE on data already centred and scaled (median 0, MAD 1)."""
+    start = {"nu": 5.0, "mu": 0.0, "sigma": 1.4826}
     log_names = ("nu", "sigma")
     bounds = {"nu": (float(np.log(NU_BOUNDS[0])), float(np.log(_NU_NEWTON_MAX)))}
     out = newton_fit(family, x, w, total, start, fixed, log_names=log_names,
@@ -233,11 +275,23 @@ def _fit_t(family, x, w, total, fixed, title=None):
     alt = newton_fit(family, x, w, total, out, {**fixed, "nu": NU_BOUNDS[1]},
                      log_names=log_names, derivs=_t_derivs, nll=_t_nll, big=x.size + 1)
     cands = [out] + [{**alt, "nu": v} for v in (1e7, 1e8, 1e9, NU_BOUNDS[1])]
+    # at ν = 1e10 this is no interior maximum: see StudentTFamily.mle_boundary
     return min(cands, key=lambda p: _t_nll(x, w, total, **p))
 
 
 def _t_const(nu):
-    return -_log_beta_half(0.5 * nu) - 0.5 * np.log(nu)
+    r"""log of the t constant, −log B(ν/2, ½) − ½ log ν.
+
+    For ν > 200 it is written as −½ log 2π + [lnΓ(a+½) − lnΓ(a) − ½ log a] (a = ν/2),
+    the tail series, so the two ~½ log ν terms cancel exactly and ν → ∞ gives the
+    Normal's −½ log 2π (ν = 1e300 included).
+    """
+    nu = np.asarray(nu, float)
+    big = nu > 200.0
+    a = np.where(big, 0.5 * nu, 200.0)
+    nus = np.where(big, 1.0, nu)
+    return np.where(big, -0.5 * _LOG_2PI + _half_shift_tail(a),
+                    -_log_beta_half(0.5 * nus) - 0.5 * np.log(nus))
 
 
 def _t_nll(x, w, total, nu, mu, sigma):

@@ -125,10 +125,13 @@ class UniformFamily(Family):
     def mle_covariance(self, params, nobs):
         r"""Exact covariance of (min, max) of n uniform draws on [a, b]:
         Var = (b−a)² n/((n+1)²(n+2)), Cov = (b−a)²/((n+1)²(n+2))."""
-        d2 = (float(params["high"]) - float(params["low"])) ** 2
         n = float(nobs)
-        c = d2 / ((n + 1) ** 2 * (n + 2))
-        return np.array([[n * c, c], [c, n * c]])
+        # (b − a)/(n + 1) first, squared in NumPy: where the variance is beyond the float
+        # range (data near 1e300) it is +inf, never a raw OverflowError
+        r = np.float64(float(params["high"]) - float(params["low"])) / (n + 1.0)
+        with np.errstate(over="ignore"):
+            c = r * r / (n + 2.0)
+            return np.array([[n * c, c], [c, n * c]])
 
     def _symbolic(self):
         sp, x, s = self._make_symbols()

@@ -77,6 +77,25 @@ def separating_direction(X: np.ndarray, y01: np.ndarray) -> np.ndarray | None:
     return res.x if res.status == 0 else None
 
 
+def _class_ranges(X: np.ndarray, pos: np.ndarray, neg: np.ndarray,
+                  chunk_rows: int = 32768) -> tuple[np.ndarray, ...]:
+    """Column-wise (min, max) over the rows of each class, in row chunks (no copy of X)."""
+    p = X.shape[1]
+    lo1, hi1 = np.full(p, np.inf), np.full(p, -np.inf)
+    lo0, hi0 = np.full(p, np.inf), np.full(p, -np.inf)
+    for s in range(0, X.shape[0], chunk_rows):
+        Xc, pc, nc = X[s:s + chunk_rows], pos[s:s + chunk_rows], neg[s:s + chunk_rows]
+        if pc.any():
+            A = Xc[pc]
+            np.minimum(lo1, A.min(0), out=lo1)
+            np.maximum(hi1, A.max(0), out=hi1)
+        if nc.any():
+            B = Xc[nc]
+            np.minimum(lo0, B.min(0), out=lo0)
+            np.maximum(hi0, B.max(0), out=hi0)
+    return lo1, hi1, lo0, hi0
+
+
 def check_separation(X: np.ndarray, y01: np.ndarray, names: Sequence[str],
                      has_intercept: bool, what: str = "y", lp: bool = False) -> None:
     """Raise SeparationError if a column (or, with ``lp=True``, a combination) separates y.
@@ -88,8 +107,7 @@ def check_separation(X: np.ndarray, y01: np.ndarray, names: Sequence[str],
     if not pos.any() or not neg.any():
         return
     if has_intercept:
-        Xp, Xn = X[pos], X[neg]
-        lo1s, hi1s, lo0s, hi0s = Xp.min(0), Xp.max(0), Xn.min(0), Xn.max(0)
+        lo1s, hi1s, lo0s, hi0s = _class_ranges(X, pos, neg)
         const = np.minimum(lo1s, lo0s) == np.maximum(hi1s, hi0s)
         for j in range(X.shape[1]):
             if const[j]:

@@ -60,37 +60,38 @@ _LS_MAX_COND = 1e6        # normal equations only when κ(scaled Gram) <= this
 
 def _gram_rhs(sums: InMemorySums, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(Dᵀ W D, Dᵀ W t)`` in one chunked pass (W = sample weights or 1)."""
-    P = sums.p
-    gram, rhs = np.zeros((P, P)), np.zeros(P)
-    for sl in sums._chunks():
+
+    def part(sl: slice) -> tuple[np.ndarray, np.ndarray]:
         Xc, tc = sums.X[sl], t[sl]
         if sums.w is None:
-            gram += Xc.T @ Xc  # NumPy calls the BLAS symmetric rank-k update (syrk)
-            rhs += Xc.T @ tc
-        else:
-            sw = np.sqrt(sums.w[sl])
-            Wc = Xc * sw[:, None]
-            gram += Wc.T @ Wc
-            rhs += Wc.T @ (tc * sw)
-    return gram, rhs
+            return Xc.T @ Xc, Xc.T @ tc  # NumPy calls BLAS syrk for XᵀX
+        sw = np.sqrt(sums.w[sl])
+        Wc = Xc * sw[:, None]
+        return Wc.T @ Wc, Wc.T @ (tc * sw)
+
+    parts = sums._map_chunks(part)
+    return sum(g for g, _ in parts), sum(r for _, r in parts)
 
 
 def _residual_grad(sums: InMemorySums, beta: np.ndarray, t: np.ndarray) -> np.ndarray:
     """``Dᵀ W (t - D β)`` in one chunked pass."""
-    g = np.zeros(sums.p)
-    for sl in sums._chunks():
+
+    def part(sl: slice) -> np.ndarray:
         Xc = sums.X[sl]
         r = t[sl] - Xc @ beta
-        g += Xc.T @ (r if sums.w is None else sums.w[sl] * r)
-    return g
+        return Xc.T @ (r if sums.w is None else sums.w[sl] * r)
+
+    return sum(sums._map_chunks(part))
 
 
 def _weighted_rss(sums: InMemorySums, beta: np.ndarray, t: np.ndarray) -> float:
-    total = 0.0
-    for sl in sums._chunks():
+    """``Σ w r²`` with ``r = t - D β``."""
+
+    def part(sl: slice) -> float:
         r = t[sl] - sums.X[sl] @ beta
-        total += float(r @ r) if sums.w is None else float(sums.w[sl] @ (r * r))
-    return total
+        return float(r @ r) if sums.w is None else float(sums.w[sl] @ (r * r))
+
+    return float(sum(sums._map_chunks(part)))
 
 
 def _cholesky_ls(sums: InMemorySums, gram: np.ndarray, rhs: np.ndarray,
@@ -237,8 +238,20 @@ class Regression(BaseEstimator):
         from sklearn.utils.validation import validate_data
 
         has_names = hasattr(X, "columns")
-        Xa = validate_data(self, X, reset=reset, dtype=np.float64, ensure_all_finite=False,
-                           ensure_2d=True, accept_sparse=False)
+        try:
+            Xa = validate_data(self, X, reset=reset, dtype=np.float64, ensure_all_finite=False,
+                               ensure_2d=True, accept_sparse=False)
+        except ValueError as exc:
+            # scikit-learn's messages are kept (its estimator checks match on them) but the
+            # error becomes a DataError that says what is wrong with X.
+            if isinstance(exc, DataError):
+                raise
+            msg = str(exc)
+            if "could not convert" in msg or ("convert" in msg and "float" in msg):
+                raise DataError(f"X must be numeric: {msg}") from None
+            if "0 sample(s)" in msg or "0 feature(s)" in msg:
+                raise DataError(f"X is empty: {msg}") from None
+            raise DataError(f"X: {msg}") from None
         names = [str(c) for c in X.columns] if has_names else \
             [f"x{j}" for j in range(Xa.shape[1])]
         check_finite_matrix(Xa, names)
@@ -526,7 +539,7 @@ class Regression(BaseEstimator):
             sums.X[idx], sums.y[idx], sums.model,
             None if sums.w is None else sums.w[idx],
             None if sums.offset is None else sums.offset[idx],
-            {k: v[idx] for k, v in sums.aux.items()}, sums.chunk_rows)
+            {k: v[idx] for k, v in sums.aux.items()}, sums.chunk_rows, sums.n_threads)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:

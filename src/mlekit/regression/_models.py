@@ -313,7 +313,10 @@ class BernoulliModel(RowModel):
                 return lf, l1f, np.exp(lphi - lf), np.exp(lphi - l1f), -eta
             if name == "cloglog":
                 e = np.exp(np.minimum(eta, 700.0))
-                lf = np.log(-np.expm1(-e))
+                # log F = log(1 - exp(-e)) = eta + log1p(-e/2 + e^2/6 - ...): for eta < -30
+                # (e < 1e-13) eta - e/2 is exact to double precision and stays finite where
+                # e underflows to 0 (eta < -745); above, log(-expm1(-e)) is accurate.
+                lf = np.where(eta < -30.0, eta - 0.5 * e, np.log(-np.expm1(-e)))
                 return lf, -e, np.exp(eta - e - lf), e, 1.0 - e
             mu = self.link.inverse(eta)
             m1, m2 = self.link.inverse_deriv(eta), self.link.inverse_deriv2(eta)

@@ -228,7 +228,8 @@ class RegressionResult:
             notes.append("reference class: y=0 (its logits are 0)")
         return ResultsTable(
             title=f"{fam.title} regression ({link.name} link)", info=info,
-            columns=["coef", "std err", "z", "P>|z|", f"[{pct}", "]"], rows=rows, notes=notes)
+            columns=["coef", "std err", "z", "P>|z|", f"{pct} low", f"{pct} high"], rows=rows,
+            notes=notes)
 
     def __str__(self) -> str:
         return self.summary().to_text()

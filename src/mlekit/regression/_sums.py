@@ -22,7 +22,9 @@ unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -32,6 +34,32 @@ from ._models import RowModel
 __all__ = ["InMemorySums"]
 
 _CHUNK_BYTES = 8 * 2**20  # ~8 MB of X per chunk: fits in cache-friendly pieces
+_BLAS: list[Any] = []     # the threadpoolctl controller, created on first use
+
+
+def _available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _single_threaded_blas() -> Any:
+    """A context in which BLAS runs on one thread (no-op without threadpoolctl).
+
+    The chunks are what runs in parallel: a multi-threaded BLAS on a small
+    per-chunk product synchronises its threads on every call, which costs little
+    on an idle machine but up to 5-40x on a busy one (measured: benchmarks/run.py).
+    """
+    if not _BLAS:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _BLAS.append(ThreadpoolController())
+        except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+            _BLAS.append(None)
+    ctl = _BLAS[0]
+    return nullcontext() if ctl is None else ctl.limit(limits=1, user_api="blas")
 
 
 def _gram(X: np.ndarray, h: np.ndarray) -> np.ndarray:
@@ -58,7 +86,8 @@ class InMemorySums:
 
     def __init__(self, X: np.ndarray, y: np.ndarray, model: RowModel,
                  sample_weight: np.ndarray | None = None, offset: np.ndarray | None = None,
-                 aux: Mapping[str, np.ndarray] | None = None, chunk_rows: int | None = None):
+                 aux: Mapping[str, np.ndarray] | None = None, chunk_rows: int | None = None,
+                 n_threads: int | None = None):
         self.X = X
         self.y = y
         self.model = model
@@ -73,6 +102,8 @@ class InMemorySums:
         if chunk_rows is None:
             chunk_rows = max(1024, _CHUNK_BYTES // (8 * max(self.p, 1)))
         self.chunk_rows = int(chunk_rows)
+        #: threads that sum chunks in parallel (None: every CPU this process may use)
+        self.n_threads = n_threads
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -86,6 +117,23 @@ class InMemorySums:
     def _chunks(self) -> Iterator[slice]:
         for start in range(0, self.n, self.chunk_rows):
             yield slice(start, min(start + self.chunk_rows, self.n))
+
+    def _map_chunks(self, fn: Callable[[slice], Any]) -> list[Any]:
+        """``[fn(chunk) for chunk in chunks]``, run on ``n_threads`` threads.
+
+        NumPy releases the GIL in BLAS and ufunc loops, so the chunks' partial sums
+        run in parallel, each with single-threaded BLAS. The results come back in
+        chunk order, so the reduction (and the fit) does not depend on scheduling.
+        """
+        chunks = list(self._chunks())
+        workers = min(self.n_threads or _available_cpus(), len(chunks))
+        with _single_threaded_blas():
+            if workers <= 1:
+                return [fn(sl) for sl in chunks]
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(workers) as pool:
+                return list(pool.map(fn, chunks))
 
     def _aux(self, sl: slice) -> dict[str, np.ndarray]:
         return {k: v[sl] for k, v in self.aux.items()}
@@ -107,53 +155,70 @@ class InMemorySums:
     # ------------------------------------------------------------------ the sums
     def nll(self, theta: np.ndarray) -> float:
         """f(θ) = Σ_i w_i ℓ_i — one pass, no derivatives (used by the line search)."""
-        total = 0.0
-        for sl in self._chunks():
+
+        def part(sl: slice) -> float:
             nll, _, _ = self.model.rows(self.y[sl], self.eta(theta, sl), self._aux(sl), order=0)
             w = self._weights(sl, nll.shape[0])
-            total += float(np.sum(nll if w is None else w * nll))
-        return total
+            return float(np.sum(nll if w is None else w * nll))
+
+        return float(sum(self._map_chunks(part)))
 
     def nll_grad_hess(self, theta: np.ndarray, hessian: bool = True
                       ) -> tuple[float, np.ndarray, np.ndarray | None]:
-        """f, ∇f (P,), ∇²f (P, P) in one pass over the rows (fused)."""
+        """f, ∇f (P,), ∇²f (P, P) in one pass over the rows (fused).
+
+        Each chunk yields its partial ``(f, ∇f, upper blocks of ∇²f)``
+        (:meth:`_chunk_sums`); the partial sums are added in chunk order.
+        """
         P = self.n_params
         f = 0.0
         grad = np.zeros(P)
         hess = np.zeros((P, P)) if hessian else None
-        m = len(self.slots)
-        for sl in self._chunks():
-            X = self.X[sl]
-            nll, g, h = self.model.rows(self.y[sl], self.eta(theta, sl), self._aux(sl),
-                                        order=2 if hessian else 1)
-            w = self._weights(sl, nll.shape[0])
-            if w is not None:
-                nll = w * nll
-                g = g * w[:, None]
-                if hessian:
-                    h = h * w[:, None, None]
-            f += float(np.sum(nll))
-            for a, sa in enumerate(self.slots):
-                ra = slice(self.starts[a], self.starts[a + 1])
-                grad[ra] += X.T @ g[:, a] if sa.design == "X" else np.sum(g[:, a])
-                if not hessian:
-                    continue
-                for b in range(a, m):
-                    sb = self.slots[b]
-                    rb = slice(self.starts[b], self.starts[b + 1])
-                    hab = h[:, a, b]
-                    if sa.design == "X" and sb.design == "X":
-                        block = _gram(X, hab)
-                    elif sa.design == "X":
-                        block = (X.T @ hab)[:, None]
-                    elif sb.design == "X":
-                        block = (hab @ X)[None, :]
-                    else:
-                        block = np.array([[np.sum(hab)]])
-                    hess[ra, rb] += block
+        for fc, gc, hc in self._map_chunks(lambda sl: self._chunk_sums(theta, sl, hessian)):
+            f += fc
+            grad += gc
+            if hessian:
+                hess += hc
         if hessian:
             iu = np.triu_indices(P, 1)
             hess[(iu[1], iu[0])] = hess[iu]  # mirror the upper blocks
+        return f, grad, hess
+
+    def _chunk_sums(self, theta: np.ndarray, sl: slice, hessian: bool
+                    ) -> tuple[float, np.ndarray, np.ndarray | None]:
+        """One chunk's ``(f, ∇f, ∇²f upper blocks)``."""
+        P = self.n_params
+        grad = np.zeros(P)
+        hess = np.zeros((P, P)) if hessian else None
+        m = len(self.slots)
+        X = self.X[sl]
+        nll, g, h = self.model.rows(self.y[sl], self.eta(theta, sl), self._aux(sl),
+                                    order=2 if hessian else 1)
+        w = self._weights(sl, nll.shape[0])
+        if w is not None:
+            nll = w * nll
+            g = g * w[:, None]
+            if hessian:
+                h = h * w[:, None, None]
+        f = float(np.sum(nll))
+        for a, sa in enumerate(self.slots):
+            ra = slice(self.starts[a], self.starts[a + 1])
+            grad[ra] += X.T @ g[:, a] if sa.design == "X" else np.sum(g[:, a])
+            if not hessian:
+                continue
+            for b in range(a, m):
+                sb = self.slots[b]
+                rb = slice(self.starts[b], self.starts[b + 1])
+                hab = h[:, a, b]
+                if sa.design == "X" and sb.design == "X":
+                    block = _gram(X, hab)
+                elif sa.design == "X":
+                    block = (X.T @ hab)[:, None]
+                elif sb.design == "X":
+                    block = (hab @ X)[None, :]
+                else:
+                    block = np.array([[np.sum(hab)]])
+                hess[ra, rb] += block
         return f, grad, hess
 
     def score_outer(self, theta: np.ndarray, scale: np.ndarray | None = None) -> np.ndarray:
@@ -213,13 +278,14 @@ class InMemorySums:
         """The same sums over a subset of design columns (the null model uses the intercept)."""
         X = self.X[:, columns] if columns else np.zeros((self.n, 0))
         return InMemorySums(X, self.y, self.model, self.w, self.offset, self.aux,
-                            self.chunk_rows)
+                            self.chunk_rows, self.n_threads)
 
     def map_rows(self, fn: Any, theta: np.ndarray) -> float:
         """Σ_i w_i fn(y_i, eta_i, aux_i) — e.g. the unit deviance."""
-        total = 0.0
-        for sl in self._chunks():
+
+        def part(sl: slice) -> float:
             v = fn(self.y[sl], self.eta(theta, sl), self._aux(sl))
             w = self._weights(sl, v.shape[0])
-            total += float(np.sum(v if w is None else w * v))
-        return total
+            return float(np.sum(v if w is None else w * v))
+
+        return float(sum(self._map_chunks(part)))

@@ -25,7 +25,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-
 import torch
 
 from ..errors import NotImplementedForFamily, ParameterError

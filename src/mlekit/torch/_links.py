@@ -38,9 +38,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-import torch.nn.functional as F
-
 import torch
+import torch.nn.functional as F
 
 from ..errors import did_you_mean
 from ..links import LINKS, Link

@@ -30,9 +30,8 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-import torch.nn.functional as F
-
 import torch
+import torch.nn.functional as F
 
 from ..errors import NotImplementedForFamily
 from ..families.base import Family

@@ -20,7 +20,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-
 import torch
 from torch import nn
 
@@ -84,9 +83,9 @@ class NLLLoss(nn.Module):
     validate : check the target against the family's support (``SupportError`` naming
         the first bad index). Costs a device → host copy; pass ``False`` in hot loops.
 
-    Inputs
-    ------
-    ``loss(input, target, weight=None)``
+    Notes
+    -----
+    Inputs of ``loss(input, target, weight=None)``:
 
     * ``input``: either a dict ``{parameter: raw tensor}``, or one tensor whose **last
       axis is split across the heads in parameter order** (one column per scalar

@@ -26,9 +26,8 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-import torch.nn.functional as F
-
 import torch
+import torch.nn.functional as F
 
 from ..errors import NotImplementedForFamily
 

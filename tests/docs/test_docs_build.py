@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from .conftest import DOCS
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 sphinx = pytest.importorskip("sphinx", reason="the docs extra (sphinx, numpydoc) is not installed")
 pytest.importorskip("numpydoc", reason="the docs extra (sphinx, numpydoc) is not installed")

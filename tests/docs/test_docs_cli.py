@@ -21,8 +21,7 @@ import pytest
 
 import mlekit
 
-from .conftest import DOCS
-
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 PAGE = DOCS / "guides" / "cli.rst"
 DATA = Path(mlekit.__file__).parent / "datasets" / "data"
 
