@@ -115,8 +115,8 @@ def main() -> None:
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")  # one BLAS thread per single-threaded worker
     import dask
-
     from distributed import Client, LocalCluster, wait
+
     from mlekit.distributed import fit_regression
     from mlekit.regression import Regression
 
