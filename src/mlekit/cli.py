@@ -617,6 +617,13 @@ def regress_cmd(
     alpha_l2: Annotated[float, typer.Option(
         "--alpha-l2", metavar="ALPHA", help="Gaussian-prior precision on the slopes (ridge / "
         "MAP); 0 = maximum likelihood. Use it when classes are separated.")] = 0.0,
+    dask: Annotated[bool, typer.Option(
+        "--dask", help="Read FILE (a Parquet file, directory or glob such as "
+        "'data/*.parquet') lazily with Dask and fit chunk by chunk (needs mlekit[dask]).")
+                    ] = False,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="With --dask: address of a dask.distributed scheduler, e.g. "
+        "tcp://host:8786 (default: threads in this process).")] = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
     report: ReportOpt = None,
@@ -627,6 +634,7 @@ def regress_cmd(
       mlekit regress longley.csv --target TOTEMP --family normal
       mlekit regress anes96.csv --target vote --features PID,age,educ --family bernoulli
       mlekit regress anes96.csv --formula "vote ~ PID + age + educ" --family bernoulli --json
+      mlekit regress 'data/*.parquet' --formula "y ~ x1 + x2" --family poisson --dask
     """
     import pandas as pd
 
@@ -640,6 +648,12 @@ def regress_cmd(
         from .links import get_link
 
         get_link(link)
+    if dask:
+        _regress_dask(file, target, features, formula, fam.name, link, not no_intercept,
+                      alpha_l2, scheduler, json_, quiet, report)
+        return
+    if scheduler is not None:
+        raise DataError("--scheduler needs --dask")
     _check_report_target(report, [file])
     df = read_table(file)
     from .regression import Regression
@@ -695,6 +709,29 @@ def regress_cmd(
         _print_table(rich_results_table(summ))
     if report is not None:
         _say_written(report, quiet or json_)
+
+
+def _regress_dask(file, target, features, formula, family, link, fit_intercept, alpha_l2,
+                  scheduler, json_, quiet, report) -> None:
+    """`mlekit regress --dask`: the same fit, its row sums computed chunk by chunk by Dask."""
+    if report is not None:
+        raise DataError("--report is not available with --dask (the rows stay on the workers)")
+    try:
+        from .distributed import fit_regression_from_parquet
+    except ImportError as exc:  # dask missing
+        raise DataError(f"--dask needs the Dask extra: pip install 'mlekit[dask]' ({exc})"
+                        ) from None
+    model = fit_regression_from_parquet(
+        str(file), target=target, features=_columns_list(features), formula=formula,
+        family=family, link=link, fit_intercept=fit_intercept, alpha_l2=alpha_l2,
+        scheduler=scheduler, progress=not (quiet or json_))
+    summ = model.result_.summary()
+    if json_:
+        out = results_table_json(summ)
+        out.update({"file": str(file), "target": target, "family": family, "dask": True})
+        _print_json(out)
+    elif not quiet:
+        _print_table(rich_results_table(summ))
 
 
 # ---------------------------------------------------------------------------- kl
