@@ -61,6 +61,18 @@ from .links import LINKS, get_link
 
 __version__ = "0.1.0"
 
+
+def _install_dask_hooks() -> None:
+    """Let ``Family.fit`` and ``Regression.fit`` accept Dask collections.
+
+    Runs after ``mlekit.estimate`` has installed the in-memory fit backend, which the Dask
+    hook wraps. ``mlekit.distributed`` imports no dask until a Dask collection arrives.
+    """
+    from . import distributed  # noqa: F401
+
+
+_install_dask_hooks()
+
 __all__ = [
     "FAMILIES",
     "LINKS",

@@ -394,7 +394,7 @@ def _conditional_mle(family: Family, side: _DataSide, fixed: Mapping[str, Any],
         est = None
     if est is not None:
         out = dict(fixed)
-        out.update({k: v for k, v in est.items() if k not in fixed})
+        out.update({k: v for k, v in est.items() if k not in fixed and not k.startswith("_")})
         return out
     return _unconstrained_nll_fit(family, side, fixed, start)
 

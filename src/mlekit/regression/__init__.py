@@ -32,6 +32,16 @@ _LAZY = {"LinearRegression": "._estimator", "LogisticRegression": "._estimator",
          "Regression": "._estimator", "RegressionResult": "._results"}
 
 
+# Backends for data that do not live in this process (Dask): ``(accepts, fit)`` pairs
+# registered by a higher floor (mlekit.distributed) — regression never imports them.
+_DATA_BACKENDS: list[tuple[Any, Any]] = []
+
+
+def _register_data_backend(accepts: Any, fit: Any) -> None:
+    """Route ``Regression.fit(X, y)`` to ``fit(estimator, X, y, …)`` when ``accepts(X or y)``."""
+    _DATA_BACKENDS.append((accepts, fit))
+
+
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib

@@ -356,6 +356,12 @@ class Regression(BaseEstimator):
         exposure : (n,) positive; adds ``log(exposure)`` to the offset (log links)
         **aux : per-row data some families need (Binomial ``trials``)
         """
+        from . import _DATA_BACKENDS
+
+        for accepts, backend_fit in _DATA_BACKENDS:  # e.g. dask arrays / dataframes
+            if accepts(X) or accepts(y):
+                return backend_fit(self, X, y, sample_weight=sample_weight, offset=offset,
+                                   exposure=exposure, **aux)
         if self.cov_type not in _COV_TYPES:
             raise DataError(f"cov_type must be one of {', '.join(_COV_TYPES)}; "
                             f"got {self.cov_type!r}")
