@@ -77,6 +77,15 @@ class Match:
     remainder: Any
 
 
+
+def _as_expr(value):
+    """A role value (a family's SymPy symbol or a number) as a SymPy expression.
+
+    ``strict=True`` makes SymPy refuse strings instead of parsing them, so no text can be
+    evaluated here, whatever reaches this function.
+    """
+    return sp.sympify(value, strict=True)
+
 def _sq(y, r):
     return (y - r["theta"]) ** 2
 
@@ -273,10 +282,10 @@ def try_template(template: LossTemplate, nll, y, wrt: list, pool: list, probe: d
             roles = dict(zip(template.wrt_roles, wperm, strict=True))
             roles.update(zip(template.fixed_roles, fixed, strict=True))
             roles.update(extra)
-            if any(not _positive(sp.sympify(roles[r]), probe) for r in template.positive_roles):
+            if any(not _positive(_as_expr(roles[r]), probe) for r in template.positive_roles):
                 continue
-            if any(not (_positive(sp.sympify(roles[r]), probe)
-                        and _positive(1 - sp.sympify(roles[r]), probe))
+            if any(not (_positive(_as_expr(roles[r]), probe)
+                        and _positive(1 - _as_expr(roles[r]), probe))
                    for r in template.unit_roles):
                 continue
             try:

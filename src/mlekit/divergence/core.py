@@ -436,6 +436,16 @@ def _closed_form_kl(p: Distribution, q: Distribution, shape: tuple[int, ...]) ->
 
 
 # ====================================================================== public API
+
+def _fallback(p, q, shape, method, integrand, label, rtol, n_samples, seed) -> DivergenceResult:
+    """The numeric path shared by KL and cross-entropy: +inf wherever p is not absolutely
+    continuous w.r.t. q, otherwise exact sums, quadrature or Monte Carlo of ``integrand``."""
+    ok, notes = _absolutely_continuous(p, q, shape)
+    if not ok.any():
+        return DivergenceResult(np.full(shape, np.inf), method if method != "auto" else "exact",
+                                0.0, label, notes=notes)
+    return _numeric(p, shape, method, integrand, ok, label, rtol, n_samples, seed, notes)
+
 def kl(p: Distribution | str, q: Distribution | str, method: str = "auto", *,
        rtol: float = 1e-10, n_samples: int = 100_000, seed: int | None = None,
        ) -> DivergenceResult:
@@ -490,12 +500,8 @@ def kl(p: Distribution | str, q: Distribution | str, method: str = "auto", *,
             raise NotImplementedForFamily(
                 f"no closed-form KL({p.family.title} || {q.family.title}) is registered; "
                 "use method='auto' (exact sum, quadrature or Monte Carlo)")
-    ok, notes = _absolutely_continuous(p, q, shape)
-    if not ok.any():
-        return DivergenceResult(np.full(shape, np.inf), method if method != "auto" else "exact",
-                                0.0, "KL(p || q)", notes=notes)
-    return _numeric(p, shape, method, _kl_integrand(q, shape), ok, "KL(p || q)",
-                    rtol, n_samples, seed, notes)
+    return _fallback(p, q, shape, method, _kl_integrand(q, shape), "KL(p || q)",
+                     rtol, n_samples, seed)
 
 
 def entropy(p: Distribution | str, method: str = "auto", *, rtol: float = 1e-10,
@@ -571,9 +577,5 @@ def cross_entropy(p: Distribution | str, q: Distribution | str, method: str = "a
             raise NotImplementedForFamily(
                 f"no closed-form cross-entropy for ({p.family.title}, {q.family.title}): "
                 "it needs a registered KL and the entropy of p; use method='auto'")
-    ok, notes = _absolutely_continuous(p, q, shape)
-    if not ok.any():
-        return DivergenceResult(np.full(shape, np.inf), method if method != "auto" else "exact",
-                                0.0, "H(p, q)", notes=notes)
-    return _numeric(p, shape, method, _cross_integrand(q, shape), ok, "H(p, q)",
-                    rtol, n_samples, seed, notes)
+    return _fallback(p, q, shape, method, _cross_integrand(q, shape), "H(p, q)",
+                     rtol, n_samples, seed)
