@@ -9,6 +9,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.abspath("../src"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "_ext"))
 
 import mlekit
 
@@ -20,10 +21,17 @@ version = release = mlekit.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.mathjax",
+    "mathml",  # docs/_ext/mathml.py: LaTeX -> MathML at build time (see below)
     "sphinx.ext.intersphinx",
     "numpydoc",
 ]
+
+# Math is converted to MathML while the site is built (docs/_ext/mathml.py, with
+# latex2mathml), not typeset in the browser by MathJax: MathJax is loaded from a CDN,
+# so offline the pages would show raw LaTeX. Browsers render MathML natively, so the
+# built site needs no script and no network. tests/docs/test_docs_build.py checks that
+# the pages hold <math> elements and no CDN address.
+html_math_renderer = "mathml"
 
 # intersphinx is configured but empty: the build must work offline.
 intersphinx_mapping: dict = {}

@@ -140,6 +140,10 @@ def _api_cases(f: dict[str, Path]) -> list[tuple[str, Callable[[], Any], type, t
          ("'nromal'", "did you mean 'normal'")),
         ("family-typo-get", lambda: mk.get_family("poison"), E.UnknownNameError,
          ("did you mean 'poisson'",)),
+        ("family-abbreviated", lambda: mk.get_family("negbinomal"), E.UnknownNameError,
+         ("'negbinomal'", "did you mean 'negbinomial'")),
+        ("family-abbreviated-long", lambda: mk.get_family("negativbinom"), E.UnknownNameError,
+         ("did you mean 'negativebinomial'",)),
         ("family-unknown", lambda: mk.get_family("zzzz"), E.UnknownNameError,
          ("unknown family 'zzzz'", "choose from", "normal")),
         ("link-typo", lambda: mk.get_link("lgit"), E.UnknownNameError,
@@ -465,3 +469,9 @@ def test_did_you_mean_lists_the_registry(lookup, registry, typo, want) -> None:
     assert f"did you mean {want!r}" in msg
     listed = msg.split("choose from: ", 1)[1].rstrip(")").split(", ")
     assert sorted(listed) == sorted(registry)
+
+
+@pytest.mark.parametrize("spelling", ["negbinomial", "negative_binomial", "Negative Binomial",
+                                      "nbinom", "negbinom", "NegativeBinomial"])
+def test_negative_binomial_spellings_resolve(spelling: str) -> None:
+    assert mk.get_family(spelling) is FAMILIES["negativebinomial"]

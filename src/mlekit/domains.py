@@ -58,6 +58,9 @@ def as_float_array(x: Any, what: str = "x", error: type[MlekitError] = DataError
     return arr
 
 
+_RANGE_CHECK_SIZE = 4096  # arrays at least this large try the min/max shortcut first
+
+
 @dataclass(frozen=True)
 class Domain:
     """Base class: a set of allowed values, elementwise unless stated otherwise."""
@@ -86,6 +89,13 @@ class Domain:
         """
         prefix = f"{owner}: " if owner else ""
         arr = as_float_array(x, what=f"{prefix}{what}", error=error)
+        if arr.size >= _RANGE_CHECK_SIZE:
+            # large data: two reductions decide most cases (min and max propagate NaN,
+            # so finite ends mean finite values); the elementwise pass below only runs
+            # when they cannot, and then it names the first bad index as always
+            lo, hi = float(np.min(arr)), float(np.max(arr))
+            if np.isfinite(lo) and np.isfinite(hi) and self.range_within(lo, hi):
+                return arr
         nonfinite = ~np.isfinite(arr)
         if nonfinite.any():
             where = first_bad_index(nonfinite)
@@ -108,6 +118,14 @@ class Domain:
                 f"({int(bad.sum())} of {bad.size} values break it)"
             )
         return arr
+
+    def range_within(self, lo: float, hi: float) -> bool:
+        """True when every finite value in ``[lo, hi]`` belongs to the domain.
+
+        A sufficient test used by :meth:`check` on large arrays; ``False`` means
+        "cannot tell from the range" (the elementwise test then decides).
+        """
+        return False
 
     # --- bijection with the unconstrained reals -----------------------------------
     def to_unconstrained(self, x: np.ndarray) -> np.ndarray:
@@ -132,6 +150,9 @@ class _Real(Domain):
     def contains(self, x):
         return np.isfinite(x)
 
+    def range_within(self, lo, hi):
+        return True
+
     def to_unconstrained(self, x):
         return np.asarray(x, dtype=float)
 
@@ -144,6 +165,9 @@ class _Positive(Domain):
     def contains(self, x):
         return x > 0
 
+    def range_within(self, lo, hi):
+        return lo > 0
+
     def to_unconstrained(self, x):
         return np.log(x)
 
@@ -155,6 +179,9 @@ class _Positive(Domain):
 class _NonNegative(Domain):
     def contains(self, x):
         return x >= 0
+
+    def range_within(self, lo, hi):
+        return lo >= 0
 
     def to_unconstrained(self, x):
         return np.log(x)
@@ -175,6 +202,9 @@ class Interval(Domain):
         lo = x >= self.low if self.closed[0] else x > self.low
         hi = x <= self.high if self.closed[1] else x < self.high
         return lo & hi
+
+    def range_within(self, lo, hi):
+        return bool(self.contains(np.array([lo, hi])).all())
 
     def to_unconstrained(self, x):
         return logit((np.asarray(x) - self.low) / (self.high - self.low))
@@ -208,6 +238,11 @@ class GreaterThan(Domain):
 
     def contains(self, x):
         return x >= self.lower if self.closed else x > self.lower
+
+    def range_within(self, lo, hi):
+        if np.ndim(self.lower):
+            return False
+        return bool(lo >= self.lower if self.closed else lo > self.lower)
 
     def to_unconstrained(self, x):
         return np.log(np.asarray(x) - self.lower)

@@ -78,6 +78,13 @@ def read_table(path: str | os.PathLike[str], columns: Sequence[str] | None = Non
     DataError
         missing file, a directory, unreadable or malformed content, no rows,
         missing column.
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> df = mk.read_table(mk.datasets.path("engel"), columns=["foodexp", "income"])
+    >>> df.shape, list(df.columns)
+    ((235, 2), ['foodexp', 'income'])
     """
     import pandas as pd
 
@@ -163,6 +170,17 @@ def read_column(path: str | os.PathLike[str], column: str, allow_nan: bool = Fal
     Raises :class:`DataError` naming the file and the column for a missing
     column (with a did-you-mean), a non-numeric value or a NaN/inf/empty cell
     (with the first bad row, 1-based).
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> x = mk.read_column(mk.datasets.path("nile"), "volume")
+    >>> x.dtype, x.shape, x[:3]
+    (dtype('float64'), (100,), array([1120., 1160.,  963.]))
+    >>> mk.read_column(mk.datasets.path("nile"), "volumes")   # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    mlekit.errors.DataError: ...nile.csv: no column 'volumes'; did you mean 'volume'? ...
     """
     df = read_table(path, columns=[column])
     return as_numeric_column(df[column], column, source=str(path), allow_nan=allow_nan)

@@ -111,7 +111,17 @@ LINKS: dict[str, Link] = {
 
 
 def get_link(link: str | Link) -> Link:
-    """Return the registered :class:`Link` called ``link`` (or ``link`` itself)."""
+    """Return the registered :class:`Link` called ``link`` (or ``link`` itself).
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> logit = mk.get_link("logit")
+    >>> np.round(logit.link(np.array([0.25, 0.5])), 4)   # log(p / (1 - p))
+    array([-1.0986,  0.    ])
+    >>> np.round(logit.inverse(np.array([0.0, 2.0])), 4)  # expit
+    array([0.5   , 0.8808])
+    """
     if isinstance(link, Link):
         return link
     key = str(link).lower().replace("-", "_")

@@ -40,6 +40,15 @@ def install_hooks() -> None:
 
     Wraps the fit backend that :mod:`mlekit.estimate` installed: dask input goes to
     :func:`fit_family`, everything else to the previous backend unchanged.
+
+    Examples
+    --------
+    >>> import dask.array as da, mlekit as mk
+    >>> from mlekit.distributed import install_hooks
+    >>> install_hooks()                      # done by `import mlekit`; calling again is harmless
+    >>> res = mk.Poisson.fit(da.from_array([1.0, 2.0, 0.0, 3.0], chunks=2))
+    >>> res.method, round(res.params["rate"], 6)            # the sample mean
+    ('newton on dask chunk sums', 1.5)
     """
     from ..families import base
 

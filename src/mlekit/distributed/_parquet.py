@@ -47,6 +47,21 @@ def fit_regression_from_parquet(pattern: str, target: str | None = None,
         scheduler of this process
     progress : print one line per pass over the data to stderr
     **fit_kwargs : passed to :func:`fit_regression` (``chunk_rows``, ``persist`` …)
+
+    Examples
+    --------
+    >>> import tempfile, os, mlekit as mk
+    >>> from mlekit.distributed import fit_regression_from_parquet
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> folder = tmp.name
+    >>> mk.datasets.load("engel").to_parquet(os.path.join(folder, "engel.parquet"))
+    >>> model = fit_regression_from_parquet(os.path.join(folder, "*.parquet"), target="foodexp",
+    ...                                     features=["income"], progress=False)
+    >>> round(model.intercept_, 4), [round(float(b), 6) for b in model.coef_]
+    (147.4754, [0.485178])
+    >>> model = fit_regression_from_parquet("s3://bucket/*.parquet", formula="foodexp ~ income",
+    ...                                     scheduler="tcp://10.0.0.5:8786")  # doctest: +SKIP
+    >>> tmp.cleanup()
     """
     import dask
     import dask.dataframe as dd

@@ -46,6 +46,19 @@ class DivergenceResult:
         The seed of the Monte Carlo draw (reproducible).
     notes : tuple of str
         Remarks, e.g. why a value is infinite.
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> r = mk.kl(mk.Poisson(rate=2.0), mk.Poisson(rate=3.0))
+    >>> r.method, r.quantity, round(float(r), 6)     # 2 log(2/3) + 3 - 2
+    ('closed form', 'KL(p || q)', 0.18907)
+    >>> r = mk.kl(mk.Normal(0, 1), mk.StudentT(nu=3, mu=0, sigma=1))   # no closed form
+    >>> r.method, round(float(r), 6), bool(r.error < 1e-10)
+    ('quad', 0.069152, True)
+    >>> r = mk.kl(mk.Normal(0, 1), mk.Normal(1, 2), method="mc", seed=0)  # exact: 0.443147
+    >>> r.method, round(float(r), 3), round(float(r.error), 4), r.n_samples
+    ('mc', 0.443, 0.0019, 100000)
     """
 
     value: float | np.ndarray

@@ -20,7 +20,7 @@ from ..families.base import Family
 from ._transform import FreeParam, _kind
 from .censored import Censored
 
-__all__ = ["Prepared", "prepare"]
+__all__ = ["Prepared", "distinct_at_least", "prepare"]
 
 
 @dataclass
@@ -213,13 +213,13 @@ def _check_identifiable(prep: Prepared) -> None:
     if m == 0:
         return
     pts = prep.all_points()
-    w = prep.all_weights()
-    pos = pts[w > 0] if pts.shape[0] == w.shape[0] else pts
     if prep.censored is not None:
+        w = prep.all_weights()
         lohi = np.stack([prep.censored.low, prep.censored.high], axis=-1)[w > 0]
         distinct = np.unique(lohi, axis=0).shape[0]
     else:
-        distinct = np.unique(pos, axis=0).shape[0] if pos.ndim > 1 else np.unique(pos).size
+        pos = pts if prep.w is None else pts[prep.w > 0]
+        distinct = distinct_at_least(pos, m)
     names = ", ".join(fp.name for fp in scalar_free)
     if prep.nobs < m:
         raise DataError(
@@ -234,6 +234,29 @@ def _check_identifiable(prep: Prepared) -> None:
             "does not exist (the likelihood is maximised on the boundary, a degenerate "
             "distribution). Add data or hold parameters with fixed={...}"
         )
+
+
+def distinct_at_least(points: np.ndarray, m: int) -> int:
+    """Number of distinct rows of ``points``, counted only up to ``m``.
+
+    ``min(m, #distinct)`` in at most ``m`` linear passes (no sort): the identifiability
+    check needs to know whether there are as many distinct values as free parameters,
+    not how many there are.
+    """
+    flat = points.reshape(points.shape[0], -1)
+    if flat.shape[0] == 0:
+        return 0
+    seen = [flat[0]]
+    other: np.ndarray | None = None
+    while len(seen) < m:
+        differs = np.any(flat != seen[-1], axis=1) if flat.shape[1] > 1 else \
+            flat[:, 0] != seen[-1][0]
+        other = differs if other is None else np.logical_and(other, differs, out=other)
+        idx = int(np.argmax(other))
+        if not other[idx]:
+            break
+        seen.append(flat[idx])
+    return len(seen)
 
 
 def mle_accepts(family: Family, name: str) -> bool:

@@ -37,7 +37,17 @@ _METHODS = {"auto": "auto", "generic": "generic", "closed form": "closed form",
 
 
 class BoundaryWarning(UserWarning):
-    """An estimate lies on the edge of its parameter domain (e.g. p̂ = 0)."""
+    """An estimate lies on the edge of its parameter domain (e.g. p̂ = 0).
+
+    Examples
+    --------
+    >>> import warnings, mlekit as mk
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     res = mk.Bernoulli.fit([0, 0, 0, 0])       # p-hat = 0, on the edge of [0, 1]
+    >>> [w.category.__name__ for w in caught], res.at_boundary
+    (['BoundaryWarning'], ('p = 0',))
+    """
 
 
 def fit(x: Any, family: str | Family, weights: Any = None,
@@ -118,6 +128,7 @@ def _fit_prepared(prep: Prepared, method: str, information: str, start, maxiter:
         kwargs = {"k": k} if k is not None and mle_accepts(fam, "k") else {}
         with np.errstate(divide="ignore", invalid="ignore"):
             closed = fam.mle(prep.x, weights=prep.w, fixed=_fixed_for_mle(prep), **kwargs)
+        details = dict(getattr(closed, "details", None) or {})
     if method == "closed form" and closed is None:
         why = "for censored data" if prep.censored is not None else \
             "for these fixed parameters" if prep.fixed else ""
@@ -136,18 +147,24 @@ def _fit_prepared(prep: Prepared, method: str, information: str, start, maxiter:
         # a family's own solver may stop at an edge the domain does not show (StudentT's
         # nu at its cap when the likelihood rises towards nu = inf): it says so here
         family_edges = tuple(str(b) for b in np.atleast_1d(closed.pop("_boundary", ())))
+        # a specialised solver has the sufficient statistics at hand: it may hand back the
+        # maximised log-likelihood and the observed information, which saves passes over
+        # the data (the test suite holds both against the direct sums)
+        solver_llf = details.get("llf")
+        solver_info = details.get("information")
         prep.free = [FreeParam(fp.name, fp.domain, np.shape(closed[fp.name]))
                      for fp in prep.free]
         theta = {fp.name: np.asarray(closed[fp.name], float) for fp in prep.free}
         _check_estimate(prep, theta)
         packer = Packer(prep.free) if _all_supported(prep) else None
         obj = Objective(prep, packer or _LoosePacker(prep.free))
-        llf = obj.loglik(theta)
+        llf = float(solver_llf) if solver_llf is not None else obj.loglik(theta)
         if not converged:
             warnings.warn(f"{fam.title}: {label} did not converge ({message}); the estimate "
                           "may be inaccurate", ConvergenceWarning, stacklevel=3)
     else:
         family_edges = ()
+        solver_info = None
         moving = [n for n in getattr(fam, "support_parameters", ())
                   if n in {fp.name for fp in prep.free}]
         if moving:
@@ -187,7 +204,17 @@ def _fit_prepared(prep: Prepared, method: str, information: str, start, maxiter:
             f"{fam.title}: the MLE lies on the boundary of the parameter domain "
             f"({', '.join(boundary)}); standard errors from the information are not valid "
             "there (use conf_int(method='profile'))", BoundaryWarning, stacklevel=3)
-    if need_cov:
+    observed = _solver_information(prep, solver_info) if information == "observed" else None
+    scaled = _scaled_covariance(prep, theta, observed, boundary) \
+        if need_cov and information == "observed" else None
+    if scaled is not None:  # a family's standardised information (data near 1e±300)
+        cov, direct_se, more = scaled
+        notes.extend(more)
+        info_label = "observed (Hessian, standardised data)"
+    elif need_cov and observed is not None:
+        cov, info_label = _invert(observed, np.full_like(observed, np.nan), notes,
+                                  boundary), "observed (Hessian)"
+    elif need_cov:
         cov, info_label = _covariance(prep, theta, information, obj, packer, fitter, notes,
                                       boundary)
     else:
@@ -213,12 +240,37 @@ def _fit_prepared(prep: Prepared, method: str, information: str, start, maxiter:
                                 "observed", warm, maxiter, None, k, need_cov=False)
         return res.llf
 
-    return FitResult(family=fam, params={**prep.fixed, **theta}, fixed=prep.fixed, cov=cov,
-                     param_names=labels, free_shapes={fp.name: fp.shape for fp in prep.free},
-                     llf=llf, nobs=prep.nobs, df_model=prep.df_model, method=label,
-                     converged=converged, information=info_label, at_boundary=boundary,
-                     notes=notes, message=message, nit=nit, objective=obj, refit=refit,
-                     censored=prep.censored is not None)
+    res = FitResult(family=fam, params={**prep.fixed, **theta}, fixed=prep.fixed, cov=cov,
+                    param_names=labels, free_shapes={fp.name: fp.shape for fp in prep.free},
+                    llf=llf, nobs=prep.nobs, df_model=prep.df_model, method=label,
+                    converged=converged, information=info_label, at_boundary=boundary,
+                    notes=notes, message=message, nit=nit, objective=obj, refit=refit,
+                    censored=prep.censored is not None)
+    if scaled is not None:  # finite where the variance (the diagonal of cov) is not
+        res.bse.update({fp.name: float(se) for fp, se in zip(prep.free, direct_se, strict=True)})
+    return res
+
+
+def _scaled_covariance(prep: Prepared, theta, observed: np.ndarray | None, boundary):
+    """``(cov, se, notes)`` from the family's ``scaled_information`` (the observed
+    information of standardised data), or None.
+
+    Used when a family offers it and the solver's own information is missing or out of
+    the well-scaled float range (data near 1e±300: there n/σ² under- or overflows).
+    """
+    hook = getattr(prep.family, "scaled_information", None)
+    if (not callable(hook) or boundary or prep.censored is not None or not prep.free
+            or any(fp.shape != () for fp in prep.free)):
+        return None
+    if observed is not None:
+        d = np.abs(np.diag(observed))
+        if np.all((d > 1e-200) & (d < 1e200)):
+            return None  # the solver's information is accurate: nothing to rescale
+    from ..families._mle_tools import scaled_covariance
+
+    params = {**prep.fixed, **{k: float(v) for k, v in theta.items()}}
+    info_u, scale = hook(prep.x, prep.w, params)
+    return scaled_covariance(info_u, scale, [fp.name for fp in prep.free])
 
 
 def prepare_like(prep: Prepared, new_fixed: Mapping[str, Any]) -> Prepared:
@@ -362,6 +414,28 @@ def _covariance(prep: Prepared, theta, information: str, obj: Objective, packer,
     cov_u = _invert(-hu, np.full_like(hu, np.nan), notes, boundary)
     jac = packer.jacobian(theta)
     return jac @ cov_u @ jac.T, "observed (numerical Hessian of the score)"
+
+
+def _solver_information(prep: Prepared, info: Any) -> np.ndarray | None:
+    """The observed information −∂²ℓ/∂θ∂θᵀ handed back by a family's solver.
+
+    ``info`` maps pairs of parameter names to the summed second derivatives; it is used
+    only when it covers every pair of (scalar) free parameters and the data are not
+    censored.
+    """
+    if info is None or prep.censored is not None or not prep.free:
+        return None
+    if any(fp.shape != () for fp in prep.free):
+        return None
+    names = [fp.name for fp in prep.free]
+    out = np.empty((len(names), len(names)))
+    for i, a in enumerate(names):
+        for j, b in enumerate(names):
+            value = info.get((a, b), info.get((b, a)))
+            if value is None:
+                return None
+            out[i, j] = float(value)
+    return out
 
 
 def _nonregular_covariance(prep: Prepared, params, moving: list[str], nan: np.ndarray,

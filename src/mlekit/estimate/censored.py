@@ -58,6 +58,17 @@ class Censored:
         observation; ``low = -inf`` (or NaN/None) means left-censored at
         ``high``; ``high = +inf`` (or NaN/None) means right-censored at ``low``;
         otherwise the value is only known to lie in ``(low, high]``.
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> t = np.array([2.0, 3.5, 1.2, 4.0, 0.8])
+    >>> data = mk.Censored.from_indicator(t, censored=[False, True, False, True, False])
+    >>> data.n_censored
+    2
+    >>> res = mk.fit(data, "exponential")            # rate = events / total time
+    >>> round(res.params["rate"], 4), round(3 / float(t.sum()), 4)
+    (0.2609, 0.2609)
     """
 
     low: np.ndarray

@@ -50,6 +50,21 @@ class FitResult:
     information : which information matrix the standard errors come from
     at_boundary : names of parameters estimated on the edge of their domain
     notes : remarks shown under the summary table
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> nile = mk.datasets.load("nile")["volume"]
+    >>> res = mk.fit(nile, "normal")
+    >>> res
+    <FitResult Normal(mu=919.35, sigma=168.379); llf=-654.516, method='closed form', converged=True>
+    >>> round(res.bse["mu"], 3), round(res.aic, 3), res.nobs
+    (16.838, 1313.031, 100.0)
+    >>> lo, hi = res.conf_int()["mu"]
+    >>> round(lo, 2), round(hi, 2)
+    (886.35, 952.35)
+    >>> res.distribution
+    Normal(mu=919.35, sigma=168.379)
     """
 
     def __init__(self, *, family, params: Mapping[str, Any], fixed: Mapping[str, Any],

@@ -23,12 +23,19 @@ import numpy as np
 from ..errors import DataError, ParameterError
 
 __all__ = [
+    "MLEstimate",
     "all_equal",
     "check_fixed",
     "damped_newton",
+    "pow2_scale",
     "prepare",
     "root_bracketed",
+    "scaled_covariance",
+    "scaled_information",
+    "scaled_moments",
+    "solver_extras",
     "subsample",
+    "sum_sq_dev",
     "weighted_median",
     "wsum",
 ]
@@ -306,3 +313,145 @@ def newton_fit(family: Any, x: np.ndarray, w: np.ndarray | None, total: float,
             p0 = solve(xs, ws, tot, p0)
     out = solve(x, w, total, p0)
     return {n: float(out[n]) for n in family.param_names}
+
+
+def pow2_scale(v: float) -> float:
+    """A power of two within a factor 2 of ``|v|`` (1.0 for 0, inf or NaN).
+
+    Dividing data by it, and multiplying estimates back, is exact in binary floating
+    point, so a fit on ``x / c`` maps back to ``x`` without a rounding error.
+    """
+    v = abs(float(v))
+    if not (v > 0 and np.isfinite(v)):
+        return 1.0
+    return float(np.ldexp(1.0, int(np.frexp(v)[1]) - 1))
+
+
+def scaled_moments(x: np.ndarray, w: np.ndarray | None, total: float,
+                   center: float | None = None) -> tuple[float, float, float]:
+    """``(mean, sd, c)`` of weighted data of any magnitude (1e±300), without overflow.
+
+    ``c`` is a power of two near ``max |x|``; the sums run over ``x / c`` (entries in
+    [−1, 1]), so neither they nor the squares overflow or underflow. ``center`` replaces
+    the mean as the point the sd is taken about (a fixed location).
+    """
+    c = pow2_scale(float(np.max(np.abs(x))))
+    u = x / c
+    mean = c * (wsum(w, u) / total)
+    m = mean if center is None else float(center)
+    d = u - m / c
+    return float(mean), float(c * np.sqrt(wsum(w, d * d) / total)), c
+
+
+def scaled_information(family: Any, u: np.ndarray, w: np.ndarray | None,
+                       params_u: Mapping[str, float], scale: float,
+                       ) -> tuple[dict[tuple[str, str], float], dict[str, float]]:
+    """Observed information of a location-scale (or scale) family, in standardised units.
+
+    ``u = (x − m)/c`` are the standardised data and ``params_u`` the estimates on them.
+    Returns ``(info_u, scale)`` with ``info_u[(a, b)] = −Σ w ∂²log p(u)/∂a∂b`` and
+    ``scale[name] = c``: the information on the data's own scale is
+    ``info_u[(a, b)] / (c_a c_b)``, so standard errors are ``c · se_u`` — finite where
+    the information itself under- or overflows (data near 1e±300).
+    """
+    h = family.hessian(u, **params_u)
+    info = {k: -wsum(w, np.broadcast_to(np.asarray(v, float), u.shape)) for k, v in h.items()}
+    return info, {n: float(scale) for n in family.param_names}
+
+
+class MLEstimate(dict):
+    """A family's MLE: the plain ``{name: value}`` dict of estimates, plus ``details``.
+
+    It is a dict of parameters only, so ``family(**est)`` and ``family.score(x, **est)``
+    work as for any dict; a specialised solver that ends with its sufficient statistics
+    at hand puts what it knows in :attr:`details` (read by ``estimate.fit``):
+
+    ``llf``
+        the maximised log-likelihood ℓ(θ̂);
+    ``information``
+        the observed information −∂²ℓ/∂θ∂θᵀ as ``{(a, b): value}`` over the free
+        parameters.
+
+    ``estimate.fit`` then skips the passes over the data that would recompute them;
+    the test suite holds both against the direct sums for every family that gives them.
+    """
+
+    def __init__(self, params: Mapping[str, Any], **details: Any):
+        super().__init__(params)
+        self.details: dict[str, Any] = details
+
+
+def solver_extras(llf: float, info: Mapping[tuple[str, str], float]) -> dict[str, Any]:
+    """The ``details`` of an :class:`MLEstimate`: ``llf`` and ``information``, each given
+    only when its values are finite (and the diagonal of the information non-zero), so
+    extreme data fall back to the direct sums."""
+    out: dict[str, Any] = {}
+    if np.isfinite(llf):
+        out["llf"] = float(llf)
+    values = [float(v) for v in info.values()]
+    diagonal = [abs(float(v)) for (a, b), v in info.items() if a == b]
+    # a subnormal diagonal has lost its digits (data near 1e±300): leave it to the
+    # family's scaled path
+    tiny = np.finfo(float).tiny
+    if values and all(np.isfinite(values)) and all(v >= tiny for v in diagonal):
+        out["information"] = {key: float(v) for key, v in info.items()}
+    return out
+
+
+def sum_sq_dev(x: np.ndarray, center: float, w: np.ndarray | None = None,
+               chunk: int = 1 << 15) -> float:
+    """Σ w (x − center)², in cache-sized chunks (no array-sized temporary)."""
+    x = np.asarray(x, float).ravel()
+    buf = np.empty(min(chunk, x.size))
+    total = 0.0
+    for i in range(0, x.size, chunk):
+        b = buf[: min(chunk, x.size - i)]
+        np.subtract(x[i:i + chunk], center, out=b)
+        np.multiply(b, b, out=b)
+        if w is not None:
+            b *= w[i:i + chunk]
+        total += float(b.sum())
+    return total
+
+
+def scaled_covariance(info_u: Mapping[tuple[str, str], float], scale: Mapping[str, float],
+                      names: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
+    """``(cov, se, notes)`` of the free parameters ``names`` from a standardised information.
+
+    ``info_u`` and ``scale`` are what a family's ``scaled_information`` returns. The
+    inverse is taken in standardised units (well conditioned at any magnitude of the
+    data); ``se = c · sqrt(diag(cov_u))`` is then finite wherever the standard error
+    itself is, while ``cov = c cᵀ ∘ cov_u`` may round to inf or 0 (variances of data
+    near 1e±300 are beyond the float range): the notes say so. ``None`` when the
+    information is not positive definite (the caller's general path reports that).
+    """
+    k = len(names)
+    info = np.empty((k, k))
+    for i, a in enumerate(names):
+        for j, b in enumerate(names):
+            v = info_u.get((a, b), info_u.get((b, a)))
+            if v is None:
+                return None
+            info[i, j] = float(v)
+    if not np.all(np.isfinite(info)):
+        return None
+    try:
+        chol = np.linalg.cholesky(0.5 * (info + info.T))
+    except np.linalg.LinAlgError:
+        return None
+    inv = np.linalg.solve(chol, np.eye(k))
+    cov_u = inv.T @ inv
+    c = np.array([float(scale[n]) for n in names])
+    with np.errstate(over="ignore", under="ignore"):
+        cov = (cov_u * c[:, None]) * c[None, :]  # not c cᵀ first: inf · 0 would be NaN
+        se = c * np.sqrt(np.diag(cov_u))
+    notes: list[str] = []
+    if not np.all(np.isfinite(cov) | (cov_u == 0)) or np.any((cov == 0) & (cov_u != 0)):
+        notes.append("the variances are beyond the float range at this scale of the data "
+                     "(cov holds them rounded to inf or 0); the standard errors are computed "
+                     "directly, in units of the data")
+    bad = [n for n, s in zip(names, se, strict=True) if not (0.0 < s < np.inf)]
+    if bad:
+        notes.append(f"the standard error of {', '.join(bad)} is beyond the float range "
+                     "at this scale of the data (reported as inf or 0): rescale the data")
+    return cov, se, notes

@@ -12,10 +12,11 @@ two equally specific candidates are reported as ambiguous), in the spirit of
 from __future__ import annotations
 
 import ast
+import difflib
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import MlekitError, ParameterError, did_you_mean
+from ..errors import MlekitError, ParameterError, UnknownNameError, did_you_mean
 from .base import Distribution, Family
 
 __all__ = [
@@ -42,7 +43,16 @@ def register_family(family: Family, aliases: tuple[str, ...] = ()) -> Family:
 
 
 def get_family(family: str | Family) -> Family:
-    """Return the registered family called ``family`` (case-insensitive) or ``family`` itself."""
+    """Return the registered family called ``family`` (case-insensitive) or ``family`` itself.
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> mk.get_family("Gamma")
+    <family Gamma(shape, rate)>
+    >>> mk.get_family("gamma") is mk.Gamma
+    True
+    """
     if isinstance(family, Family):
         return family
     key = str(family).strip().lower().replace("-", "").replace("_", "").replace(" ", "")
@@ -51,7 +61,35 @@ def get_family(family: str | Family) -> Family:
             return FAMILIES[name]
     if key in _ALIASES:
         return FAMILIES[_ALIASES[key]]
+    best = _abbreviates(key, [*FAMILIES, *_ALIASES])
+    if best is not None:  # "negbinomial" -> "negativebinomial", not the closer "binomial"
+        raise _unknown_family(family, best)
     raise did_you_mean(family, list(FAMILIES), what="family", aliases=list(_ALIASES))
+
+
+def _abbreviates(key: str, names: list[str]) -> str | None:
+    """The registered name that ``key`` abbreviates (its letters in order, at least 3, and
+    sharing the first letter), the most similar if several; None if none does.
+
+    ``difflib`` alone ranks "binomial" above "negativebinomial" for "negbinomial"
+    (fewer edits), though the user plainly shortened the longer name.
+    """
+    if len(key) < 3:
+        return None
+
+    def contains(name: str) -> bool:
+        it = iter(name)
+        return name[0] == key[0] and all(ch in it for ch in key)
+
+    hits = [n for n in names if len(n) > len(key) and contains(n)]
+    if not hits:
+        return None
+    return max(hits, key=lambda n: (difflib.SequenceMatcher(None, key, n).ratio(), -len(n)))
+
+
+def _unknown_family(name: str, suggestion: str) -> UnknownNameError:
+    return UnknownNameError(f"unknown family {name!r}; did you mean {suggestion!r}? "
+                            f"(choose from: {', '.join(sorted(FAMILIES))})")
 
 
 def register_kl(p_cls: type, q_cls: type) -> Callable:
@@ -115,6 +153,14 @@ def parse_distribution(spec: str) -> Distribution:
     Positional values follow the family's parameter order (``"normal(0, 1)"``).
     Parsed with :mod:`ast` — only a name, numbers and lists are accepted; the
     text never reaches ``eval``.
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> mk.parse_distribution("normal(0, 2)")
+    Normal(mu=0, sigma=2)
+    >>> float(mk.parse_distribution("poisson(rate=3.5)").mean)
+    3.5
     """
     text = str(spec).strip()
     if len(text) > 10_000:

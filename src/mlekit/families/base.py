@@ -89,6 +89,17 @@ class Family:
 
     Subclasses set the class attributes and implement :meth:`logpdf`,
     :meth:`sample`, :meth:`_symbolic`, and any closed forms they know.
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> mk.Gamma, mk.Gamma.param_names
+    (<family Gamma(shape, rate)>, ('shape', 'rate'))
+    >>> mk.Gamma(shape=2.0, rate=0.5)                # freeze a member: a Distribution
+    Gamma(shape=2, rate=0.5)
+    >>> res = mk.Gamma.fit([1.2, 0.7, 3.1, 2.2, 1.9])
+    >>> sorted(res.params)
+    ['rate', 'shape']
     """
 
     name: ClassVar[str] = "family"  # registry key, lower case
@@ -343,6 +354,23 @@ class Distribution:
 
     Created by calling the family: ``mk.Normal(mu=0, sigma=1)``. Parameters are
     stored as float arrays; ``batch_shape`` is their broadcast shape.
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> d = mk.Normal(mu=[0.0, 1.0], sigma=2.0)      # a batch of two members
+    >>> d.batch_shape, len(d)
+    ((2,), 2)
+    >>> np.round(d.logpdf(0.0), 4)
+    array([-1.6121, -1.7371])
+    >>> d[1]
+    Normal(mu=1, sigma=2)
+    >>> float(d[1].mean), float(d[1].std)
+    (1.0, 2.0)
+    >>> round(d[0].nll([1.0, -1.0]), 4)               # sum of -log p(x_i)
+    3.4742
+    >>> d.sample(3, rng=0).shape
+    (3, 2)
     """
 
     __array_priority__ = 100

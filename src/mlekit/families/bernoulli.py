@@ -29,6 +29,16 @@ class BernoulliFamily(Family):
     r"""Bernoulli(p): success probability ``p`` in [0, 1] (or ``logits=`` η ∈ ℝ).
 
     .. math:: P(x) = p^{x}(1-p)^{1-x}
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> round(float(mk.Bernoulli(p=0.25).logpmf(1)), 4)   # log 0.25
+    -1.3863
+    >>> vote = mk.datasets.load("anes96")["vote"]   # 1 = Dole
+    >>> res = mk.Bernoulli.fit(vote)        # p = share of ones
+    >>> res.method, round(res.params["p"], 4), round(float(vote.mean()), 4)
+    ('closed form', 0.4163, 0.4163)
     """
 
     name = "bernoulli"

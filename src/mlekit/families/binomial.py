@@ -31,6 +31,16 @@ class BinomialFamily(Family):
     r"""Binomial(n, p): successes in ``n`` (known) trials of probability ``p`` (or ``logits=``).
 
     .. math:: P(x) = \binom{n}{x} p^{x}(1-p)^{n-x}, \qquad x = 0, 1, \dots, n
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> round(float(mk.Binomial(n=10, p=0.3).logpmf(3)), 4)
+    -1.3212
+    >>> x = mk.Binomial(n=10, p=0.3).sample(500, rng=0)
+    >>> res = mk.Binomial.fit(x, fixed={"n": 10})   # n is known: p = mean / n
+    >>> round(res.params["p"], 4), round(float(x.mean()) / 10, 4)
+    (0.3154, 0.3154)
     """
 
     name = "binomial"

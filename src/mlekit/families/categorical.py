@@ -24,6 +24,16 @@ class CategoricalFamily(Family):
     r"""Categorical(p): class probabilities ``p`` (last axis, summing to 1), or ``logits=``.
 
     .. math:: P(x = j) = p_j
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> d = mk.Categorical(p=[0.2, 0.3, 0.5])
+    >>> np.round(d.logpmf([0, 2]), 4)
+    array([-1.6094, -0.6931])
+    >>> res = mk.Categorical.fit([0, 1, 1, 2, 2, 2, 2, 2])   # class frequencies
+    >>> np.round(res.params["p"], 4)
+    array([0.125, 0.25 , 0.625])
     """
 
     name = "categorical"

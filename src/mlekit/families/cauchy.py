@@ -41,6 +41,16 @@ class CauchyFamily(Family):
     r"""Cauchy(mu, sigma): location ``mu`` (median), scale ``sigma`` > 0; no mean, no variance.
 
     .. math:: p(x) = \frac{1}{\pi\sigma(1+((x-\mu)/\sigma)^2)}
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> round(float(mk.Cauchy(mu=0, sigma=1).logpdf(1.0)), 4)   # -log(2 pi)
+    -1.8379
+    >>> x = mk.Cauchy(mu=3.0, sigma=2.0).sample(2000, rng=0)
+    >>> res = mk.Cauchy.fit(x)              # robust to the heavy tails
+    >>> round(res.params["mu"], 1), round(res.params["sigma"], 1)
+    (2.9, 2.1)
     """
 
     name = "cauchy"

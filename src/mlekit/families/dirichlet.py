@@ -45,6 +45,16 @@ class DirichletFamily(Family):
 
     .. math:: p(\mathbf{x}) = \frac{\Gamma(\alpha_0)}{\prod_j \Gamma(\alpha_j)}
               \prod_j x_j^{\alpha_j - 1}
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> d = mk.Dirichlet(alpha=[2.0, 3.0, 5.0])
+    >>> np.round(d.mean, 2)                 # alpha / sum(alpha)
+    array([0.2, 0.3, 0.5])
+    >>> res = mk.Dirichlet.fit(d.sample(2000, rng=0))
+    >>> np.round(res.params["alpha"], 1)
+    array([2., 3., 5.])
     """
 
     name = "dirichlet"

@@ -32,6 +32,16 @@ class GeometricFamily(Family):
     r"""Geometric(p): failures before the first success, success probability ``p`` in (0, 1].
 
     .. math:: P(x) = p\,(1-p)^{x}, \qquad x = 0, 1, 2, \dots
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> np.round(mk.Geometric(p=0.5).pmf([0, 1, 2]), 4)   # p (1 - p)**k
+    array([0.5  , 0.25 , 0.125])
+    >>> x = mk.Geometric(p=0.3).sample(1000, rng=0)
+    >>> res = mk.Geometric.fit(x)           # p = 1 / (1 + mean)
+    >>> round(res.params["p"], 4), round(1 / (1 + float(x.mean())), 4)
+    (0.2953, 0.2953)
     """
 
     name = "geometric"

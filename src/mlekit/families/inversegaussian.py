@@ -19,6 +19,7 @@ from scipy.special import exp1, log_ndtr, ndtr
 
 from ..domains import Positive
 from ..errors import DataError
+from ._mle_tools import check_fixed, pow2_scale, prepare, scaled_information, wsum
 from ._registry import register_kl
 from .base import Family, Parameter, SymbolicDensity
 
@@ -49,6 +50,17 @@ class InverseGaussianFamily(Family):
 
     .. math:: p(x) = \sqrt{\frac{\lambda}{2\pi x^{3}}}
               \exp\!\left(-\frac{\lambda (x-\mu)^{2}}{2\mu^{2}x}\right)
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> d = mk.InverseGaussian(mu=1.5, lam=4.0)
+    >>> float(d.mean), round(float(d.var), 4)   # mu, mu**3 / lam
+    (1.5, 0.8438)
+    >>> x = d.sample(2000, rng=0)
+    >>> res = mk.InverseGaussian.fit(x)     # mu = mean, 1/lam = mean(1/x - 1/mean)
+    >>> round(res.params["mu"], 1), round(res.params["lam"], 1)
+    (1.5, 4.0)
     """
 
     name = "inversegaussian"
@@ -63,8 +75,9 @@ class InverseGaussianFamily(Family):
         x = np.asarray(x, float)
         ok = x > 0
         xs = np.where(ok, x, 1.0)
+        # λ (x − μ)²/(2μ²x) as (λ/2x)·((x − μ)/μ)²: no overflow of the squares at 1e300
         out = (0.5 * (np.log(lam) - _LOG_2PI) - 1.5 * np.log(xs)
-               - lam * np.square(xs - mu) / (2.0 * np.square(mu) * xs))
+               - (lam / (2.0 * xs)) * np.square((xs - mu) / mu))
         return np.where(ok, out, -np.inf)
 
     def _ab(self, x, mu, lam):
@@ -135,18 +148,34 @@ class InverseGaussianFamily(Family):
     def mle(self, x, weights=None, fixed=None):
         r"""μ̂ = x̄ (for every λ); 1/λ̂ = mean((x − μ̂)²/(μ̂² x)) = mean(1/x − 1/μ̂) when μ̂ = x̄.
         All-equal data give 1/λ̂ = 0 (λ̂ infinite): DataError."""
-        fixed = dict(fixed or {})
-        w = np.ones_like(x) if weights is None else np.asarray(weights, float)
-        wsum = float(np.sum(w))
-        mu = float(fixed["mu"]) if "mu" in fixed else float(np.sum(w * x) / wsum)
+        fixed = check_fixed(self, fixed)
+        x, w, total = prepare(x, weights)
+        # in units of c ~ max x (a power of two: exact), so that data near 1e±300 neither
+        # overflow nor underflow: with u = x/c and m = μ/c, 1/λ = mean(((u − m)/m)²/u)/c
+        c = pow2_scale(float(np.max(np.abs(x))))
+        u = x / c
+        mu = fixed["mu"] if "mu" in fixed else c * (wsum(w, u) / total)
         if "lam" in fixed:
-            return {"mu": mu, "lam": float(fixed["lam"])}
-        inv = float(np.sum(w * np.square(x - mu) / x) / (wsum * mu * mu))
-        if not inv > 0:
+            return {"mu": float(mu), "lam": fixed["lam"]}
+        m = mu / c
+        with np.errstate(over="ignore", divide="ignore"):
+            inv_u = wsum(w, np.square((u - m) / m) / u) / total
+        if not np.isfinite(inv_u):
+            raise DataError("InverseGaussian: the data span too many orders of magnitude "
+                            f"(from {np.min(x):g} to {np.max(x):g}): the MLE of lam is below "
+                            "the float range")
+        if not inv_u > 0:
             raise DataError(
                 "InverseGaussian: all observations are equal, so the likelihood grows without "
                 "bound as lam -> inf; the MLE does not exist for these data")
-        return {"mu": mu, "lam": 1.0 / inv}
+        return {"mu": float(mu), "lam": float(c / inv_u)}
+
+    def scaled_information(self, x, weights, params):
+        """Observed information on data x/c (c ~ max x): see ``_mle_tools.scaled_information``."""
+        x, w, _ = prepare(x, weights)
+        c = pow2_scale(float(np.max(np.abs(x))))
+        p_u = {"mu": params["mu"] / c, "lam": params["lam"] / c}
+        return scaled_information(self, x / c, w, p_u, c)
 
     def _symbolic(self):
         sp, x, s = self._make_symbols()

@@ -21,7 +21,16 @@ from scipy.special import expit, log_expit, logit
 
 from ..domains import Positive, Real
 from ..errors import DataError
-from ._mle_tools import all_equal, check_fixed, newton_fit, prepare, wsum
+from ._mle_tools import (
+    all_equal,
+    check_fixed,
+    newton_fit,
+    pow2_scale,
+    prepare,
+    scaled_information,
+    scaled_moments,
+    wsum,
+)
 from .base import Family, Parameter, SymbolicDensity
 
 
@@ -33,6 +42,16 @@ class LogisticFamily(Family):
     r"""Logistic(mu, s): location ``mu`` (mean), scale ``s`` > 0; variance s²π²/3.
 
     .. math:: p(x) = \frac{e^{-(x-\mu)/s}}{s(1+e^{-(x-\mu)/s})^2}
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> round(float(mk.Logistic(mu=0, s=1).logpdf(0.0)), 4)   # log 1/4
+    -1.3863
+    >>> x = mk.Logistic(mu=0.7, s=0.8).sample(2000, rng=0)
+    >>> res = mk.Logistic.fit(x)
+    >>> round(res.params["mu"], 1), round(res.params["s"], 1)
+    (0.7, 0.8)
     """
 
     name = "logistic"
@@ -100,17 +119,29 @@ class LogisticFamily(Family):
         if len(fixed) == 2:
             return dict(fixed)
         x, w, total = prepare(x, weights)
-        m = wsum(w, x) / total
         if not fixed and all_equal(x, w):
             raise DataError("Logistic: all observations are equal, so "
                             "the MLE of s is 0 (it does not exist)")
-        sd = np.sqrt(wsum(w, (x - m) ** 2) / total)
+        m, sd, _ = scaled_moments(x, w, total)
         if not sd > 0:
             raise DataError("Logistic: all observations are equal, so the MLE of s is 0 "
                             "(it does not exist)")
-        start = {"mu": m, "s": sd * np.sqrt(3.0) / np.pi}
-        return newton_fit(self, x, w, total, start, fixed, log_names=("s",),
-                          derivs=_logistic_derivs, nll=_logistic_nll)
+        # Solve on standardised data u = (x − m0)/c (c a power of two near the sd): the
+        # family is location-scale equivariant, so (μ, s) = (m0 + c μ_u, c s_u), and data
+        # of any magnitude (1e±300) neither overflow nor underflow on the way.
+        m0, c = fixed.get("mu", m), pow2_scale(sd)
+        fixed_u = {k: (0.0 if k == "mu" else v / c) for k, v in fixed.items()}
+        start = {"mu": (m - m0) / c, "s": sd / c * np.sqrt(3.0) / np.pi}
+        out = newton_fit(self, (x - m0) / c, w, total, start, fixed_u, log_names=("s",),
+                         derivs=_logistic_derivs, nll=_logistic_nll)
+        return {"mu": m0 + c * out["mu"], "s": c * out["s"], **fixed}
+
+    def scaled_information(self, x, weights, params):
+        """Observed information on (x − μ)/c (c ~ s): see ``_mle_tools.scaled_information``."""
+        x, w, _ = prepare(x, weights)
+        c = pow2_scale(params["s"])
+        return scaled_information(self, (x - params["mu"]) / c, w,
+                                  {"mu": 0.0, "s": params["s"] / c}, c)
 
     def _symbolic(self):
         sp, x, sy = self._make_symbols()

@@ -31,6 +31,16 @@ class ParetoFamily(Family):
     r"""Pareto(alpha, scale): shape α > 0, scale s > 0, support x ≥ s.
 
     .. math:: p(x) = \frac{\alpha\,s^{\alpha}}{x^{\alpha+1}}, \qquad x \ge s
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> round(float(mk.Pareto(alpha=3.0, scale=1.0).logpdf(2.0)), 4)   # log(3 / 2**4)
+    -1.674
+    >>> x = mk.Pareto(alpha=3.0, scale=1.5).sample(1000, rng=0)
+    >>> res = mk.Pareto.fit(x)              # scale = min(x), alpha = n / sum log(x / min)
+    >>> bool(res.params["scale"] == x.min()), round(res.params["alpha"], 3)
+    (True, 2.937)
     """
 
     name = "pareto"

@@ -186,6 +186,16 @@ class PoissonFamily(Family):
     r"""Poisson(rate): counts with mean and variance ``rate`` = λ > 0.
 
     .. math:: P(x) = \frac{\lambda^{x} e^{-\lambda}}{x!}, \qquad x = 0, 1, 2, \dots
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> round(float(mk.Poisson(rate=2.0).logpmf(3)), 4)   # 3 log 2 - 2 - log 3!
+    -1.7123
+    >>> visits = mk.datasets.load("randhie")["mdvis"]
+    >>> res = mk.Poisson.fit(visits)        # rate = sample mean
+    >>> res.method, round(res.params["rate"], 4), round(float(visits.mean()), 4)
+    ('closed form', 2.8472, 2.8472)
     """
 
     name = "poisson"

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..domains import Positive
+from ._mle_tools import check_fixed, pow2_scale, prepare, scaled_information, wsum
 from ._registry import register_kl
 from .base import Family, Parameter, SymbolicDensity
 
@@ -27,6 +28,16 @@ class RayleighFamily(Family):
     r"""Rayleigh(sigma): scale σ > 0 on x > 0.
 
     .. math:: p(x) = \frac{x}{\sigma^{2}} e^{-x^{2}/(2\sigma^{2})}
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> round(float(mk.Rayleigh(sigma=1.0).logpdf(1.0)), 4)   # -1/2
+    -0.5
+    >>> x = mk.Rayleigh(sigma=1.7).sample(1000, rng=0)
+    >>> res = mk.Rayleigh.fit(x)            # sigma**2 = mean(x**2) / 2
+    >>> round(res.params["sigma"], 4), round(float(np.sqrt(np.mean(x**2) / 2)), 4)
+    (1.7186, 1.7186)
     """
 
     name = "rayleigh"
@@ -79,10 +90,21 @@ class RayleighFamily(Family):
 
     def mle(self, x, weights=None, fixed=None):
         r"""σ̂² = Σ w x² / (2W)."""
-        if fixed and "sigma" in fixed:
-            return {"sigma": float(fixed["sigma"])}
-        w = np.ones_like(x) if weights is None else np.asarray(weights, float)
-        return {"sigma": float(np.sqrt(np.sum(w * x * x) / (2.0 * np.sum(w))))}
+        fixed = check_fixed(self, fixed)
+        if "sigma" in fixed:
+            return {"sigma": fixed["sigma"]}
+        x, w, total = prepare(x, weights)
+        # in units of c ~ max x (a power of two: exact), so that x² neither overflows
+        # (data near 1e300) nor underflows (near 1e-300): σ̂ = c·sqrt(Σ w (x/c)² / 2W)
+        c = pow2_scale(float(np.max(np.abs(x))))
+        u = x / c
+        return {"sigma": float(c * np.sqrt(wsum(w, u * u) / (2.0 * total)))}
+
+    def scaled_information(self, x, weights, params):
+        """Observed information on data x/c (c ~ max x): see ``_mle_tools.scaled_information``."""
+        x, w, _ = prepare(x, weights)
+        c = pow2_scale(float(np.max(np.abs(x))))
+        return scaled_information(self, x / c, w, {"sigma": params["sigma"] / c}, c)
 
     def _symbolic(self):
         sp, x, s = self._make_symbols()

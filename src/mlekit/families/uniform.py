@@ -32,6 +32,15 @@ class UniformFamily(Family):
     r"""Uniform(low, high): constant density 1/(b − a) on low = a ≤ x ≤ b = high.
 
     .. math:: p(x) = \frac{1}{b - a}, \qquad a \le x \le b
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> round(float(mk.Uniform(low=0, high=4).logpdf(1.0)), 4)   # -log 4
+    -1.3863
+    >>> res = mk.Uniform.fit([0.3, 1.2, 2.9, 2.2])   # the sample range
+    >>> res.params
+    {'low': 0.3, 'high': 2.9}
     """
 
     name = "uniform"

@@ -30,7 +30,16 @@ from scipy.special import gammaln, xlogy
 
 from ..domains import NonNegative, Positive
 from ..errors import DataError
-from ._mle_tools import all_equal, check_fixed, prepare, root_bracketed, subsample, wsum
+from ._mle_tools import (
+    MLEstimate,
+    all_equal,
+    check_fixed,
+    prepare,
+    root_bracketed,
+    solver_extras,
+    subsample,
+    wsum,
+)
 from ._registry import register_kl
 from .base import Family, Parameter, SymbolicDensity
 
@@ -46,6 +55,16 @@ class WeibullFamily(Family):
 
     .. math:: p(x) = \frac{k}{\lambda}\Big(\frac{x}{\lambda}\Big)^{k-1} e^{-(x/\lambda)^k},
         \quad x \ge 0
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> round(float(mk.Weibull(shape=1.0, scale=2.0).logpdf(2.0)), 4)   # Exponential: -log 2 - 1
+    -1.6931
+    >>> days = mk.datasets.load("strikes")["duration"]
+    >>> res = mk.Weibull.fit(days)
+    >>> round(res.params["shape"], 3), round(res.params["scale"], 2)
+    (0.921, 41.01)
     """
 
     name = "weibull"
@@ -196,9 +215,10 @@ def _solve_shape(ym, w, total, k0=None):
             break
         k += step
         if abs(step) <= 1e-6 * k:  # cubic convergence: the error left is ~ (step/k)^3
-            # log Σ w x^k at the final k from a cumulant expansion around the last pass
+            # log Σ w x^k, the tilted mean and variance of ym at the final k from a
+            # cumulant expansion around the last pass (errors ~ step², step³: negligible)
             loga = np.log(a) + step * m1 + 0.5 * step**2 * v + step**3 * c3 / 6.0
-            return k, float(loga)
+            return k, float(loga), m1 + step * v + 0.5 * step**2 * c3, v + step * c3
     # safeguarded path: bracket the root of the monotone g and use Newton/bisection
 
     def f(u):
@@ -216,8 +236,8 @@ def _solve_shape(ym, w, total, k0=None):
             raise DataError("Weibull: the profile likelihood keeps increasing in shape; "
                             "the MLE does not exist")
     k = float(np.exp(root_bracketed(f, lo, hi, x0=u0, what="Weibull profile equation")))
-    a = _moments(ym, w, k, bufs)[0]
-    return k, float(np.log(a))
+    a, m1, m2, _ = _moments(ym, w, k, bufs)
+    return k, float(np.log(a)), m1, m2 - m1 * m1
 
 
 def _weibull_profile(y, w, total):
@@ -232,9 +252,20 @@ def _weibull_profile(y, w, total):
                 k0 = _solve_shape(ys, ws, tot_s)[0]
             except DataError:
                 k0 = None
-    k, loga = _solve_shape(ym, w, total, k0=k0)
-    scale = np.exp(top + (loga - np.log(total)) / k)
-    return {"shape": float(k), "scale": float(scale)}
+    k, loga, m1, v = _solve_shape(ym, w, total, k0=k0)
+    log_scale = top + (loga - np.log(total)) / k
+    scale = np.exp(log_scale)
+    # with t = (x/λ)^k and L = log(x/λ): Σ w t = W at the MLE, and the tilted moments
+    # give Σ w t L = W·E[L], Σ w t L² = W·(Var L + E[L]²), E[L] = m1 + top − log λ
+    mean_l = m1 + top - log_scale
+    sum_y = float(wsum(w, ym)) + total * top
+    with np.errstate(all="ignore"):  # extreme data: solver_extras drops what overflowed
+        llf = total * (np.log(k) - k * log_scale - 1.0) + (k - 1.0) * sum_y
+        info = {("shape", "shape"): total * (1.0 / k**2 + v + mean_l**2),
+                ("shape", "scale"): -total * k * mean_l / np.float64(scale),
+                ("scale", "scale"): total * (k / np.float64(scale)) ** 2}
+    return MLEstimate({"shape": float(k), "scale": float(scale)}, **solver_extras(llf, info))
+
 
 
 def _shape_given_scale(y, w, total, scale):

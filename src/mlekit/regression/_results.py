@@ -38,6 +38,22 @@ class RegressionResult:
     column per non-reference class, as statsmodels' MNLogit). Nuisance
     parameters (sigma, shape, alpha, nu, phi) are in ``nuisance`` (natural scale)
     with standard errors in ``nuisance_bse`` (delta method).
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> engel = mk.datasets.load("engel")
+    >>> res = mk.LinearRegression().fit(engel[["income"]], engel["foodexp"]).result_
+    >>> res.params.round(4)
+    Intercept    147.4754
+    income         0.4852
+    dtype: float64
+    >>> res.conf_int().round(4)
+                  lower     upper
+    Intercept  116.3335  178.6173
+    income       0.4571    0.5132
+    >>> round(res.llf, 3), round(res.aic, 3), res.nobs
+    (-1445.675, 2897.351, 235.0)
     """
 
     model: RowModel

@@ -182,7 +182,19 @@ def _from_torch(d: Any) -> tuple[Family, _P]:
 
 
 def to_mlekit(side: Any) -> tuple[Family, dict[str, HeadValue]]:
-    """Normalise one side of :func:`kl` to ``(Family, {parameter: HeadValue})``."""
+    """Normalise one side of :func:`kl` to ``(Family, {parameter: HeadValue})``.
+
+    Examples
+    --------
+    >>> import torch, mlekit as mk, mlekit.torch as mkt
+    >>> fam, params = mkt.to_mlekit(torch.distributions.Normal(0.0, 2.0))
+    >>> fam, sorted(params)
+    (<family Normal(mu, sigma)>, ['mu', 'sigma'])
+    >>> params["sigma"].value
+    tensor(2.)
+    >>> mkt.to_mlekit(mk.Poisson(rate=3.0))[0]
+    <family Poisson(rate)>
+    """
     if isinstance(side, torch.distributions.Distribution):
         return _from_torch(side)
     if isinstance(side, Distribution):

@@ -85,7 +85,15 @@ HEADS: dict[str, tuple[_Fn, _Fn | None, _Fn | None]] = {
 
 
 def torch_head_names() -> list[str]:
-    """Registered head names: every link of :data:`mlekit.links.LINKS` plus ``softplus``."""
+    """Registered head names: every link of :data:`mlekit.links.LINKS` plus ``softplus``.
+
+    Examples
+    --------
+    >>> import mlekit.torch as mkt
+    >>> names = mkt.torch_head_names()
+    >>> "softplus" in names, "logit" in names
+    (True, True)
+    """
     return sorted(set(LINKS) | set(HEADS))
 
 
@@ -97,7 +105,17 @@ def _resolve(head: str | Link) -> str:
 
 
 def inverse_link(head: str | Link, eta: torch.Tensor) -> torch.Tensor:
-    """``g⁻¹(eta)`` in torch for a registered link name (or ``softplus``)."""
+    """``g⁻¹(eta)`` in torch for a registered link name (or ``softplus``).
+
+    Examples
+    --------
+    >>> import torch, mlekit.torch as mkt
+    >>> eta = torch.tensor([0.0, 1.0], dtype=torch.float64)
+    >>> mkt.inverse_link("log", eta)   # exp
+    tensor([1.0000, 2.7183], dtype=torch.float64)
+    >>> mkt.inverse_link("logit", eta)  # sigmoid
+    tensor([0.5000, 0.7311], dtype=torch.float64)
+    """
     return HEADS[_resolve(head)][0](eta)
 
 
@@ -112,6 +130,16 @@ class HeadValue:
     value : the parameter in its domain (computed from ``eta`` when omitted)
     eta : raw network output (link space)
     head : a registered head name, a :class:`mlekit.links.Link`, or a callable
+
+    Examples
+    --------
+    >>> import torch
+    >>> from mlekit.torch import HeadValue
+    >>> hv = HeadValue(eta=torch.tensor([-40.0, 0.0]), head="logit")   # p = sigmoid(eta)
+    >>> hv.value
+    tensor([4.2484e-18, 5.0000e-01])
+    >>> hv.log()                       # log p from eta: exact where p underflows
+    tensor([-40.0000,  -0.6931])
     """
 
     __slots__ = ("_fn", "_value", "eta", "head")

@@ -290,7 +290,17 @@ def _example_check(family: Family, fn: _LogPdf) -> bool:
 
 @functools.cache
 def closed_form_for(family: Family) -> _LogPdf | None:
-    """The torch closed form for ``family``, or ``None`` (see module docstring)."""
+    """The torch closed form for ``family``, or ``None`` (see module docstring).
+
+    Examples
+    --------
+    >>> import mlekit as mk, mlekit.torch as mkt
+    >>> mkt.closed_form_for(mk.Normal) is not None
+    True
+    >>> power = mk.custom_family("a * x**(a - 1)", ["a=positive"], support="unit", name="power")
+    >>> mkt.closed_form_for(power) is None          # torch then compiles its SymPy density
+    True
+    """
     for names, fn in CLOSED_FORMS.get(_key(family.name), []):
         if names == family.param_names and _example_check(family, fn):
             return fn
@@ -337,7 +347,18 @@ def _compiled(family: Family, head_key: tuple[tuple[str, str | None], ...]):
 
 
 def symbolic_log_density(family: Family, heads: dict[str, object] | None = None) -> _LogPdf:
-    """The family's SymPy log-density compiled to torch (links substituted symbolically)."""
+    """The family's SymPy log-density compiled to torch (links substituted symbolically).
+
+    Examples
+    --------
+    >>> import torch, mlekit as mk, mlekit.torch as mkt
+    >>> f = mkt.symbolic_log_density(mk.Poisson)
+    >>> y = torch.tensor([2.0], dtype=torch.float64)
+    >>> f(y, {"rate": mkt.HeadValue(torch.tensor([3.0], dtype=torch.float64))})   # log(9 e^-3 / 2)
+    tensor([-1.4959], dtype=torch.float64)
+    >>> f(y, {"rate": mkt.HeadValue(eta=torch.tensor([0.0], dtype=torch.float64), head="log")})
+    tensor([-1.6931], dtype=torch.float64)
+    """
     fn, via_eta = _compiled(family, _head_key(dict(heads or {})))
     names = family.param_names
 
@@ -358,6 +379,16 @@ def resolve_log_density(family: Family, heads: dict[str, object] | None = None,
 
     ``method``: ``"auto"`` (closed form when available, else symbolic),
     ``"closed form"`` or ``"symbolic"``.
+
+    Examples
+    --------
+    >>> import torch, mlekit as mk, mlekit.torch as mkt
+    >>> fn, used = mkt.resolve_log_density(mk.Normal)
+    >>> used
+    'closed form'
+    >>> fn2, used2 = mkt.resolve_log_density(mk.Normal, method="symbolic")
+    >>> used2
+    'symbolic'
     """
     if method not in ("auto", "closed form", "symbolic"):
         raise NotImplementedForFamily(

@@ -42,6 +42,14 @@ def default_head(family: Family, name: str) -> str:
     ``Real → identity``, ``Positive/NonNegative → log``, unit interval → ``logit``,
     ``Simplex → softmax``. Other domains (``Interval``, ``GreaterThan``) need an
     explicit head, e.g. a callable.
+
+    Examples
+    --------
+    >>> import mlekit as mk, mlekit.torch as mkt
+    >>> [mkt.default_head(mk.Normal, p) for p in ("mu", "sigma")]
+    ['identity', 'log']
+    >>> mkt.default_head(mk.Bernoulli, "p"), mkt.default_head(mk.Categorical, "p")
+    ('logit', 'softmax')
     """
     domain = family.parameter(name).domain
     dom = domain.name
@@ -294,7 +302,20 @@ def nll(input: torch.Tensor | Mapping[str, torch.Tensor], target: torch.Tensor,
         family: str | Family = "normal", heads: Mapping[str, HeadSpec] | None = None,
         fixed: Mapping[str, Any] | None = None, reduction: str = "mean",
         weight: torch.Tensor | None = None, **kwargs: Any) -> torch.Tensor:
-    """Functional form of :class:`NLLLoss`: ``nll(out, y, "poisson", heads={"rate": "log"})``."""
+    """Functional form of :class:`NLLLoss`: ``nll(out, y, "poisson", heads={"rate": "log"})``.
+
+    Examples
+    --------
+    >>> import torch, mlekit.torch as mkt
+    >>> out = torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64)    # raw outputs: log rates
+    >>> y = torch.tensor([1.0, 2.0, 9.0], dtype=torch.float64)
+    >>> loss = mkt.nll(out, y, "poisson", heads={"rate": "log"})
+    >>> round(float(loss), 6)          # mean of exp(eta) - y eta + log y!
+    1.534104
+    >>> exact = torch.nn.PoissonNLLLoss(log_input=True)(out, y) + torch.lgamma(y + 1).mean()
+    >>> round(float(exact), 6)
+    1.534104
+    """
     return NLLLoss(family, heads=heads, fixed=fixed, reduction=reduction, **kwargs)(
         input, target, weight)
 
@@ -305,6 +326,17 @@ def log_prob(family: str | Family, target: torch.Tensor,
 
     ``params`` maps parameter names to tensors (or floats). For Bernoulli and
     Categorical, ``logits=`` may be given instead of ``p`` (exact at the extremes).
+
+    Examples
+    --------
+    >>> import torch, mlekit.torch as mkt
+    >>> y = torch.tensor([0.0, 2.0], dtype=torch.float64)
+    >>> mkt.log_prob("normal", y, {"mu": 0.0, "sigma": 2.0})   # as torch.distributions.Normal
+    tensor([-1.6121, -2.1121], dtype=torch.float64)
+    >>> torch.distributions.Normal(0.0, 2.0).log_prob(y.float())
+    tensor([-1.6121, -2.1121])
+    >>> mkt.log_prob("bernoulli", torch.tensor([1.0]), {"logits": torch.tensor([-800.0])})
+    tensor([-800.])
     """
     fam = get_family(family)
     params = dict(params)
