@@ -108,21 +108,24 @@ class NormalFamily(Family):
         fixed = dict(fixed or {})
         x = np.asarray(x, float).ravel()
         w = None if weights is None else np.asarray(weights, float).ravel()
-        # data near 1e±300 are worked in units of a power of two c ~ max|x| (an exact
-        # scaling), so that neither the sum nor the squares overflow or underflow:
-        # mu = c·mean(x/c), etc. Ordinary magnitudes need no copy.
-        big = max(abs(float(x.max())), abs(float(x.min()))) if x.size else 0.0
-        c = 1.0 if (1e-100 < big < 1e100 or big == 0.0) else \
-            float(np.ldexp(1.0, np.frexp(big)[1] - 1))
-        xs = x if c == 1.0 else x * (1.0 / c)  # exact: c is a power of two
         sw = float(x.size) if w is None else float(w.sum())
-
-        # sums by ufuncs, not BLAS dot: no thread start-up, and no surprise from the
-        # BLAS kernel the environment selects
-        mu = fixed.get("mu", c * (wsum(w, xs) / sw))
+        # Ordinary magnitudes: two passes, sums by ufuncs (not BLAS dot: no thread
+        # start-up). Data near 1e±300 (the sums overflow, or the squares leave the
+        # normal range) are worked in units of a power of two c ~ max|x| (an exact
+        # scaling): mu = c·mean(x/c), etc.
+        c, xs = 1.0, x
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            mu = fixed.get("mu", wsum(w, x) / sw)
+            s2 = sum_sq_dev(x, float(mu), w) / sw if "sigma" not in fixed else 1.0
+        if not (np.isfinite(mu) and np.isfinite(s2) and s2 > 1e-250):
+            big = max(abs(float(x.max())), abs(float(x.min())))
+            c = float(np.ldexp(1.0, np.frexp(big)[1] - 1)) if big > 0 else 1.0
+            xs = x * (1.0 / c)  # exact: c is a power of two
+            mu = fixed.get("mu", c * (wsum(w, xs) / sw))
+            if "sigma" not in fixed:
+                s2 = sum_sq_dev(xs, float(mu) / c, w) / sw  # in units of c²
         if "sigma" in fixed:
             return {"mu": float(mu), "sigma": fixed["sigma"]}
-        s2 = sum_sq_dev(xs, float(mu) / c, w) / sw  # in units of c²
         sigma = c * np.sqrt(s2)
         out = MLEstimate({"mu": float(mu), "sigma": float(sigma)})
         if sigma > 0:
