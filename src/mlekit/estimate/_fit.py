@@ -140,13 +140,13 @@ def _fit_prepared(prep: Prepared, method: str, information: str, start, maxiter:
     fitter: GenericFitter | None = None
     if closed is not None:
         closed = dict(closed)
-        label = str(closed.pop("_method", getattr(fam, "mle_method", "closed form")))
-        converged = bool(closed.pop("_converged", True))
-        nit = int(closed.pop("_nit", 0))
-        message = str(closed.pop("_message", ""))
+        label = str(details.get("method", getattr(fam, "mle_method", "closed form")))
+        converged = bool(details.get("converged", True))
+        nit = int(details.get("nit", 0))
+        message = str(details.get("message", ""))
         # a family's own solver may stop at an edge the domain does not show (StudentT's
         # nu at its cap when the likelihood rises towards nu = inf): it says so here
-        family_edges = tuple(str(b) for b in np.atleast_1d(closed.pop("_boundary", ())))
+        family_edges = tuple(str(b) for b in np.atleast_1d(details.get("boundary", ())))
         # a specialised solver has the sufficient statistics at hand: it may hand back the
         # maximised log-likelihood and the observed information, which saves passes over
         # the data (the test suite holds both against the direct sums)

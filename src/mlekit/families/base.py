@@ -237,11 +237,14 @@ class Family:
             fixed: Mapping[str, float] | None = None) -> dict[str, float] | None:
         """Closed-form MLE, or ``None`` if the family has none (for these ``fixed``).
 
-        Optional private keys of the returned dict, read by :func:`mlekit.estimate.fit`:
-        ``_method`` (label), ``_converged``, ``_nit``, ``_message``, and ``_boundary``
-        (e.g. ``"nu = 1e10 (cap; the likelihood rises towards nu = inf)"``) when the
-        solver stopped at an edge the parameter domain does not show; it is reported in
-        ``FitResult.at_boundary`` with a ``BoundaryWarning``.
+        The result is a plain ``{name: value}`` dict of estimates. A specialised solver
+        may return an :class:`~mlekit.families._mle_tools.MLEstimate` (a dict subclass)
+        whose ``details`` are read by :func:`mlekit.estimate.fit`: ``method`` (label),
+        ``converged``, ``nit``, ``message``, ``boundary`` (e.g. ``"nu = 1e10 (cap; the
+        likelihood rises towards nu = inf)"``, an edge the parameter domain does not
+        show, reported in ``FitResult.at_boundary`` with a ``BoundaryWarning``), ``llf``
+        (the maximised log-likelihood) and ``information`` (the observed information
+        ``{(a, b): −∂²ℓ/∂a∂b}``).
         """
         return None
 

@@ -27,6 +27,7 @@ from scipy.special import digamma, gammaln, logsumexp, polygamma, xlogy
 
 from ..domains import Positive, Simplex, first_bad_index
 from ..errors import DataError, ParameterError, SupportError
+from ._mle_tools import MLEstimate
 from ._registry import register_kl
 from .base import Family, Parameter, SymbolicDensity
 
@@ -193,8 +194,8 @@ class DirichletFamily(Family):
             a, cur = new, new_ll
             if done:
                 break
-        return {"alpha": a, "_method": "Minka Newton with fixed-point safeguard",
-                "_converged": bool(done), "_nit": nit}
+        return MLEstimate({"alpha": a}, method="Minka Newton with fixed-point safeguard",
+                          converged=bool(done), nit=nit)
 
     def _symbolic(self):
         """Indexed notation over k components:

@@ -22,6 +22,7 @@ from scipy.special import betainc, digamma, polygamma
 
 from ..domains import Counts, Positive
 from ..errors import DataError
+from ._mle_tools import MLEstimate
 from .base import Family, Parameter, SymbolicDensity
 from .poisson import _entropy_by_sum, _flat, _log_binom_raw
 
@@ -215,9 +216,9 @@ class NegativeBinomialFamily(Family):
                 t, converged = t_new, True
                 break
             t = t_new
-        return {"mu": mu, "alpha": float(np.exp(-t)),
-                "_method": "profile Newton in log(1/alpha), bracketed", "_converged": converged,
-                "_nit": nit}
+        return MLEstimate({"mu": mu, "alpha": float(np.exp(-t))},
+                          method="profile Newton in log(1/alpha), bracketed",
+                          converged=converged, nit=nit)
 
     def _symbolic(self):
         sp, x, s = self._make_symbols()
