@@ -130,6 +130,15 @@ def symbolic_kl(family: str | Family, simplify: bool = True):
     computed as an integral over the support (continuous) or a sum (discrete).
     The parameters of P carry the suffix ``_1`` and those of Q ``_2``; the result
     has ``.p_symbols`` / ``.q_symbols`` dicts and a numeric ``.evaluate(p, q)``.
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> k = mk.symbolic_kl("exponential")
+    >>> k.expr
+    log(rate_1/rate_2) - 1 + rate_2/rate_1
+    >>> round(float(k.evaluate({"rate": 1.0}, {"rate": 2.0})), 6)   # log(1/2) + 2 - 1
+    0.306853
     """
     from ._kl import symbolic_kl as _kl
 

@@ -183,18 +183,26 @@ def evaluate_mle(d, x: Any, fixed: dict) -> dict[str, float] | None:
 
 
 # ------------------------------------------------------------------ expectations
+class _Timeout(BaseException):
+    """Raised by the timer; a BaseException, so SymPy's ``except Exception`` cannot swallow it."""
+
+
 class _TimeLimit:
     """Raise DerivationError if a symbolic integral uses more than ``seconds`` of CPU time.
 
     Uses the process's virtual (user CPU) timer, SIGVTALRM, so a busy machine does not
-    make it fire early (main thread on POSIX only; elsewhere it does not limit).
+    make it fire early (main thread on POSIX only; elsewhere it does not limit). The
+    handler raises a private ``BaseException`` (SymPy catches ``Exception`` — and
+    DerivationError is a ValueError — inside some integration routines, which used to
+    swallow the timeout and let an integral run for minutes); it re-fires every 0.5 s
+    until it gets through, and ``__exit__`` turns it into DerivationError.
     """
 
     def __init__(self, seconds: float, what: str):
         self.seconds, self.what, self.armed = seconds, what, False
 
     def _fire(self, signum, frame):
-        raise DerivationError(f"{self.what}: no closed form found within {self.seconds:g} s")
+        raise _Timeout
 
     def __enter__(self):
         import signal
@@ -202,16 +210,19 @@ class _TimeLimit:
 
         if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
             self.old = signal.signal(signal.SIGVTALRM, self._fire)
-            signal.setitimer(signal.ITIMER_VIRTUAL, self.seconds)
+            signal.setitimer(signal.ITIMER_VIRTUAL, self.seconds, 0.5)
             self.armed = True
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, exc, tb):
         if self.armed:
             import signal
 
             signal.setitimer(signal.ITIMER_VIRTUAL, 0)
             signal.signal(signal.SIGVTALRM, self.old)
+        if exc_type is not None and issubclass(exc_type, _Timeout):
+            raise DerivationError(f"{self.what}: no closed form found within "
+                                  f"{self.seconds:g} s of CPU time") from None
         return False
 
 
@@ -269,9 +280,82 @@ def expect_linear(expr, x, density, rng, cache=None):
     return total
 
 
+def standardise(family, logdensity, x, syms: dict, rng: tuple):
+    r"""A location-scale form :math:`X = \ell + s Z` whose density :math:`p_0(z)` is free of
+    :math:`\ell` and :math:`s`, or ``None``.
+
+    :math:`\ell` is a real parameter (or 0) and :math:`s` a positive parameter, its
+    reciprocal (a rate) or 1; the check is symbolic
+    (:math:`\partial_\ell, \partial_s [\log p(\ell + s z) + \log s] = 0`). Integrals
+    over :math:`z` then have no location or scale in them: Cauchy's Fisher information
+    becomes a rational integral SymPy does in well under a second instead of a
+    Meijer-G search that does not finish. Returns ``(z, loc, scale, log p0(z), z-range)``.
+    """
+    lo, hi, discrete = rng
+    if discrete:
+        return None
+    reals = [v for v in syms.values() if isinstance(v, sp.Symbol) and v.is_real
+             and not v.is_positive and not v.is_integer]
+    poss = [v for v in syms.values() if isinstance(v, sp.Symbol) and v.is_positive
+            and not v.is_integer]
+    locs = [*reals, sp.Integer(0)] if (lo, hi) == (-sp.oo, sp.oo) else [sp.Integer(0)]
+    if (lo, hi) not in ((-sp.oo, sp.oo), (0, sp.oo)):
+        return None
+    scales = [*poss, *[1 / v for v in poss], sp.Integer(1)]
+    z = sp.Dummy("z", real=True)
+    for loc in locs:
+        for scale in scales:
+            if loc == 0 and scale == 1:
+                continue
+            lp0 = sp.expand(sp.expand_log(logdensity.subs(x, loc + scale * z) + sp.log(scale),
+                                          force=True))
+            ok = True
+            for v in {*loc.free_symbols, *scale.free_symbols}:
+                dv = sp.diff(lp0, v)
+                if dv != 0 and sp.cancel(sp.together(dv)) != 0:
+                    ok = False
+                    break
+            if ok:
+                return z, loc, scale, lp0, (lo, hi, False)
+    return None
+
+
+def _separate(expr, z):
+    """``[(coeff, f(z))]`` with expr = Σ coeff·f(z): numerator terms over the z-part of the
+    denominator (rational functions), after expanding logs and exponentials."""
+    expr = sp.expand(sp.expand_log(expr, force=True))
+    out = []
+    for term in sp.Add.make_args(expr):
+        coeff, dep = term.as_independent(z, as_Add=False)
+        if dep == 1 or not (dep.free_symbols - {z}):
+            out.append((coeff, dep))
+            continue
+        num, den = sp.fraction(sp.factor(sp.cancel(dep)))
+        den_c, den_z = den.as_independent(z, as_Add=False)
+        for t in sp.Add.make_args(sp.expand(num)):
+            c, dz = t.as_independent(z, as_Add=False)
+            out.append((coeff * c / den_c, dz / den_z))
+    return out
+
+
+def expect_standardised(expr, x, std, cache=None):
+    """E[expr(X)] with X = loc + scale Z, Z with the parameter-free density p0."""
+    z, loc, scale, lp0, zr = std
+    p0 = sp.exp(lp0)
+    total = sp.Integer(0)
+    for coeff, dep in _separate(expr.subs(x, loc + scale * z), z):
+        total += coeff if dep == 1 else coeff * expectation(dep, z, p0, zr, cache)
+    return total
+
+
 def fisher_information(d):
     r"""Symbolic :math:`I(\theta)_{jk} = -E[\partial_j\partial_k \log p(X;\theta)]` (one
-    observation) as a SymPy Matrix in the order of ``wrt``."""
+    observation) as a SymPy Matrix in the order of ``wrt``.
+
+    A location-scale family is integrated in its standard variable (:func:`standardise`).
+    Where SymPy still finds no closed form within the time limit, a published closed form
+    (:mod:`._known`) is used after checking it by quadrature at random parameter values.
+    """
     _check_unconditional(d, "fisher_information")
     if "fisher" in d._cache:
         return d._cache["fisher"]
@@ -286,12 +370,32 @@ def fisher_information(d):
     cache: dict = {}
     n = len(wrt)
     M = sp.zeros(n, n)
-    with _TimeLimit(TIME_LIMIT, f"Fisher information of {d.family.title}"):
-        density = sp.simplify(sp.exp(d.logdensity))
-        for a in range(n):
-            for b in range(a, n):
-                h = sp.diff(d.logdensity, wrt[a], wrt[b])
-                v = sp.simplify(-expect_linear(h, x, density, rng, cache))
-                M[a, b] = M[b, a] = v
+    try:
+        with _TimeLimit(TIME_LIMIT, f"Fisher information of {d.family.title}"):
+            std = standardise(d.family, d.logdensity, x, d.param_symbols, rng)
+            if std is not None:
+                try:
+                    _fill(M, d, wrt, lambda h: expect_standardised(h, x, std, cache))
+                except DerivationError:  # no closed form in z: integrate in x as before
+                    std = None
+            if std is None:
+                density = sp.simplify(sp.exp(d.logdensity))
+                _fill(M, d, wrt, lambda h: expect_linear(h, x, density, rng, cache))
+        d.fisher_method = "symbolic integral" + (" (standardised)" if std else "")
+    except DerivationError:
+        from ._known import known_fisher
+
+        M = known_fisher(d)
+        if M is None:
+            raise
+        d.fisher_method = "known closed form (checked by quadrature)"
     d._cache["fisher"] = M
     return M
+
+
+def _fill(M, d, wrt, expect) -> None:
+    n = len(wrt)
+    for a in range(n):
+        for b in range(a, n):
+            h = sp.diff(d.logdensity, wrt[a], wrt[b])
+            M[a, b] = M[b, a] = sp.simplify(-expect(h))

@@ -132,6 +132,17 @@ class Derivation:
         (``None`` without a prior); the objective is
         :math:`a[\sum_i \mathrm{loss}_i + \lambda\,\mathrm{penalty}] + c + c_\pi`
     note : the named loss's usual description
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> d = mk.derive("normal", wrt="mu")            # sigma held fixed
+    >>> d.loss_name
+    'squared error'
+    >>> d.loss_expr, d.scale
+    ((-mu + x)**2, 1/(2*sigma**2))
+    >>> d.constant
+    m*log(sigma) + m*log(2*pi)/2
     """
 
     family: Any
@@ -162,6 +173,7 @@ class Derivation:
     penalty_name: str | None = None
     prior_constant: Any = None
     symbols: dict[str, Any] = field(default_factory=dict)
+    fisher_method: str | None = None  # how fisher_information() was obtained
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ summary

@@ -131,6 +131,10 @@ def build_derivation(family: Family, wrt: tuple[str, ...] | None, fixed: tuple,
     sd = family.sympy_density()
     if isinstance(sd.x, sp.MatrixSymbol) or any(isinstance(v, sp.MatrixSymbol)
                                                 for v in sd.params.values()):
+        from ._mvn import build_mvn_derivation, is_mvn_like
+
+        if is_mvn_like(sd):
+            return build_mvn_derivation(family, wrt, fixed, link, prior)
         raise DerivationError(f"{family.title}: matrix-valued symbolic densities are not "
                               "derived yet (use the family's numeric logpdf)")
     names = list(family.param_names)

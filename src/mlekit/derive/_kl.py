@@ -16,7 +16,14 @@ import numpy as np
 import sympy as sp
 
 from ..errors import DerivationError
-from ._calculus import TIME_LIMIT, _TimeLimit, expect_linear, support_range
+from ._calculus import (
+    TIME_LIMIT,
+    _TimeLimit,
+    expect_linear,
+    expect_standardised,
+    standardise,
+    support_range,
+)
 
 
 @dataclass
@@ -27,6 +34,7 @@ class SymbolicKL:
     expr: Any
     p_symbols: dict[str, Any]
     q_symbols: dict[str, Any]
+    method: str = "symbolic integral"
 
     def evaluate(self, p: dict[str, Any], q: dict[str, Any]) -> np.ndarray:
         """Numeric value for parameter dicts ``p`` and ``q`` (arrays broadcast)."""
@@ -66,7 +74,25 @@ def symbolic_kl(family, simplify: bool = True) -> SymbolicKL:
     lp = sd.logdensity
     lp1 = lp.subs({sd.params[n]: s1[n] for n in names}, simultaneous=True)
     lp2 = lp.subs({sd.params[n]: s2[n] for n in names}, simultaneous=True)
+    from ._known import known_kl
+
+    known = known_kl(family, s1, s2)  # a published closed form, checked by quadrature
+    if known is not None:
+        return SymbolicKL(family, known, s1, s2, method="known closed form (checked by "
+                          "quadrature)")
+    std = standardise(family, sd.logdensity.subs({sd.params[n]: s1[n] for n in names},
+                                                 simultaneous=True), x, s1, rng)
     with _TimeLimit(TIME_LIMIT, f"symbolic KL of {family.title}"):
+        if std is not None:
+            try:
+                val = expect_standardised(lp1 - lp2, x, std, {})
+            except DerivationError:  # no closed form in z: integrate in x as before
+                val = None
+            if val is not None:
+                if simplify:
+                    val = sp.simplify(val)
+                return SymbolicKL(family, val, s1, s2,
+                                  method="symbolic integral (standardised)")
         density = sp.simplify(sp.exp(lp1))
         val = expect_linear(lp1 - lp2, x, density, rng, {})
         if simplify:

@@ -63,6 +63,20 @@ class MultivariateNormalFamily(Family):
 
     .. math:: p(\mathbf{x}) = (2\pi)^{-d/2}|\Sigma|^{-1/2}
               e^{-\frac12(\mathbf{x}-\boldsymbol\mu)^\top\Sigma^{-1}(\mathbf{x}-\boldsymbol\mu)}
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> d = mk.MultivariateNormal(mean=[0.0, 0.0], cov=[[1.0, 0.0], [0.0, 1.0]])
+    >>> round(float(d.logpdf([0.0, 0.0])), 4)   # -log(2 pi)
+    -1.8379
+    >>> iris = mk.datasets.load("iris")[["sepal_length", "petal_length"]].to_numpy()
+    >>> res = mk.MultivariateNormal.fit(iris)   # sample mean, covariance with divisor n
+    >>> np.round(res.params["mean"], 3)
+    array([5.843, 3.758])
+    >>> np.round(res.params["cov"], 3)
+    array([[0.681, 1.266],
+           [1.266, 3.096]])
     """
 
     name = "multivariatenormal"
