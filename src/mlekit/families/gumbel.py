@@ -22,16 +22,15 @@ from scipy.special import gammaln
 
 from ..domains import Positive, Real
 from ..errors import DataError
+from ._extreme_value import profile_shape
 from ._mle_tools import (
     all_equal,
     check_fixed,
     newton_fit,
     pow2_scale,
     prepare,
-    root_bracketed,
     scaled_information,
     scaled_moments,
-    subsample,
     wsum,
 )
 from ._registry import register_kl
@@ -164,7 +163,11 @@ class GumbelFamily(Family):
         if "mu" in fixed:
             start = {"mu": fixed["mu"], "beta": sd * np.sqrt(6.0) / np.pi}
             return newton_fit(self, x, w, total, start, fixed, log_names=("beta",))
-        beta, log_a = _profile_beta(d, w, total, sd * np.sqrt(6.0) / np.pi)
+        # Σ w e^{−d/β} = Σ w e^{k y} with y = −d ≤ 0, k = 1/β: the Weibull profile equation
+        k, log_a, _, _ = profile_shape(-d, w, total, np.pi / (sd * np.sqrt(6.0)),
+                                       title="Gumbel", equal="the MLE of beta is 0 (it does "
+                                       "not exist)")
+        beta = 1.0 / k
         return {"mu": float(lo_x - beta * (log_a - np.log(total))), "beta": beta}
 
     def _symbolic(self):
@@ -173,78 +176,6 @@ class GumbelFamily(Family):
         z = (x - mu) / beta
         return SymbolicDensity(sp.exp(-z - sp.exp(-z)) / beta, x, s,
                                -sp.log(beta) - z - sp.exp(-z))
-
-
-def _tilted(d, w, t, bufs):
-    """Σ w e and the first three raw moments of d under the weights w·e, e = exp(−t d)."""
-    b1, b2 = bufs
-    np.multiply(d, -t, out=b1)
-    np.exp(b1, out=b1)
-    if w is not None:
-        b1 *= w
-    a = float(b1.sum())
-    np.multiply(b1, d, out=b2)
-    m1 = float(b2.sum()) / a
-    b2 *= d
-    m2 = float(b2.sum()) / a
-    b2 *= d
-    m3 = float(b2.sum()) / a
-    return a, m1, m2, m3
-
-
-def _solve_beta(d, w, total, beta0):
-    """Root of h(β) = β − d̄ + E_β[d] (increasing): Halley steps, then a bracket.
-
-    Returns ``(β, log Σ w e^{−d/β})``. Under the tilt t = 1/β the cumulants κⱼ
-    of d satisfy dκⱼ/dt = −κⱼ₊₁, which gives h' = 1 + κ₂/β² and
-    h'' = κ₃/β⁴ − 2κ₂/β³.
-    """
-    dbar = wsum(w, d) / total
-    bufs = (np.empty_like(d), np.empty_like(d))
-    beta = float(beta0)
-    for _ in range(8):
-        a, m1, m2, m3 = _tilted(d, w, 1.0 / beta, bufs)
-        k2 = m2 - m1 * m1
-        k3 = m3 - 3.0 * m1 * m2 + 2.0 * m1**3
-        hv = beta - dbar + m1
-        h1 = 1.0 + k2 / beta**2
-        h2 = k3 / beta**4 - 2.0 * k2 / beta**3
-        step = -hv / h1
-        denom = 1.0 + 0.5 * step * h2 / h1
-        if 0.5 < denom < 2.0:
-            step /= denom
-        if not np.isfinite(step) or beta + step <= 0.2 * beta or beta + step >= 5.0 * beta:
-            break
-        if abs(step) <= 1e-6 * beta:  # cubic convergence: the error left is ~ (step/β)^3
-            dt = 1.0 / (beta + step) - 1.0 / beta
-            log_a = np.log(a) - dt * m1 + 0.5 * dt**2 * k2 - dt**3 * k3 / 6.0
-            return beta + step, float(log_a)
-        beta += step
-
-    def h(u):
-        b = np.exp(u)
-        _, m1, m2, _ = _tilted(d, w, 1.0 / b, bufs)
-        return float(b - dbar + m1), float(b * (1.0 + (m2 - m1 * m1) / b**2))
-
-    u0 = float(np.log(beta0))
-    lo, hi = u0 - 1.0, u0 + 1.0
-    while h(lo)[0] > 0:
-        lo -= 2.0
-        if lo < -700.0:
-            raise DataError("Gumbel: the profile equation has no root (degenerate data)")
-    while h(hi)[0] < 0:
-        hi += 2.0
-    beta = float(np.exp(root_bracketed(h, lo, hi, x0=u0, what="Gumbel profile equation")))
-    return beta, float(np.log(_tilted(d, w, 1.0 / beta, bufs)[0]))
-
-
-def _profile_beta(d, w, total, beta0):
-    if d.size > 100_000:  # an accurate start from an evenly strided subsample
-        ds, ws = subsample(d, w)
-        tot = float(ds.size) if ws is None else float(ws.sum())
-        if tot > 0 and np.ptp(ds) > 0:
-            beta0 = _solve_beta(ds, ws, tot, beta0)[0]
-    return _solve_beta(d, w, total, beta0)
 
 
 Gumbel = GumbelFamily()

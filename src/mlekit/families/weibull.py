@@ -30,6 +30,7 @@ from scipy.special import gammaln, xlogy
 
 from ..domains import NonNegative, Positive
 from ..errors import DataError
+from ._extreme_value import profile_shape
 from ._mle_tools import (
     MLEstimate,
     all_equal,
@@ -37,7 +38,6 @@ from ._mle_tools import (
     prepare,
     root_bracketed,
     solver_extras,
-    subsample,
     wsum,
 )
 from ._registry import register_kl
@@ -167,92 +167,11 @@ class WeibullFamily(Family):
         return SymbolicDensity(expr, x, s, log_expr)
 
 
-def _moments(ym, w, k, bufs=None):
-    """Σ w e, and the mean, 2nd and 3rd raw moments of ym under weights w·e, e = exp(k ym).
-
-    Written with in-place ufuncs into reusable buffers (no BLAS, no fresh 8 MB
-    allocations per pass): this is the whole cost of a Weibull fit on large data.
-    """
-    b1, b2 = bufs if bufs is not None else (np.empty_like(ym), np.empty_like(ym))
-    np.multiply(ym, k, out=b1)
-    np.exp(b1, out=b1)
-    if w is not None:
-        b1 *= w
-    a = float(b1.sum())
-    np.multiply(b1, ym, out=b2)
-    m1 = float(b2.sum()) / a
-    b2 *= ym
-    m2 = float(b2.sum()) / a
-    b2 *= ym
-    m3 = float(b2.sum()) / a
-    return a, m1, m2, m3
-
-
-def _solve_shape(ym, w, total, k0=None):
-    """Root of g(k) = 1/k + mean(ym) − E_k[ym] with ym = log x − max log x (≤ 0)."""
-    mbar = wsum(w, ym) / total
-    if not (-mbar) > 1e-14 * max(1.0, float(np.max(np.abs(ym)))):
-        raise DataError("Weibull: all observations are equal, so the MLE does not exist "
-                        "(shape -> infinity)")
-    if k0 is None:
-        sd = np.sqrt(max(wsum(w, (ym - mbar) ** 2) / total, 1e-300))
-        k0 = 1.2825 / sd  # Gumbel moment start: sd(log x) = π / (k √6)
-    k = float(k0)
-    bufs = (np.empty_like(ym), np.empty_like(ym))
-    # Halley iterations (cubic convergence) from a good start; bracketed fallback below
-    for _ in range(8):
-        a, m1, m2, m3 = _moments(ym, w, k, bufs)
-        v = m2 - m1 * m1
-        c3 = m3 - 3.0 * m1 * m2 + 2.0 * m1**3
-        g = 1.0 / k + mbar - m1
-        g1 = -1.0 / k**2 - v
-        g2 = 2.0 / k**3 - c3
-        step = -g / g1
-        denom = 1.0 + 0.5 * step * g2 / g1
-        if 0.5 < denom < 2.0:
-            step = step / denom
-        if not np.isfinite(step) or k + step <= 0.2 * k or k + step >= 5.0 * k:
-            break
-        k += step
-        if abs(step) <= 1e-6 * k:  # cubic convergence: the error left is ~ (step/k)^3
-            # log Σ w x^k, the tilted mean and variance of ym at the final k from a
-            # cumulant expansion around the last pass (errors ~ step², step³: negligible)
-            loga = np.log(a) + step * m1 + 0.5 * step**2 * v + step**3 * c3 / 6.0
-            return k, float(loga), m1 + step * v + 0.5 * step**2 * c3, v + step * c3
-    # safeguarded path: bracket the root of the monotone g and use Newton/bisection
-
-    def f(u):
-        kk = np.exp(u)
-        _, m1, m2, _ = _moments(ym, w, kk, bufs)
-        return float(1.0 / kk + mbar - m1), float(kk * (-1.0 / kk**2 - (m2 - m1 * m1)))
-
-    u0 = np.log(k0)
-    lo, hi = u0 - 1.0, u0 + 1.0
-    while f(lo)[0] < 0:
-        lo -= 2.0
-    while f(hi)[0] > 0:
-        hi += 2.0
-        if hi > 700:
-            raise DataError("Weibull: the profile likelihood keeps increasing in shape; "
-                            "the MLE does not exist")
-    k = float(np.exp(root_bracketed(f, lo, hi, x0=u0, what="Weibull profile equation")))
-    a, m1, m2, _ = _moments(ym, w, k, bufs)
-    return k, float(np.log(a)), m1, m2 - m1 * m1
-
-
 def _weibull_profile(y, w, total):
     top = float(np.max(y))
     ym = y - top
-    k0 = None
-    if ym.size > 100_000:  # cheap, accurate start from an evenly strided subsample
-        ys, ws = subsample(ym, w)
-        tot_s = float(ys.size) if ws is None else float(ws.sum())
-        if tot_s > 0:
-            try:
-                k0 = _solve_shape(ys, ws, tot_s)[0]
-            except DataError:
-                k0 = None
-    k, loga, m1, v = _solve_shape(ym, w, total, k0=k0)
+    k, loga, m1, v = profile_shape(ym, w, total, title="Weibull",
+                                   equal="the MLE does not exist (shape -> infinity)")
     log_scale = top + (loga - np.log(total)) / k
     scale = np.exp(log_scale)
     # with t = (x/λ)^k and L = log(x/λ): Σ w t = W at the MLE, and the tilted moments
