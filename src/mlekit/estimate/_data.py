@@ -165,13 +165,34 @@ def prepare(x: Any, family: Family, weights: Any = None, fixed: Mapping[str, Any
         )
     if arr.shape[0] == 0 or arr.size == 0:
         raise DataError(f"x is empty: {family.title} needs at least one observation to fit")
-    arr = _check_support(family, arr, _support_params(family, arr, fixed_arr, k), "x")
+    support_params = _support_params(family, arr, fixed_arr, k)
+    span = _range_if_valid(family, arr, support_params)
+    if span is None:
+        arr = _check_support(family, arr, support_params, "x")
     w = None if weights is None else check_weights(weights, arr.shape[0])
     nobs = float(arr.shape[0]) if w is None else float(w.sum())
     free = _free_params(family, arr, fixed_arr, k, start)
     prep = Prepared(family, arr, w, fixed_arr, free, nobs, k=k)
-    _check_identifiable(prep)
+    _check_identifiable(prep, span)
     return prep
+
+
+def _range_if_valid(family: Family, arr: np.ndarray, params: dict
+                    ) -> tuple[float, float] | None:
+    """``(min, max)`` of large univariate data when that range alone shows every value is
+    finite and in the support; else None (the elementwise check then runs and names the
+    first bad index). Two reductions serve both the support and the distinct-value check."""
+    if (family.event_ndim != 0 or arr.size < 4096
+            or type(family).check_data is not Family.check_data):
+        return None
+    lo, hi = float(np.min(arr)), float(np.max(arr))  # NaN propagates through both
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return None
+    try:
+        ok = family.support_of(**params).range_within(lo, hi)
+    except Exception:  # a support that needs other parameters: the elementwise check decides
+        return None
+    return (lo, hi) if ok else None
 
 
 def _prepare_censored(data: Censored, family: Family, weights: Any, fixed: dict,
@@ -205,7 +226,7 @@ def _prepare_censored(data: Censored, family: Family, weights: Any, fixed: dict,
     return prep
 
 
-def _check_identifiable(prep: Prepared) -> None:
+def _check_identifiable(prep: Prepared, span: tuple[float, float] | None = None) -> None:
     """Too few observations or distinct values for the free parameters -> DataError."""
     family = prep.family
     scalar_free = [fp for fp in prep.free if _kind(fp.domain) != "simplex"]
@@ -218,8 +239,11 @@ def _check_identifiable(prep: Prepared) -> None:
         lohi = np.stack([prep.censored.low, prep.censored.high], axis=-1)[w > 0]
         distinct = np.unique(lohi, axis=0).shape[0]
     else:
-        pos = pts if prep.w is None else pts[prep.w > 0]
-        distinct = distinct_at_least(pos, m)
+        if span is not None and prep.w is None and m <= 2:
+            distinct = 1 if span[0] == span[1] else 2  # the range shows it: no pass
+        else:
+            pos = pts if prep.w is None else pts[prep.w > 0]
+            distinct = distinct_at_least(pos, m)
     names = ", ".join(fp.name for fp in scalar_free)
     if prep.nobs < m:
         raise DataError(
@@ -243,9 +267,9 @@ def distinct_at_least(points: np.ndarray, m: int) -> int:
     check needs to know whether there are as many distinct values as free parameters,
     not how many there are.
     """
-    flat = points.reshape(points.shape[0], -1)
-    if flat.shape[0] == 0:
+    if points.shape[0] == 0:
         return 0
+    flat = points.reshape(points.shape[0], -1)
     seen = [flat[0]]
     other: np.ndarray | None = None
     while len(seen) < m:
