@@ -41,7 +41,20 @@ __all__ = [
 
 
 def first_bad_index(bad: np.ndarray) -> str:
-    """Render the index of the first ``True`` in ``bad`` (``"3"`` or ``"(1, 2)"``)."""
+    """Render the index of the first ``True`` in ``bad`` (``"3"`` or ``"(1, 2)"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlekit.domains import first_bad_index
+    >>> x = np.array([1.0, -2.0, -3.0])
+    >>> first_bad_index(x < 0)
+    '1'
+    >>> first_bad_index(np.array([[1.0, 2.0], [3.0, np.nan]]) != 1.0)   # row, column
+    '(0, 1)'
+    >>> first_bad_index(x > 5)                           # nothing bad: empty string
+    ''
+    """
     idx = np.argwhere(np.asarray(bad))
     if idx.size == 0:
         return ""
@@ -50,7 +63,18 @@ def first_bad_index(bad: np.ndarray) -> str:
 
 
 def as_float_array(x: Any, what: str = "x", error: type[MlekitError] = DataError) -> np.ndarray:
-    """Convert ``x`` to a float64 array, with an error naming ``what`` if it is not numeric."""
+    """Convert ``x`` to a float64 array, with an error naming ``what`` if it is not numeric.
+
+    Examples
+    --------
+    >>> from mlekit.domains import as_float_array
+    >>> as_float_array([1, 2, 3])
+    array([1., 2., 3.])
+    >>> as_float_array(["1.5", "a"], "weights")
+    Traceback (most recent call last):
+        ...
+    mlekit.errors.DataError: weights must be numeric: could not convert string to float: 'a'
+    """
     try:
         arr = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -63,7 +87,29 @@ _RANGE_CHECK_SIZE = 4096  # arrays at least this large try the min/max shortcut 
 
 @dataclass(frozen=True)
 class Domain:
-    """Base class: a set of allowed values, elementwise unless stated otherwise."""
+    """Base class: a set of allowed values, elementwise unless stated otherwise.
+
+    Examples
+    --------
+    ``Positive`` (a ``Domain``) validates, reparameterises (``log``/``exp``), draws
+    examples and gives the SymPy assumptions:
+
+    >>> import numpy as np
+    >>> from mlekit.domains import Positive
+    >>> Positive, Positive.rule, Positive.sympy_assumptions
+    (Positive, 'value > 0', {'positive': True})
+    >>> Positive.check([1.0, 2.0])
+    array([1., 2.])
+    >>> Positive.check([1.0, 0.0, -2.0], what="sigma", owner="Normal")
+    Traceback (most recent call last):
+        ...
+    mlekit.errors.SupportError: Normal: sigma must satisfy value > 0 (Positive); found 0 ...
+    >>> u = Positive.to_unconstrained(np.array([0.5, 2.0]))
+    >>> np.round(u, 4), Positive.from_unconstrained(u)
+    (array([-0.6931,  0.6931]), array([0.5, 2. ]))
+    >>> bool(np.all(Positive.example(np.random.default_rng(0), size=5) > 0))
+    True
+    """
 
     name: str = "domain"
     rule: str = "any value"
@@ -192,7 +238,25 @@ class _NonNegative(Domain):
 
 @dataclass(frozen=True, repr=False)
 class Interval(Domain):
-    """The interval between ``low`` and ``high`` (open or closed at each end)."""
+    """The interval between ``low`` and ``high`` (open or closed at each end).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlekit.domains import Interval, UnitInterval
+    >>> isinstance(UnitInterval, Interval), UnitInterval.rule
+    (True, '0 < value < 1')
+    >>> half_open = Interval(name="Interval[-1, 1)", rule="-1 <= value < 1",
+    ...                      low=-1.0, high=1.0, closed=(True, False))
+    >>> half_open.contains(np.array([-1.0, 0.0, 1.0]))
+    array([ True,  True, False])
+    >>> float(half_open.from_unconstrained(0.0))         # the midpoint (scaled expit)
+    0.0
+    >>> UnitInterval.check([0.2, 1.0], what="p")
+    Traceback (most recent call last):
+        ...
+    mlekit.errors.SupportError: p must satisfy 0 < value < 1 (UnitInterval); found 1 at index 1 ...
+    """
 
     low: float = 0.0
     high: float = 1.0
@@ -231,7 +295,25 @@ def _interval(low: float, high: float, closed=(False, False), name: str | None =
 
 @dataclass(frozen=True, repr=False)
 class GreaterThan(Domain):
-    """Values above ``lower`` (``x >= lower`` if ``closed``); ``lower`` may be an array."""
+    """Values above ``lower`` (``x >= lower`` if ``closed``); ``lower`` may be an array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlekit.domains import GreaterThan
+    >>> above1 = GreaterThan(name="GreaterThan(1)", rule="value >= 1", lower=1.0)
+    >>> above1.check([1.0, 3.0])
+    array([1., 3.])
+    >>> float(above1.from_unconstrained(np.log(2.0)))   # lower + exp(u)
+    3.0
+    >>> above1.check([1.5, 0.5])
+    Traceback (most recent call last):
+        ...
+    mlekit.errors.SupportError: x must satisfy value >= 1 (GreaterThan(1)); found 0.5 at index 1 ...
+    >>> per_row = GreaterThan(lower=np.array([0.0, 5.0]))   # a bound per element
+    >>> per_row.contains(np.array([1.0, 1.0]))
+    array([ True, False])
+    """
 
     lower: Any = 0.0
     closed: bool = True
@@ -367,7 +449,20 @@ PositiveDefinite = _PositiveDefinite(name="PositiveDefinite", rule="symmetric po
 
 
 def BoundedCounts(n: Any) -> Domain:
-    """Integers ``0 … n`` (``n`` may be an array, e.g. Binomial trials per row)."""
+    """Integers ``0 … n`` (``n`` may be an array, e.g. Binomial trials per row).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlekit.domains import BoundedCounts
+    >>> successes = BoundedCounts(np.array([3, 5, 5]))   # trials per row
+    >>> successes.contains(np.array([3.0, 6.0, 2.5]))    # 6 > 5 trials; 2.5 not an integer
+    array([ True, False, False])
+    >>> successes.check([3, 6, 2], owner="Binomial")
+    Traceback (most recent call last):
+        ...
+    mlekit.errors.SupportError: Binomial: x must satisfy value in {0, 1, ..., n} ...; found 6 ...
+    """
     return _Integers(
         name="BoundedCounts", rule="value in {0, 1, ..., n}", discrete=True,
         sympy_assumptions={"integer": True, "nonnegative": True}, low=0, high=n,
@@ -375,7 +470,20 @@ def BoundedCounts(n: Any) -> Domain:
 
 
 def Categories(k: int) -> Domain:
-    """Class labels ``0 … k-1``."""
+    """Class labels ``0 … k-1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlekit.domains import Categories
+    >>> labels = Categories(3)
+    >>> labels, labels.rule
+    (Categories(3), 'value in {0, ..., 2}')
+    >>> labels.contains(np.array([0.0, 2.0, 3.0]))
+    array([ True,  True, False])
+    >>> sorted(set(labels.example(np.random.default_rng(0), size=50).tolist()))
+    [0.0, 1.0, 2.0]
+    """
     return _Integers(
         name=f"Categories({k})", rule=f"value in {{0, ..., {k - 1}}}", discrete=True,
         sympy_assumptions={"integer": True, "nonnegative": True}, low=0, high=k - 1,

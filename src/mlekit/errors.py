@@ -28,47 +28,167 @@ __all__ = [
 
 
 class MlekitError(Exception):
-    """Base class of every error mlekit raises on purpose."""
+    """Base class of every error mlekit raises on purpose.
+
+    Examples
+    --------
+    One ``except`` clause catches every deliberate mlekit error, and the message
+    says what is wrong and where:
+
+    >>> import mlekit as mk
+    >>> from mlekit.errors import MlekitError
+    >>> try:
+    ...     mk.fit([1.0, float("nan"), 3.0], "normal")
+    ... except MlekitError as exc:
+    ...     print(type(exc).__name__, "-", exc)
+    SupportError - Normal: x contains a NaN value at index 1 (1 of 3 values are not finite)
+    """
 
 
 class DataError(MlekitError, ValueError):
-    """The data are unusable: NaN/inf, empty, wrong shape, too few rows, bad file."""
+    """The data are unusable: NaN/inf, empty, wrong shape, too few rows, bad file.
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> mk.fit([], "normal")
+    Traceback (most recent call last):
+        ...
+    mlekit.errors.DataError: x is empty: Normal needs at least one observation to fit
+    >>> issubclass(mk.errors.DataError, ValueError)      # also a ValueError
+    True
+    """
 
 
 class SupportError(DataError):
-    """A data value lies outside the support of the family (e.g. y = 2 for Bernoulli)."""
+    """A data value lies outside the support of the family (e.g. y = 2 for Bernoulli).
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> mk.fit([0, 1, 2], "bernoulli")
+    Traceback (most recent call last):
+        ...
+    mlekit.errors.SupportError: Bernoulli: x must satisfy value in {0, 1} (Binary); found 2 ...
+    """
 
 
 class ParameterError(MlekitError, ValueError):
-    """A distribution parameter lies outside its domain (e.g. sigma <= 0)."""
+    """A distribution parameter lies outside its domain (e.g. sigma <= 0).
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> mk.Normal(0.0, -1.0)
+    Traceback (most recent call last):
+        ...
+    mlekit.errors.ParameterError: Normal: sigma must satisfy value > 0 (Positive); found -1 ...
+    """
 
 
 class SeparationError(DataError):
-    """Perfect separation: the maximum-likelihood estimate does not exist (it is infinite)."""
+    """Perfect separation: the maximum-likelihood estimate does not exist (it is infinite).
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> X, y = np.array([[1.0], [2.0], [3.0], [4.0]]), np.array([0, 0, 1, 1])
+    >>> mk.LogisticRegression().fit(X, y)
+    Traceback (most recent call last):
+        ...
+    mlekit.errors.SeparationError: column 'x0' completely separates y: ...
+    """
 
 
 class SingularMatrixError(DataError):
-    """A design or information matrix is singular (collinear columns, flat likelihood)."""
+    """A design or information matrix is singular (collinear columns, flat likelihood).
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> x = np.array([1.0, 2.0, 3.0, 4.0])
+    >>> X = np.column_stack([x, 2 * x])                  # the second column is twice the first
+    >>> mk.LinearRegression().fit(X, np.array([1.0, 2.0, 3.0, 5.0]))
+    Traceback (most recent call last):
+        ...
+    mlekit.errors.SingularMatrixError: the columns 'x0', 'x1' are collinear ...
+    """
 
 
 class UnknownNameError(MlekitError, ValueError):
-    """A family, link, loss or method name that is not registered."""
+    """A family, link, loss or method name that is not registered.
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> mk.get_family("gausian")
+    Traceback (most recent call last):
+        ...
+    mlekit.errors.UnknownNameError: unknown family 'gausian'; did you mean 'gaussian'? ...
+    """
 
 
 class NotImplementedForFamily(MlekitError, NotImplementedError):
-    """The family does not provide this feature and no generic path applies."""
+    """The family does not provide this feature and no generic path applies.
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> mk.fit([1.0, 2.0, 3.0], "uniform", method="generic")
+    Traceback (most recent call last):
+        ...
+    mlekit.errors.NotImplementedForFamily: Uniform: the support depends on low, high, ...
+    """
 
 
 class FormulaError(MlekitError, ValueError):
-    """A user-typed formula (density or model) could not be parsed safely."""
+    """A user-typed formula (density or model) could not be parsed safely.
+
+    Examples
+    --------
+    >>> import pandas as pd, mlekit as mk
+    >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "x": [1.0, 2.0, 3.0, 5.0]})
+    >>> mk.LinearRegression.from_formula("x", df)
+    Traceback (most recent call last):
+        ...
+    mlekit.errors.FormulaError: formula 'x' has no left-hand side (write 'y ~ x')
+    """
 
 
 class DerivationError(MlekitError, ValueError):
-    """The symbolic derivation could not be carried out."""
+    """The symbolic derivation could not be carried out.
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> d = mk.derive("normal")
+    >>> d.nll([1.0, 2.0], mu=0.0)                        # sigma is not given
+    Traceback (most recent call last):
+        ...
+    mlekit.errors.DerivationError: missing value(s) for sigma
+    """
 
 
 class ConvergenceWarning(UserWarning):
-    """A solver stopped before its convergence criterion was met."""
+    """A solver stopped before its convergence criterion was met.
+
+    A warning, not an error: the estimate is returned and ``result.converged`` is
+    ``False``. It is a :class:`UserWarning`, so the usual filters turn it into an
+    exception when a run must stop instead.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from mlekit.errors import ConvergenceWarning
+    >>> issubclass(ConvergenceWarning, UserWarning)
+    True
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", ConvergenceWarning)
+    ...     warnings.warn("solver stopped after 1 iteration", ConvergenceWarning)
+    Traceback (most recent call last):
+        ...
+    mlekit.errors.ConvergenceWarning: solver stopped after 1 iteration
+    """
 
 
 def did_you_mean(name: str, choices: Iterable[str], what: str = "name",
@@ -78,6 +198,15 @@ def did_you_mean(name: str, choices: Iterable[str], what: str = "name",
     The list of choices comes from a registry, never typed by hand. ``aliases`` (other
     accepted spellings, e.g. ``"gaussian"``) are candidates for the suggestion but are
     not listed.
+
+    Examples
+    --------
+    >>> from mlekit.errors import did_you_mean
+    >>> err = did_you_mean("logitt", ["logit", "probit", "log"], what="link")
+    >>> print(err)
+    unknown link 'logitt'; did you mean 'logit'? (choose from: log, logit, probit)
+    >>> print(did_you_mean("gauss", ["normal", "laplace"], what="family", aliases=["gaussian"]))
+    unknown family 'gauss'; did you mean 'gaussian'? (choose from: laplace, normal)
     """
     choices = sorted(set(choices))
     close = difflib.get_close_matches(str(name).lower(), choices + sorted(set(aliases)), n=1,

@@ -39,7 +39,18 @@ FORMATS: dict[str, str] = {
 
 
 def table_format(path: str | os.PathLike[str]) -> str:
-    """The format of ``path`` from its suffix (``.csv``/``.tsv``/``.parquet``; also ``.gz``)."""
+    """The format of ``path`` from its suffix (``.csv``/``.tsv``/``.parquet``; also ``.gz``).
+
+    Examples
+    --------
+    >>> from mlekit.io import table_format
+    >>> table_format("runs/a.CSV.gz"), table_format("b.tab"), table_format("c.pq")
+    ('csv', 'tsv', 'parquet')
+    >>> table_format("notes.docx")
+    Traceback (most recent call last):
+        ...
+    mlekit.errors.DataError: notes.docx: unknown file type '.docx' (known: .csv, .parquet, ...)
+    """
     p = Path(path)
     suffixes = [s.lower() for s in p.suffixes]
     if suffixes and suffixes[-1] in (".gz", ".bz2", ".xz", ".zip"):
@@ -138,6 +149,23 @@ def as_numeric_column(values: Any, column: str, source: str = "data",
 
     Rows are reported 1-based, counting data rows (the header is row 0).
     ``allow_nan=False`` (the default) also rejects empty cells, NaN and ±inf.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlekit.io import as_numeric_column
+    >>> as_numeric_column(["1", "2.5", " 3"], "dose")
+    array([1. , 2.5, 3. ])
+    >>> as_numeric_column(["1", "two", "3"], "dose", source="trial.csv")
+    Traceback (most recent call last):
+        ...
+    mlekit.errors.DataError: trial.csv: column 'dose' has a non-numeric value 'two' in row 2 ...
+    >>> as_numeric_column([1.0, np.nan], "dose", source="trial.csv")
+    Traceback (most recent call last):
+        ...
+    mlekit.errors.DataError: trial.csv: column 'dose' has an empty cell / NaN in row 2 ...
+    >>> as_numeric_column([1.0, np.nan], "dose", allow_nan=True)
+    array([ 1., nan])
     """
     import pandas as pd
 

@@ -38,6 +38,31 @@ class Link:
     inverse_deriv2 : ``d²mu/deta²`` as a function of ``eta``
     sympy_inverse : builds the SymPy expression of ``g⁻¹(eta)`` from a symbol
     latex : the link written as ``g(\\mu)``
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> cll = mk.get_link("cloglog")                     # eta = log(-log(1 - mu))
+    >>> cll
+    Link('cloglog')
+    >>> print(cll.latex)
+    \\log(-\\log(1-\\mu))
+    >>> eta = np.array([-1.0, 0.0, 1.0])
+    >>> np.round(cll.inverse(eta), 4)                    # mu = 1 - exp(-exp(eta))
+    array([0.3078, 0.6321, 0.934 ])
+    >>> bool(np.allclose(cll.link(cll.inverse(eta)), eta))
+    True
+
+    The derivatives agree with central differences of ``inverse``:
+
+    >>> h, inv, d1 = 1e-6, cll.inverse, cll.inverse_deriv
+    >>> bool(np.allclose(d1(eta), (inv(eta + h) - inv(eta - h)) / (2 * h)))
+    True
+    >>> bool(np.allclose(cll.inverse_deriv2(eta), (d1(eta + h) - d1(eta - h)) / (2 * h)))
+    True
+    >>> import sympy
+    >>> cll.sympy_inverse(sympy.Symbol("eta"))
+    1 - exp(-exp(eta))
     """
 
     name: str

@@ -97,6 +97,18 @@ def mse(y_true: Any, y_pred: Any, sample_weight: Any = None, reduction: str = "m
               + \frac{m}{2}\log 2\pi
 
     so ``a = 1/(2 sigma^2)`` and ``c = m log sigma + (m/2) log 2 pi``.
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> y, mu, sigma = np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.0, 3.0]), 2.0
+    >>> round(mk.losses.mse(y, mu), 4)                   # (0.25 + 0 + 1) / 3
+    0.4167
+    >>> m = len(y)
+    >>> nll = -mk.get_family("normal").logpdf(y, mu, sigma).sum()
+    >>> a, c = 1 / (2 * sigma**2), m * np.log(sigma) + m / 2 * np.log(2 * np.pi)
+    >>> bool(np.isclose(nll, a * mk.losses.mse(y, mu, reduction="sum") + c))
+    True
     """
     y, mu = _arrays(y_true, y_pred)
     return _reduce((y - mu) ** 2, sample_weight, reduction)
@@ -108,6 +120,17 @@ def mae(y_true: Any, y_pred: Any, sample_weight: Any = None, reduction: str = "m
     .. math:: \mathrm{NLL} = \frac{1}{b}\sum_i |y_i-\mu_i| + m\log(2b)
 
     ``a = 1/b``, ``c = m log(2b)``; its minimiser is the (conditional) median.
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> y, mu, b = np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.0, 3.0]), 0.5
+    >>> round(mk.losses.mae(y, mu), 4)                   # (0.5 + 0 + 1) / 3
+    0.5
+    >>> nll = -mk.get_family("laplace").logpdf(y, mu, b).sum()
+    >>> a, c = 1 / b, len(y) * np.log(2 * b)
+    >>> bool(np.isclose(nll, a * mk.losses.mae(y, mu, reduction="sum") + c))
+    True
     """
     y, mu = _arrays(y_true, y_pred)
     return _reduce(np.abs(y - mu), sample_weight, reduction)
@@ -120,6 +143,24 @@ def pinball(y_true: Any, y_pred: Any, quantile: float = 0.5, sample_weight: Any 
     The NLL of the asymmetric Laplace distribution with skew ``q`` and scale b:
     ``NLL = (1/b) Σ rho_q(r_i) + m log(b / (q(1-q)))``; at ``q = 0.5`` it is
     ``mae / 2``. Its minimiser is the q-th conditional quantile.
+
+    Examples
+    --------
+    The asymmetric Laplace density ``q(1-q)/b · exp(-rho_q(y - mu)/b)`` is not a
+    registered family, so its log-density is written out here:
+
+    >>> import numpy as np, mlekit as mk
+    >>> y, mu, q, b = np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.0, 3.0]), 0.9, 0.5
+    >>> round(mk.losses.pinball(y, mu, quantile=q), 4)   # (0.1·0.5 + 0 + 0.9·1) / 3
+    0.3167
+    >>> r = y - mu
+    >>> logpdf = np.log(q * (1 - q) / b) - np.maximum(q * r, (q - 1) * r) / b
+    >>> a, c = 1 / b, len(y) * np.log(b / (q * (1 - q)))
+    >>> bool(np.isclose(-logpdf.sum(),
+    ...                 a * mk.losses.pinball(y, mu, quantile=q, reduction="sum") + c))
+    True
+    >>> mk.losses.pinball(y, mu, quantile=0.5) == mk.losses.mae(y, mu) / 2
+    True
     """
     if not 0.0 < float(quantile) < 1.0:
         raise DataError(f"pinball: quantile must be in (0, 1); got {quantile}")
@@ -135,6 +176,18 @@ def bce(y_true: Any, y_pred: Any, sample_weight: Any = None, reduction: str = "m
 
     Probabilities of exactly 0 or 1 give ``inf`` where the label disagrees (no
     clipping). Prefer :func:`bce_with_logits`, which is exact for any logit.
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> y, p = np.array([1.0, 0.0, 1.0]), np.array([0.9, 0.2, 0.6])
+    >>> round(mk.losses.bce(y, p), 4)
+    0.2798
+    >>> nll = -mk.get_family("bernoulli").logpdf(y, p).sum()   # a = 1, c = 0
+    >>> bool(np.isclose(nll, mk.losses.bce(y, p, reduction="sum")))
+    True
+    >>> mk.losses.bce([1.0], [0.0])                      # certain and wrong: no clipping
+    inf
     """
     y, p = _arrays(y_true, y_pred)
     _check_in(y, (y >= 0) & (y <= 1), "0 <= y <= 1", "bce")
@@ -153,6 +206,19 @@ def bce_with_logits(y_true: Any, logits: Any, sample_weight: Any = None,
 
     computed with ``log_expit``: logits of ±1000 give finite, exact values
     (``0`` and ``1000``). ``a = 1``, ``c = 0``.
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> from scipy.special import expit
+    >>> y, eta = np.array([1.0, 0.0, 1.0]), np.array([2.0, -1.0, 0.5])
+    >>> round(mk.losses.bce_with_logits(y, eta), 4)
+    0.3048
+    >>> nll = -mk.get_family("bernoulli").logpdf(y, expit(eta)).sum()   # a = 1, c = 0
+    >>> bool(np.isclose(nll, mk.losses.bce_with_logits(y, eta, reduction="sum")))
+    True
+    >>> mk.losses.bce_with_logits([1.0, 0.0], [1000.0, 1000.0], reduction="none")
+    array([   0., 1000.])
     """
     y, eta = _arrays(y_true, logits, "logits")
     _check_in(y, (y >= 0) & (y <= 1), "0 <= y <= 1", "bce_with_logits")
@@ -168,6 +234,21 @@ def cross_entropy(y_true: Any, logits: Any, sample_weight: Any = None, reduction
     ``y_true`` holds class indices ``0 … k-1`` (shape (n,)) or probability rows
     (shape (n, k), soft labels: ``-Σ_j y_ij log softmax(eta_i)_j``). Exact for
     logits of any size (``logsumexp``).
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> from scipy.special import softmax
+    >>> eta = np.array([[2.0, 0.5, -1.0], [0.0, 1.0, 3.0]])
+    >>> y = np.array([0, 2])
+    >>> round(mk.losses.cross_entropy(y, eta), 4)
+    0.2056
+    >>> nll = -mk.get_family("categorical").logpdf(y, softmax(eta, axis=1)).sum()
+    >>> bool(np.isclose(nll, mk.losses.cross_entropy(y, eta, reduction="sum")))  # a=1, c=0
+    True
+    >>> onehot = np.eye(3)[y]                            # soft labels give the same value
+    >>> bool(np.isclose(mk.losses.cross_entropy(onehot, eta), mk.losses.cross_entropy(y, eta)))
+    True
     """
     y = as_float_array(y_true, "y_true")
     eta = as_float_array(logits, "logits")
@@ -201,6 +282,20 @@ def poisson(y_true: Any, log_mu: Any, sample_weight: Any = None, reduction: str 
     so ``c = Σ log y_i!``; ``full=True`` adds it (the exact NLL). The Poisson
     deviance is ``2 [y log(y/mu) - (y - mu)]``, what
     ``sklearn.metrics.mean_poisson_deviance`` averages (:func:`poisson_deviance`).
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> from scipy.special import gammaln
+    >>> y, mu = np.array([0.0, 2.0, 5.0]), np.array([1.0, 2.5, 4.0])
+    >>> round(mk.losses.poisson(y, np.log(mu)), 4)
+    -0.4214
+    >>> nll = -mk.get_family("poisson").logpdf(y, mu).sum()
+    >>> c = gammaln(y + 1).sum()                         # sum of log y!
+    >>> bool(np.isclose(nll, mk.losses.poisson(y, np.log(mu), reduction="sum") + c))
+    True
+    >>> bool(np.isclose(nll, mk.losses.poisson(y, np.log(mu), reduction="sum", full=True)))
+    True
     """
     from scipy.special import gammaln
 
@@ -218,6 +313,18 @@ def poisson_deviance(y_true: Any, y_pred: Any, sample_weight: Any = None,
 
     Equals ``2 (NLL(mu) - NLL(y))``: twice the Poisson NLL minus that of the
     saturated model.
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> y, mu = np.array([0.0, 2.0, 5.0]), np.array([1.0, 2.5, 4.0])
+    >>> round(mk.losses.poisson_deviance(y, mu), 4)
+    0.7796
+    >>> poisson = mk.get_family("poisson")
+    >>> nll, nll_saturated = -poisson.logpdf(y, mu).sum(), -poisson.logpdf(y, y).sum()
+    >>> bool(np.isclose(mk.losses.poisson_deviance(y, mu, reduction="sum"),
+    ...                 2 * (nll - nll_saturated)))
+    True
     """
     y, mu = _arrays(y_true, y_pred)
     _check_in(y, y >= 0, "y >= 0", "poisson_deviance")
@@ -235,6 +342,20 @@ def gamma_deviance(y_true: Any, y_pred: Any, sample_weight: Any = None, reductio
               + \sum_i\bigl[\log\Gamma(k) - k\log k + k + \log y_i\bigr]
 
     so ``a = k/2`` and ``c`` is the second sum (free of ``mu``).
+
+    Examples
+    --------
+    The registered Gamma family has ``(shape, rate)``; mean ``mu`` means ``rate = k/mu``:
+
+    >>> import numpy as np, mlekit as mk
+    >>> from scipy.special import gammaln
+    >>> y, mu, k = np.array([0.5, 2.0, 3.0]), np.array([1.0, 1.5, 2.5]), 2.0
+    >>> round(mk.losses.gamma_deviance(y, mu), 4)
+    0.171
+    >>> nll = -mk.get_family("gamma").logpdf(y, k, k / mu).sum()
+    >>> c = np.sum(gammaln(k) - k * np.log(k) + k + np.log(y))
+    >>> bool(np.isclose(nll, k / 2 * mk.losses.gamma_deviance(y, mu, reduction="sum") + c))
+    True
     """
     y, mu = _arrays(y_true, y_pred)
     _check_in(y, y > 0, "y > 0", "gamma_deviance")
@@ -257,7 +378,21 @@ LOSS_FAMILY: dict[str, str] = {
 
 
 def get_loss(name: str):
-    """The loss function called ``name`` (did-you-mean on typos)."""
+    """The loss function called ``name`` (did-you-mean on typos).
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> mse = mk.losses.get_loss("MSE")                  # case-insensitive
+    >>> mse is mk.losses.mse, mk.losses.LOSS_FAMILY["mse"]
+    (True, 'normal')
+    >>> round(mse([1.0, 2.0], [1.0, 3.0]), 4)
+    0.5
+    >>> mk.losses.get_loss("mes")
+    Traceback (most recent call last):
+        ...
+    mlekit.errors.UnknownNameError: unknown loss 'mes'; did you mean 'mse'? (choose from: ...)
+    """
     key = str(name).lower()
     if key not in LOSSES:
         raise did_you_mean(name, LOSSES, what="loss")
