@@ -360,11 +360,30 @@ def fisher_information(d):
     if "fisher" in d._cache:
         return d._cache["fisher"]
     if d.vector:
-        raise DerivationError("the Fisher information of a simplex parameter needs a "
-                              "parameterisation of the constraint; use the family's own")
+        M = _vector_fisher(d)
+        d.fisher_method = "symbolic (the Hessian is free of the data)"
+        d._cache["fisher"] = M
+        return M
+    if getattr(d.family, "support_parameters", ()):
+        raise DerivationError(
+            f"{d.family.title} is not a regular family: its support depends on "
+            f"{', '.join(d.family.support_parameters)}, so the score does not have mean zero "
+            "and there is no Fisher information (the MLE is an order statistic)")
     rng = support_range(d.family)
     if rng is None:
         raise DerivationError(f"no symbolic expectation over the support {d.family.support!r}")
+    from ._known import KNOWN_FISHER, SYMBOLIC_FIRST, known_fisher
+
+    checked = ("known closed form (checked by "
+               + ("a truncated sum)" if rng[2] else "quadrature)"))
+    name = getattr(d.family, "name", "")
+    if name in KNOWN_FISHER and name not in SYMBOLIC_FIRST:
+        # SymPy does not finish these within the time limit: the published form, checked
+        M = known_fisher(d)
+        if M is not None:
+            d.fisher_method = checked
+            d._cache["fisher"] = M
+            return M
     x = d.data_symbol
     wrt = list(d.wrt_symbols)
     cache: dict = {}
@@ -383,14 +402,34 @@ def fisher_information(d):
                 _fill(M, d, wrt, lambda h: expect_linear(h, x, density, rng, cache))
         d.fisher_method = "symbolic integral" + (" (standardised)" if std else "")
     except DerivationError:
-        from ._known import known_fisher
-
         M = known_fisher(d)
         if M is None:
             raise
-        d.fisher_method = "known closed form (checked by quadrature)"
+        d.fisher_method = checked
     d._cache["fisher"] = M
     return M
+
+
+def _vector_fisher(d):
+    r"""Vector data (Dirichlet): where :math:`\partial^2\log p/\partial\theta_j\partial\theta_l`
+    does not involve the data, :math:`I_{jl}` is minus that, as a k × k ``FunctionMatrix``:
+    Dirichlet :math:`I_{jl} = \delta_{jl}\,\psi'(\alpha_j) - \psi'(\sum_c \alpha_c)`."""
+    info = d.vector_info
+    w = d.wrt_symbols[0] if len(d.wrt_symbols) == 1 else None
+    if not getattr(d.family, "event_ndim", 0) or not isinstance(w, sp.IndexedBase):
+        raise DerivationError("the Fisher information of a simplex parameter needs a "
+                              "parameterisation of the constraint (k - 1 free "
+                              "probabilities); use the family's own")
+    k = info["k"]
+    j, l = sp.symbols("j l", integer=True, positive=True)
+    h = sp.diff(d.logdensity, w[j], w[l]).doit()
+    if h.has(info["y"]):
+        raise DerivationError(f"the Hessian of {d.family.title} involves the data: no "
+                              "symbolic expectation over the simplex")
+    h = sp.simplify(h)
+    if isinstance(h, sp.Piecewise):  # branch for 1 <= j, l <= k, which always holds here
+        h = next(e for e, c in h.args if c != sp.true and c.free_symbols <= {j, l, k})
+    return sp.FunctionMatrix(k, k, sp.Lambda((j, l), -h))
 
 
 def _fill(M, d, wrt, expect) -> None:

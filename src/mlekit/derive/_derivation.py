@@ -106,9 +106,9 @@ class Step:
     reason: str
 
     def __str__(self) -> str:
-        from sympy import sstr
+        from ._print import sstr
 
-        return f"{self.title}: {sstr(self.expr, order='none')}  [{self.reason}]"
+        return f"{self.title}: {sstr(self.expr)}  [{self.reason}]"
 
 
 @dataclass
@@ -348,6 +348,33 @@ class Derivation:
 
         return fisher_information(self)
 
+    def fisher_information_value(self, **params: Any):
+        r""":meth:`fisher_information` at numeric parameter values (scalars), as a float
+        array of shape (k, k) in the order of ``wrt``; an infinite series in it (the
+        Negative Binomial's :math:`E\,\psi'(X + 1/lpha)`) is summed numerically until its
+        terms stop contributing."""
+        import sympy as sp
+
+        from ._known import numeric_value
+
+        M = self.fisher_information()
+        if isinstance(M, sp.FunctionMatrix):  # k × k in an indexed parameter (Dirichlet)
+            (name, base), = self.param_symbols.items()
+            v = np.asarray(params[name], float)
+            k = v.size
+            vals = {base[c + 1]: float(v[c]) for c in range(k)}
+            out = np.empty((k, k))
+            lam = M.lamda
+            for a in range(k):
+                for b in range(k):
+                    e = lam(a + 1, b + 1).subs(self.vector_info["k"], k).doit()
+                    out[a, b] = float(e.subs(vals))
+            return out
+        subs = {self.param_symbols[k]: float(v) for k, v in params.items()
+                if k in self.param_symbols}
+        return np.array([[numeric_value(M[a, b], subs) for b in range(M.shape[1])]
+                         for a in range(M.shape[0])], dtype=float)
+
     # ------------------------------------------------------------------ rendering
     def _result_lines(self):
         import sympy as sp
@@ -361,13 +388,13 @@ class Derivation:
 
     def to_text(self, pretty: bool = True) -> str:
         """Plain text: each step with its reason, then the result (Unicode math)."""
-        import sympy as sp
+        from ._print import pretty as _pretty
+        from ._print import sstr
 
         def show(e):
             if isinstance(e, str):
                 return e
-            s = sp.pretty(e, use_unicode=True, order="none") if pretty else sp.sstr(e, order="none")
-            return s
+            return _pretty(e) if pretty else sstr(e)
 
         out = [f"Derivation: {self.title}", ""]
         for n, st in enumerate(self.steps, 1):
@@ -394,10 +421,10 @@ class Derivation:
 
     def to_latex(self) -> str:
         """LaTeX: an ``align*``-free list of display equations with the reasons as text."""
-        import sympy as sp
+        from ._print import latex
 
         def tex(e):
-            return e if isinstance(e, str) else sp.latex(e, order="none")
+            return e if isinstance(e, str) else latex(e)
 
         lines = [f"\\textbf{{Derivation: {_tex_escape(self.title)}}}", ""]
         for n, st in enumerate(self.steps, 1):
@@ -412,7 +439,9 @@ class Derivation:
     def _repr_latex_(self) -> str:
         import sympy as sp
 
-        parts = [f"\\text{{{_tex_escape(st.title)}: }} {sp.latex(st.expr, order='none')}"
+        from ._print import latex
+
+        parts = [f"\\text{{{_tex_escape(st.title)}: }} {latex(st.expr)}"
                  for st in self.steps]
         parts.append(f"\\text{{named loss: {_tex_escape(self.loss_name or 'no named loss')}}};"
                      f"\\ a = {sp.latex(self.scale)},\\ c = {sp.latex(self.constant)}")
@@ -420,10 +449,7 @@ class Derivation:
 
     def to_markdown(self) -> str:
         """Markdown with ``$$ … $$`` math blocks (GitHub, Jupyter)."""
-        import sympy as sp
-
-        def tex(e):
-            return sp.latex(e, order="none")
+        from ._print import latex as tex
 
         out = [f"### Derivation: {self.title}", ""]
         for n, st in enumerate(self.steps, 1):
@@ -439,10 +465,10 @@ class Derivation:
     def to_mathml(self) -> str:
         """One HTML fragment: the steps as an ordered list, each formula a ``<math>`` element
         (presentation MathML, rendered by browsers without any network)."""
-        from sympy.printing.mathml import mathml
+        from ._print import mathml
 
         def mm(e):
-            body = mathml(e, printer="presentation", order="none")
+            body = mathml(e)
             return f'<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">{body}</math>'
 
         esc = html.escape

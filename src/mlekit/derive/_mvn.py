@@ -242,6 +242,16 @@ class MatrixDerivation(Derivation):
         \Sigma^{-1}d\Sigma)`); μ̂ and Σ̂ are uncorrelated, so the blocks are diagonal."""
         return self._cache["mvn_fisher"]
 
+    def fisher_information_value(self, **params: Any) -> np.ndarray:
+        """:meth:`fisher_information` with the numeric covariance put in for Σ (blocks in the
+        order of ``wrt``; the Σ block in vec order, d² × d²)."""
+        cov_name = next(n for n, v in self.param_symbols.items() if v == self.symbols["Sigma"])
+        cov = np.asarray(params[cov_name], float)
+        e = self.fisher_information().xreplace({self.symbols["Sigma"]: sp.ImmutableMatrix(cov)})
+        blocks = e.args if isinstance(e, sp.BlockDiagMatrix) else (e,)
+        return np.array(sp.BlockDiagMatrix(*[sp.ImmutableMatrix(b.doit()) for b in blocks])
+                        .as_explicit(), dtype=float)
+
 
 def _sym(expr, sigma):
     """Use Σ = Σᵀ (a covariance is symmetric) and tidy."""
