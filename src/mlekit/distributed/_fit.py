@@ -220,7 +220,7 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, *, persist
         raise DataError(f"X must be two-dimensional; got shape {Xd.shape}")
     n, p = (int(v) for v in Xd.shape)
     names = names or [f"x{j}" for j in range(p)]
-    D = _design(Xd, est.fit_intercept, chunk_rows)
+    D = _design(Xd, False, chunk_rows)  # the intercept stays implicit (DaskSums)
     rows = tuple(int(c) for c in D.chunks[0])
     yd = _align(y, rows, "y", n) if not (hasattr(y, "dtype") and y.dtype.kind in "OUSb") \
         else _to_array(y, "y")[0].rechunk((rows,))
@@ -245,7 +245,7 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, *, persist
     wb = [None] * len(Db) if w is None else list(w.to_delayed().ravel())
     if check:
         checks = [delayed(_check_chunk, pure=False)(Db[i], yb[i], wb[i], int(starts[i]),
-                                                    ["Intercept"] * est.fit_intercept + names,
+                                                    names,
                                                     classify) for i in range(len(Db))]
         (checked,) = dask.compute(checks)
     else:
@@ -288,6 +288,7 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, *, persist
     if progress is True:
         progress = _print_progress
     sums = DaskSums(D, yd, model, w, off, aux_arrays, persist=persist, nobs=sum_w,
+                    intercept=est.fit_intercept,
                     progress=progress or None)
     coef_names = (["Intercept"] if est.fit_intercept else []) + names
     prior = est._prior(sums, model)

@@ -36,40 +36,46 @@ __all__ = ["DaskSums"]
 
 
 # ---------------------------------------------------------------- per-chunk tasks (run on workers)
-def _chunk_sums(D, y, w, off, aux, model):
-    return InMemorySums(np.asarray(D, dtype=float), np.asarray(y, dtype=float), model,
+def _chunk_sums(D, y, w, off, aux, model, intercept=False):
+    sums = InMemorySums(np.asarray(D, dtype=float), np.asarray(y, dtype=float), model,
                         None if w is None else np.asarray(w, float),
                         None if off is None else np.asarray(off, float),
-                        {k: np.asarray(v, float) for k, v in (aux or {}).items()})
+                        {k: np.asarray(v, float) for k, v in (aux or {}).items()},
+                        intercept=intercept)
+    sums.track_grad0 = False  # a one-pass object: DaskSums.grad_at_zero does its own pass
+    return sums
 
 
-def _part_nll(D, y, w, off, aux, model, theta):
-    return _chunk_sums(D, y, w, off, aux, model).nll(theta)
+def _part_nll(D, y, w, off, aux, model, intercept, theta):
+    return _chunk_sums(D, y, w, off, aux, model, intercept).nll(theta)
 
 
-def _part_nll_grad_hess(D, y, w, off, aux, model, theta, hessian):
-    return _chunk_sums(D, y, w, off, aux, model).nll_grad_hess(theta, hessian=hessian)
+def _part_nll_grad_hess(D, y, w, off, aux, model, intercept, theta, hessian):
+    return _chunk_sums(D, y, w, off, aux, model, intercept).nll_grad_hess(theta, hessian=hessian)
 
 
-def _part_score_outer(D, y, w, off, aux, model, theta, scale):
+def _part_score_outer(D, y, w, off, aux, model, intercept, theta, scale):
     s = None if scale is None else np.asarray(scale, float)
-    return _chunk_sums(D, y, w, off, aux, model).score_outer(theta, s)
+    return _chunk_sums(D, y, w, off, aux, model, intercept).score_outer(theta, s)
 
 
-def _part_map_rows(D, y, w, off, aux, model, theta, fn):
-    return _chunk_sums(D, y, w, off, aux, model).map_rows(fn, theta)
+def _part_map_rows(D, y, w, off, aux, model, intercept, theta, fn):
+    return _chunk_sums(D, y, w, off, aux, model, intercept).map_rows(fn, theta)
 
 
-def _part_leverage(D, y, w, off, aux, model, theta, cov, n_slots):
-    return _chunk_sums(D, y, w, off, aux, model).leverage(theta, cov, n_slots)
+def _part_leverage(D, y, w, off, aux, model, intercept, theta, cov, n_slots):
+    return _chunk_sums(D, y, w, off, aux, model, intercept).leverage(theta, cov, n_slots)
 
 
-def _part_eta(D, off, model, theta, starts):
+def _part_eta(D, off, model, theta, starts, intercept=False):
     D = np.asarray(D, float)
     out = np.empty((D.shape[0], len(model.slots)))
     for j, s in enumerate(model.slots):
         b = theta[starts[j]:starts[j + 1]]
-        out[:, j] = D @ b if s.design == "X" else b[0]
+        if s.design == "X":
+            out[:, j] = D @ b[1:] + b[0] if intercept else D @ b
+        else:
+            out[:, j] = b[0]
     if off is not None:
         out[:, 0] += np.asarray(off, float)
     return out
@@ -112,22 +118,42 @@ class DaskSums:
 
     Parameters
     ----------
-    D : (n, p) dask array, the design (intercept column included); one chunk across columns
+    D : (n, p) dask array, the design columns (without the intercept column when
+        ``intercept`` is True); one chunk across columns
     y : (n,) dask array of responses (class codes for classification), same row chunks
     model : the row model (family + link in link space)
     sample_weight, offset : (n,) dask arrays or None
     aux : per-row extra data (Binomial ``trials``) as dask arrays
     persist : keep the chunks in (worker) memory across passes
     progress : called after every pass with (kind, seconds), e.g. to print progress
+    intercept : the design is ``[1, D]``, the intercept handled inside the per-chunk sums
+        (as in ``InMemorySums``): no column of ones is stored or persisted
 
     Attributes ``n, p, slots, sizes, starts, n_params, nobs`` are those of
     ``InMemorySums``, so the estimator's inference code runs unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da
+    >>> from mlekit.distributed import DaskSums
+    >>> from mlekit.regression import InMemorySums, make_model
+    >>> rng = np.random.default_rng(0)
+    >>> D = np.column_stack([np.ones(200), rng.normal(size=200)])   # intercept + one feature
+    >>> y = rng.poisson(np.exp(0.3 + 0.5 * D[:, 1])).astype(float)
+    >>> model = make_model("poisson")
+    >>> sums = DaskSums(da.from_array(D, chunks=(50, 2)), da.from_array(y, chunks=50), model)
+    >>> theta = np.array([0.3, 0.5])
+    >>> round(sums.nll(theta), 6) == round(InMemorySums(D, y, model).nll(theta), 6)
+    True
+    >>> round(sums.nll(theta), 4)
+    301.6613
     """
 
     def __init__(self, D: Any, y: Any, model: RowModel, sample_weight: Any = None,
                  offset: Any = None, aux: Mapping[str, Any] | None = None,
                  persist: bool = False, nobs: float | None = None,
-                 progress: Callable[[str, float], None] | None = None):
+                 progress: Callable[[str, float], None] | None = None,
+                 intercept: bool = False):
         import dask
 
         self.model = model
@@ -136,7 +162,9 @@ class DaskSums:
         if persist:
             arrays = dask.persist(D, y, sample_weight, offset, self.aux)
             self.D, self.y, self.w, self.offset, self.aux = arrays
-        self.n, self.p = (int(v) for v in self.D.shape)
+        self.intercept = bool(intercept)
+        self.n = int(self.D.shape[0])
+        self.p = int(self.D.shape[1]) + self.intercept
         self.slots = model.slots
         self.sizes = [self.p if s.design == "X" else 1 for s in self.slots]
         self.starts = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int)
@@ -146,6 +174,7 @@ class DaskSums:
         self.n_passes = 0
         self._blocks = self._make_blocks()
         self._nobs = nobs
+        self._grad0: np.ndarray | None = None
 
     # ------------------------------------------------------------------ plumbing
     def _make_blocks(self) -> list[tuple]:
@@ -165,7 +194,8 @@ class DaskSums:
         t0 = time.perf_counter()
         model = self._model_delayed()
         args = tuple(_const(a) for a in args)
-        parts = [delayed(fn, pure=False)(*blk, model, *args) for blk in self._blocks]
+        parts = [delayed(fn, pure=False)(*blk, model, self.intercept, *args)
+                 for blk in self._blocks]
         (out,) = dask.compute(_tree_sum(parts))
         self.n_passes += 1
         if self._progress is not None:
@@ -199,6 +229,12 @@ class DaskSums:
                                _part_nll_grad_hess, np.asarray(theta, float), hessian)
         return float(f), g, h
 
+    def grad_at_zero(self) -> np.ndarray:
+        """∇f(0), the reference of the solver's relative gradient norm (one pass, cached)."""
+        if self._grad0 is None:
+            self._grad0 = self.nll_grad_hess(np.zeros(self.n_params), hessian=False)[1]
+        return self._grad0
+
     def score_outer(self, theta: np.ndarray, scale: Any = None) -> np.ndarray:
         """Σ_i c_i s_i s_iᵀ (sandwich meat); ``scale`` an (n,) NumPy or Dask array or None."""
         theta = np.asarray(theta, float)
@@ -213,7 +249,7 @@ class DaskSums:
         from dask import delayed
 
         parts = [delayed(_part_score_outer, pure=False)(*blk, self._model_delayed(),
-                                                         _const(theta), s)
+                                                         self.intercept, _const(theta), s)
                  for blk, s in zip(self._blocks, sc.to_delayed().ravel(), strict=True)]
         (out,) = dask.compute(_tree_sum(parts))
         return out
@@ -226,8 +262,8 @@ class DaskSums:
 
         theta = np.asarray(theta, float)
         model, th, cov = self._model_delayed(), _const(theta), _const(cov_unscaled)
-        parts = [da.from_delayed(delayed(_part_leverage, pure=False)(*blk, model, th, cov, n_slots),
-                                 shape=(r,), dtype=float)
+        parts = [da.from_delayed(delayed(_part_leverage, pure=False)(
+                     *blk, model, self.intercept, th, cov, n_slots), shape=(r,), dtype=float)
                  for blk, r in zip(self._blocks, self.row_chunks, strict=True)]
         return da.concatenate(parts)
 
@@ -239,7 +275,8 @@ class DaskSums:
         """Linear predictors of the rows ``sl`` (computed; keep ``sl`` small)."""
         D = self.D[sl].compute()
         off = None if self.offset is None else self.offset[sl].compute()
-        return _part_eta(D, off, self.model, np.asarray(theta, float), self.starts)
+        return _part_eta(D, off, self.model, np.asarray(theta, float), self.starts,
+                         self.intercept)
 
     def predictors(self, theta: np.ndarray) -> Any:
         """All linear predictors as a lazy (n, m) Dask array."""
@@ -247,20 +284,27 @@ class DaskSums:
         m = len(self.slots)
         if self.offset is None:
             return self.D.map_blocks(_part_eta, None, self.model, theta, self.starts,
-                                     chunks=(self.row_chunks, (m,)), dtype=float)
-        return self.D.map_blocks(lambda d, o: _part_eta(d, o, self.model, theta, self.starts),
-                                 self.offset[:, None], chunks=(self.row_chunks, (m,)),
-                                 dtype=float)
+                                     self.intercept, chunks=(self.row_chunks, (m,)),
+                                     dtype=float)
+        return self.D.map_blocks(
+            lambda d, o: _part_eta(d, o, self.model, theta, self.starts, self.intercept),
+            self.offset[:, None], chunks=(self.row_chunks, (m,)), dtype=float)
 
     def restrict(self, columns: list[int]) -> DaskSums:
-        """The same sums over a subset of design columns (the null model)."""
+        """The same sums over a subset of design columns (the null model).
+
+        ``columns`` index the design: with an implicit intercept, column 0 is it.
+        """
         import dask.array as da
 
-        D = self.D[:, columns] if columns else da.zeros((self.n, 0), chunks=(self.row_chunks, 0))
+        keep = [c - self.intercept for c in columns if c >= self.intercept]
+        D = self.D[:, keep] if keep else da.zeros((self.n, 0), chunks=(self.row_chunks, 0))
         out = DaskSums.__new__(DaskSums)
         out.__dict__.update(self.__dict__)
         out.D = D
+        out.intercept = self.intercept and 0 in columns
         out.p = len(columns)
+        out._grad0 = None
         out.sizes = [out.p if s.design == "X" else 1 for s in self.slots]
         out.starts = np.concatenate([[0], np.cumsum(out.sizes)]).astype(int)
         out.n_params = int(out.starts[-1])

@@ -8,11 +8,18 @@ r"""The scikit-learn estimator: conditional maximum likelihood for any supported
 ``alpha_l2 > 0`` is a Gaussian prior N(0, 1/alpha_l2) on the slopes (never the
 intercept): the fit is then a MAP estimate (ridge for Normal).
 
-Fit pipeline: validate (NaN/inf naming column and row, support of y) → design
-(intercept column first) → row model (family + link in link space, ``_models``)
-→ row-sum backend (``_sums.InMemorySums``) → rank and separation checks → solve
-(exact least squares by QR for Normal-identity, Newton otherwise, ``solver.py``)
-→ inference (``_results.RegressionResult``).
+Fit pipeline: validate (NaN/inf naming column and row, support of y) → row
+model (family + link in link space, ``_models``) → row-sum backend
+(``_sums.InMemorySums``; the intercept column is implicit, X is never copied) →
+warm start on a random subsample (large n) → rank and separation checks → solve
+(exact least squares for Normal-identity, Newton otherwise, ``solver.py``) →
+inference (``_results.RegressionResult``).
+
+Cost of a large logistic / Poisson fit (n rows, p columns): the subsample fit
+(``n/32`` rows), then a few passes over X that compute only ``f`` and ``∇f``
+(``O(n p)`` each, memory-bound) with the subsample's Hessian refined by BFGS,
+and one pass with the exact Hessian (``O(n p²)``, BLAS ``syrk``) at the solution.
+Extra memory: the subsample (``X.nbytes / 32``) and cache-sized chunk temporaries.
 """
 
 from __future__ import annotations
@@ -25,12 +32,12 @@ from scipy import linalg
 from sklearn.base import BaseEstimator
 from sklearn.utils.metaestimators import available_if
 
-from ..errors import DataError, SupportError
+from ..errors import DataError, SingularMatrixError, SupportError
 from ..families import get_family
 from ._diagnostics import check_finite_matrix, check_rank, check_separation
 from ._models import RowModel, make_model
 from ._results import RegressionResult
-from ._sums import InMemorySums
+from ._sums import InMemorySums, _single_threaded_blas
 from .solver import newton, prox_newton
 
 __all__ = ["LinearRegression", "LogisticRegression", "Regression"]
@@ -53,33 +60,47 @@ _COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
 _INFORMATION = ("observed", "expected")
 
 
-_WARM_MIN_ROWS = 20_000  # the subsample warm start runs when n >= 4 x this (or 400 P)
-_WARM_FRACTION = 16       # … on max(20000, 100 P, n / 16) rows
+_WARM_FRACTION = 32       # the subsample warm start uses m = max(n / 32, 10000, 40 P) rows
+_WARM_MIN_ROWS = 10_000   # … and runs when n >= 8 m (so it costs at most 1/8 of a pass
+_WARM_ROWS_PER_PARAM = 40  #   per subsample iteration)
+_FINITE_CHUNK = 2**16     # rows per chunk of the finite-values check
 _LS_MAX_COND = 1e6        # normal equations only when κ(scaled Gram) <= this
 
 
 def _gram_rhs(sums: InMemorySums, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(Dᵀ W D, Dᵀ W t)`` in one chunked pass (W = sample weights or 1)."""
+    """``(Dᵀ W D, Dᵀ W t)`` in one chunked pass (W = sample weights or 1; BLAS syrk)."""
 
     def part(sl: slice) -> tuple[np.ndarray, np.ndarray]:
-        Xc, tc = sums.X[sl], t[sl]
-        if sums.w is None:
-            return Xc.T @ Xc, Xc.T @ tc  # NumPy calls BLAS syrk for XᵀX
-        sw = np.sqrt(sums.w[sl])
-        Wc = Xc * sw[:, None]
-        return Wc.T @ Wc, Wc.T @ (tc * sw)
+        tc = t[sl]
+        wc = np.ones(tc.shape[0]) if sums.w is None else sums.w[sl]
+        return sums.design_gram(sl, wc), sums.design_rmatvec(sl, wc * tc)
 
     parts = sums._map_chunks(part)
-    return sum(g for g, _ in parts), sum(r for _, r in parts)
+    gram = sum(g for g, _ in parts)
+    iu = np.triu_indices(gram.shape[0], 1)
+    gram[(iu[1], iu[0])] = gram[iu]  # the chunks give the upper triangle
+    return gram, sum(r for _, r in parts)
+
+
+def _all_finite(X: np.ndarray) -> bool:
+    """Are all entries finite? In row chunks, without an (n, p) boolean temporary: a
+    finite chunk sum proves the chunk finite (NaN and ±inf propagate); only when the
+    sum is not finite (a bad value, or an overflow of huge values) is it checked entrywise."""
+    for s in range(0, X.shape[0], _FINITE_CHUNK):
+        Xc = X[s:s + _FINITE_CHUNK]
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = np.sum(Xc)
+        if not np.isfinite(total) and not np.all(np.isfinite(Xc)):
+            return False
+    return True
 
 
 def _residual_grad(sums: InMemorySums, beta: np.ndarray, t: np.ndarray) -> np.ndarray:
     """``Dᵀ W (t - D β)`` in one chunked pass."""
 
     def part(sl: slice) -> np.ndarray:
-        Xc = sums.X[sl]
-        r = t[sl] - Xc @ beta
-        return Xc.T @ (r if sums.w is None else sums.w[sl] * r)
+        r = t[sl] - sums.design_matvec(sl, beta)
+        return sums.design_rmatvec(sl, r if sums.w is None else sums.w[sl] * r)
 
     return sum(sums._map_chunks(part))
 
@@ -88,7 +109,7 @@ def _weighted_rss(sums: InMemorySums, beta: np.ndarray, t: np.ndarray) -> float:
     """``Σ w r²`` with ``r = t - D β``."""
 
     def part(sl: slice) -> float:
-        r = t[sl] - sums.X[sl] @ beta
+        r = t[sl] - sums.design_matvec(sl, beta)
         return float(r @ r) if sums.w is None else float(sums.w[sl] @ (r * r))
 
     return float(sum(sums._map_chunks(part)))
@@ -159,7 +180,8 @@ class Regression(BaseEstimator):
     information : "observed" (Hessian of the NLL at the optimum) or "expected" (Fisher)
         information for the covariance; they agree for canonical links
     heteroscedastic : Normal only: ``log sigma_i = x_iᵀ gamma`` (a second linear predictor)
-    max_iter, tol : Newton iterations and relative tolerance (see ``solver.newton``)
+    max_iter, tol : Newton iterations, and the relative gradient norm
+        ``||∇F(θ)|| / ||∇F(0)||`` at which the fit stops (see ``solver.newton``)
 
     Attributes
     ----------
@@ -176,13 +198,26 @@ class Regression(BaseEstimator):
     For Bernoulli and Categorical ``predict`` returns the most probable class label
     (scikit-learn's contract for classifiers); ``predict_mean`` / ``predict_proba``
     give the probabilities.
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> rand = mk.datasets.load("randhie")
+    >>> model = mk.Regression("poisson").fit(rand[["lncoins", "idp"]], rand["mdvis"])
+    >>> model.result_.params.round(4)
+    Intercept    1.2344
+    lncoins     -0.0712
+    idp         -0.2905
+    dtype: float64
+    >>> model.result_.bse.round(4).tolist()
+    [0.0139, 0.005, 0.0232]
     """
 
     def __init__(self, family: Any = "normal", link: str | None = None,
                  fit_intercept: bool = True, alpha_l2: float = 0.0, alpha_l1: float = 0.0,
                  fixed: dict[str, float] | None = None, cov_type: str = "nonrobust",
                  information: str = "observed", heteroscedastic: bool = False,
-                 max_iter: int = 100, tol: float = 1e-10):
+                 max_iter: int = 100, tol: float = 1e-8):
         self.family = family
         self.link = link
         self.fit_intercept = fit_intercept
@@ -254,7 +289,8 @@ class Regression(BaseEstimator):
             raise DataError(f"X: {msg}") from None
         names = [str(c) for c in X.columns] if has_names else \
             [f"x{j}" for j in range(Xa.shape[1])]
-        check_finite_matrix(Xa, names)
+        if not _all_finite(Xa):
+            check_finite_matrix(Xa, names)  # names the column and row
         return Xa, names, has_names
 
     def _design(self, Xa: np.ndarray) -> np.ndarray:
@@ -271,6 +307,12 @@ class Regression(BaseEstimator):
             y = y[:, 0]
         if y.ndim != 1:
             raise DataError(f"y must be one-dimensional; got shape {y.shape}")
+        if fam_name == "bernoulli" and y.dtype.kind in "fiub":
+            # the common case, labels already 0/1: no sort, no (n,) temporaries beyond masks
+            n0, n1 = int(np.count_nonzero(y == 0)), int(np.count_nonzero(y == 1))
+            if n0 and n1 and n0 + n1 == y.size:
+                self.classes_ = np.array([0, 1], dtype=y.dtype)
+                return y if y.dtype == np.float64 else y.astype(float)
         if y.dtype.kind in "fc":
             bad = ~np.isfinite(y)
             if bad.any():
@@ -397,9 +439,9 @@ class Regression(BaseEstimator):
                       for k, v in aux.items() if v is not None}
         model = self._make_model(len(self.classes_) if self._is_classifier() else None)
         yv = model.check_y(yv, aux_arrays)
-        D = self._design(Xa)
         coef_names = (["Intercept"] if self.fit_intercept else []) + names
-        sums = InMemorySums(D, yv, model, w, off, aux_arrays)
+        # the intercept column is implicit: X is never copied (InMemorySums)
+        sums = InMemorySums(Xa, yv, model, w, off, aux_arrays, intercept=self.fit_intercept)
         nobs = sums.nobs
         n_mean = sum(sums.sizes[: len(model.mean_slots)])
         prior = self._prior(sums, model)
@@ -421,37 +463,49 @@ class Regression(BaseEstimator):
             )
         theta0 = self._theta0(sums, model, yv, w, aux_arrays)
         exact = getattr(model, "exact", False) and prior is None and l1 is None
+        warm = None
         if not exact and l1 is None and prior is None:
-            theta0 = self._warm_start(sums, theta0)
+            warm = self._warm_start(sums, theta0, names, model)
+        if warm is not None:
+            theta0 = warm[0]
 
-        # rank check on the Gram of the design (one pass, p x p)
+        # rank check on the Gram of the design (p x p): on the subsample's Hessian when
+        # the warm start ran (rows of a rank-deficient design are rank deficient: only
+        # if the subsample looks deficient is the full design checked), else one pass
         first = None
         if exact:  # the least-squares path computes the weighted Gram itself
             gram, rhs = _gram_rhs(sums, yv - (0.0 if off is None else off))
             check_rank(gram, coef_names)
         else:
-            first = sums.nll_grad_hess(theta0)
-            if prior is None:
-                check_rank(first[2][:sums.p, :sums.p], coef_names)
-        if model.classification and prior is None:
-            self._precheck_separation(D, yv, coef_names, model)
+            if warm is not None and prior is None:
+                try:
+                    with _single_threaded_blas():
+                        check_rank(warm[1][:sums.p, :sums.p], coef_names)
+                except SingularMatrixError:
+                    warm = None
+            if warm is None:
+                first = sums.nll_grad_hess(theta0)
+                if prior is None:
+                    with _single_threaded_blas():
+                        check_rank(first[2][:sums.p, :sums.p], coef_names)
+        if model.classification and prior is None and warm is None:
+            self._precheck_separation(Xa, yv, names, model)
 
         if l1 is not None:
             res = prox_newton(sums, theta0, l1, prior=prior if np.any(prior) else None,
-                              max_iter=self.max_iter, tol=self.tol)
+                              max_iter=self.max_iter, tol=1e-2 * self.tol)
         elif exact:
             if model.family.name == "laplace":
-                res = self._lad(sums, model, D, yv, w, off)
+                res = self._lad(sums, model, sums.design_rows(), yv, w, off)
             else:
-                res = self._exact(sums, model, D, yv, w, off, gram, rhs)
+                res = self._exact(sums, model, yv, w, off, gram, rhs)
         else:
             res = newton(sums, theta0, prior=prior, max_iter=self.max_iter, tol=self.tol,
-                         first_pass=first)
+                         first_pass=first, hess0=None if warm is None else warm[1])
         theta = res.theta
         if model.classification and prior is None:
-            eta = sums.predictors(theta)
-            if not res.converged or np.max(np.abs(eta[:, : len(model.mean_slots)])) > 25:
-                self._precheck_separation(D, yv, coef_names, model, lp=True)
+            if not res.converged or sums.max_abs_eta(theta, len(model.mean_slots)) > 25:
+                self._precheck_separation(sums.design_rows(), yv, coef_names, model, lp=True)
 
         information = self.information if model.family.name != "laplace" else "expected"
         if information == "observed" and res.hess is not None and res.method == "newton":
@@ -465,13 +519,19 @@ class Regression(BaseEstimator):
             hp = h if prior is None else h + np.diag(prior)
         llf = -res.fun if (prior is None and res.method == "newton") else -sums.nll(theta)
         self._model_for_cov = model
-        cov = self._covariance(sums, theta, hp, nobs)
+        with _single_threaded_blas():  # (P, P) algebra: see solver.inner_solve
+            cov = self._covariance(sums, theta, hp, nobs)
         del self._model_for_cov
 
         dev = None
         if model.unit_deviance(yv[:1], sums.eta(theta, slice(0, 1)),
                                {k: v[:1] for k, v in aux_arrays.items()}) is not None:
-            dev = sums.map_rows(model.unit_deviance, theta)
+            sat = model.saturated_nll(yv[:1], {k: v[:1] for k, v in aux_arrays.items()})
+            if sat is not None and prior is None and res.method == "newton":
+                # one-parameter families: d = 2 (ℓ(θ̂) - ℓ_saturated), a sum over y only
+                dev = 2.0 * (res.fun - sums.map_y(model.saturated_nll))
+            else:
+                dev = sums.map_rows(model.unit_deviance, theta)
         llnull, null_dev = self._null(sums, model, yv, w, aux_arrays)
 
         self.n_features_in_ = Xa.shape[1]
@@ -515,7 +575,7 @@ class Regression(BaseEstimator):
 
     def _theta0(self, sums: InMemorySums, model: RowModel, y: np.ndarray,
                 w: np.ndarray | None, aux: dict) -> np.ndarray:
-        ww = np.ones_like(y) if w is None else w
+        ww = np.broadcast_to(1.0, y.shape) if w is None else w  # no (n,) array of ones
         start = model.init_eta(y, ww, aux)
         theta0 = np.zeros(sums.n_params)
         for j, s in enumerate(model.slots):
@@ -528,33 +588,46 @@ class Regression(BaseEstimator):
             theta0[0] -= ow
         return theta0
 
-    def _warm_start(self, sums: InMemorySums, theta0: np.ndarray) -> np.ndarray:
-        r"""Start Newton from the MLE on a random subsample of the rows (large n only).
+    def _warm_start(self, sums: InMemorySums, theta0: np.ndarray, names: list[str],
+                    model: RowModel) -> tuple[np.ndarray, np.ndarray] | None:
+        r"""The MLE and Hessian on a random subsample of the rows (large n only), or None.
 
-        With ``m`` rows the subsample estimate is ``O(1/sqrt(m))`` from the full one,
-        so (Newton converging quadratically) one or two full-data passes remain
-        instead of five or six from the intercept-only start. Falls back to
-        ``theta0`` when the subsample fit fails (separation in the subsample, …).
+        With ``m`` of the ``n`` rows the subsample estimate lies ``O(sqrt(n/m))``
+        standard errors from the full one, and its Hessian, scaled by ``Σw / Σw_sub``,
+        is within a few per cent of the full Hessian there. The solver then needs no
+        full ``Dᵀ W D`` pass until the solution: it takes approximate-Hessian steps
+        with exact gradients (cheap passes) and computes the exact Hessian once, at the
+        end (``solver.newton``, ``hess0``). With ``m = n / 32`` the subsample fit costs
+        a fraction of one full pass.
+
+        For classifiers the single-column separation check runs here on the subsample:
+        a column that separates the classes in all rows separates them in every subset,
+        so a clean subsample proves the full data clean (otherwise None is returned and
+        the full check runs). Returns None when the subsample fit fails (separation in
+        the subsample, a singular subsample design …): the fit then starts from ``theta0``.
         """
+        from ..errors import SeparationError
+
         n, P = sums.n, sums.n_params
-        m = max(_WARM_MIN_ROWS, 100 * P, n // _WARM_FRACTION)
-        if n < 4 * m:
-            return theta0
+        m = max(n // _WARM_FRACTION, _WARM_MIN_ROWS, _WARM_ROWS_PER_PARAM * P)
+        if n < 8 * m:
+            return None
         idx = np.sort(np.random.default_rng(0).choice(n, m, replace=False))
-        sub = InMemorySums(
-            sums.X[idx], sums.y[idx], sums.model,
-            None if sums.w is None else sums.w[idx],
-            None if sums.offset is None else sums.offset[idx],
-            {k: v[idx] for k, v in sums.aux.items()}, sums.chunk_rows, sums.n_threads)
+        sub = sums.subsample(idx)
+        if model.classification:
+            try:
+                self._precheck_separation(sub.X, sub.y, names, model)
+            except SeparationError:
+                return None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
                 res = newton(sub, theta0, max_iter=50, tol=1e-6, fallback=False)
             except (np.linalg.LinAlgError, ValueError, FloatingPointError):
-                return theta0
-        if not res.converged or not np.all(np.isfinite(res.theta)):
-            return theta0
-        return res.theta
+                return None
+        if not res.converged or not np.all(np.isfinite(res.theta)) or res.hess is None:
+            return None
+        return res.theta, res.hess * (sums.sum_weights / sub.sum_weights)
 
     def _precheck_separation(self, D, y, names, model, lp=False):
         if len(model.mean_slots) == 1:
@@ -566,7 +639,7 @@ class Regression(BaseEstimator):
             check_separation(D, (y == k).astype(float), names, self.fit_intercept,
                              what=f"y == {lab!r}", lp=lp)
 
-    def _exact(self, sums: InMemorySums, model: RowModel, D: np.ndarray, y: np.ndarray,
+    def _exact(self, sums: InMemorySums, model: RowModel, y: np.ndarray,
                w: np.ndarray | None, off: np.ndarray | None,
                gram: np.ndarray | None = None, rhs: np.ndarray | None = None):
         r"""Gaussian identity: exact weighted least squares.
@@ -589,7 +662,7 @@ class Regression(BaseEstimator):
         if gram is not None and rhs is not None:
             beta = _cholesky_ls(sums, gram, rhs, t_all)
         if beta is None:
-            beta, method = _qr_ls(D, t_all, w), "least squares (QR)"
+            beta, method = _qr_ls(sums.design_rows(), t_all, w), "least squares (QR)"
         rss = _weighted_rss(sums, beta, t_all)
         sigma = np.sqrt(rss / sums.nobs)
         theta = beta.copy()
@@ -663,25 +736,45 @@ class Regression(BaseEstimator):
 
     def _null(self, sums: InMemorySums, model: RowModel, y: np.ndarray,
               w: np.ndarray | None, aux: dict) -> tuple[float | None, float | None]:
-        """Log-likelihood and deviance of the intercept-only model (nuisances re-estimated)."""
-        null = sums.restrict([0] if self.fit_intercept else [])
-        ww = np.ones_like(y) if w is None else w
-        start = model.init_eta(y, ww, aux)
-        theta0 = np.zeros(null.n_params)
-        for j, s in enumerate(model.slots):
-            if s.design == "1" or self.fit_intercept:
-                theta0[null.starts[j]] = start[j]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                res = newton(null, theta0, max_iter=200, tol=1e-10)
-            except Exception:
-                return None, None
+        """Log-likelihood and deviance of the intercept-only model (nuisances re-estimated).
+
+        For a one-parameter family with its canonical link (Bernoulli-logit,
+        Poisson-log) and no offset, the intercept's score equation ``Σ w (y - μ) = 0``
+        gives ``μ̂ = ȳ_w`` in closed form: one pass over ``y``, no Newton.
+        """
+        null = sums.restrict([0] if self.fit_intercept else [])  # never touches X
+        ww = np.broadcast_to(1.0, y.shape) if w is None else w
+        # (in memory only: a Dask backend passes the first chunk of y as ``y``)
+        in_memory = isinstance(sums, InMemorySums)
+        sat = model.saturated_nll(y[:1], {k: v[:1] for k, v in aux.items()}) \
+            if in_memory else None
+        ybar = float(np.sum(ww * y) / np.sum(ww))
+        if (in_memory and self.fit_intercept and sums.offset is None and len(model.slots) == 1
+                and sat is not None and model.link.name == model.family.canonical_link
+                and model.link.name != "softmax"  # (a vector link)
+                and np.isfinite(mu_eta := float(model.link.link(np.asarray(ybar))))):
+            theta = np.array([mu_eta])
+            fun = null.nll(theta)
+        else:
+            start = model.init_eta(y, ww, aux)
+            theta0 = np.zeros(null.n_params)
+            for j, s in enumerate(model.slots):
+                if s.design == "1" or self.fit_intercept:
+                    theta0[null.starts[j]] = start[j]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    res = newton(null, theta0, max_iter=200, tol=1e-10)
+                except Exception:
+                    return None, None
+            theta, fun = res.theta, res.fun
         dev = None
-        if model.unit_deviance(y[:1], null.eta(res.theta, slice(0, 1)),
-                               {k: v[:1] for k, v in aux.items()}) is not None:
-            dev = null.map_rows(model.unit_deviance, res.theta)
-        return -res.fun, dev
+        if sat is not None:
+            dev = 2.0 * (fun - null.map_y(model.saturated_nll))
+        elif model.unit_deviance(y[:1], null.eta(theta, slice(0, 1)),
+                                 {k: v[:1] for k, v in aux.items()}) is not None:
+            dev = null.map_rows(model.unit_deviance, theta)
+        return -fun, dev
 
     def _set_coef(self, theta: np.ndarray, sums: InMemorySums, model: RowModel) -> None:
         k = len(model.mean_slots)
@@ -858,6 +951,18 @@ class LinearRegression(Regression):
 
     ``sigma`` is estimated by ML (``result_.nuisance["sigma"] = sqrt(RSS/n)``);
     coefficients come from an exact pivoted-QR least-squares solve.
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> engel = mk.datasets.load("engel")
+    >>> model = mk.LinearRegression().fit(engel[["income"]], engel["foodexp"])
+    >>> round(model.intercept_, 4), [round(float(b), 6) for b in model.coef_]
+    (147.4754, [0.485178])
+    >>> round(model.result_.nuisance["sigma"], 4)    # sqrt(RSS / n)
+    113.6213
+    >>> model.result_.bse.round(4).tolist()
+    [15.889, 0.0143]
     """
 
     family = "normal"
@@ -867,7 +972,7 @@ class LinearRegression(Regression):
 
     def __init__(self, fit_intercept: bool = True, alpha_l2: float = 0.0, alpha_l1: float = 0.0,
                  fixed: dict[str, float] | None = None, cov_type: str = "nonrobust",
-                 max_iter: int = 100, tol: float = 1e-10):
+                 max_iter: int = 100, tol: float = 1e-8):
         self.fit_intercept = fit_intercept
         self.alpha_l2 = alpha_l2
         self.alpha_l1 = alpha_l1
@@ -878,7 +983,22 @@ class LinearRegression(Regression):
 
 
 class LogisticRegression(Regression):
-    """Bernoulli-logit regression (binary cross-entropy as the NLL); unpenalised by default."""
+    """Bernoulli-logit regression (binary cross-entropy as the NLL); unpenalised by default.
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> anes = mk.datasets.load("anes96")
+    >>> X, y = anes[["PID", "selfLR"]], anes["vote"]
+    >>> model = mk.LogisticRegression().fit(X, y)
+    >>> round(model.intercept_, 4), [round(float(b), 4) for b in model.coef_]
+    (-6.4069, [1.0645, 0.5803])
+    >>> round(model.result_.llf, 4)                  # minus the summed binary cross-entropy
+    -251.4834
+    >>> model.predict_proba(X.iloc[:2]).round(4)
+    array([[0.0173, 0.9827],
+           [0.9734, 0.0266]])
+    """
 
     family = "bernoulli"
     link = None
@@ -887,7 +1007,7 @@ class LogisticRegression(Regression):
     heteroscedastic = False
 
     def __init__(self, fit_intercept: bool = True, alpha_l2: float = 0.0, alpha_l1: float = 0.0,
-                 cov_type: str = "nonrobust", max_iter: int = 100, tol: float = 1e-10):
+                 cov_type: str = "nonrobust", max_iter: int = 100, tol: float = 1e-8):
         self.fit_intercept = fit_intercept
         self.alpha_l2 = alpha_l2
         self.alpha_l1 = alpha_l1

@@ -182,6 +182,15 @@ class RowModel:
         """Scale-free unit deviance d(y, mu) (statsmodels GLM convention), or None."""
         return None
 
+    def saturated_nll(self, y: np.ndarray, aux: Mapping[str, np.ndarray]) -> np.ndarray | None:
+        r"""Per-row NLL of the saturated model (``mu_i = y_i``), or None.
+
+        Given only for one-parameter families, whose unit deviance is
+        ``d_i = 2 (ℓ_i(η_i) - ℓ_i^{sat})``: the deviance is then ``2 (f(θ̂) - Σ w ℓ^{sat})``,
+        a sum over ``y`` alone (no pass over ``X``).
+        """
+        return None
+
 
 def _chain(d1: np.ndarray, d2: np.ndarray, link: Link, eta: np.ndarray):
     """Map derivatives w.r.t. mu (d1 (n,), d2 (n,)) to derivatives w.r.t. eta."""
@@ -325,14 +334,18 @@ class BernoulliModel(RowModel):
     def rows(self, y, eta, aux, order=2):
         e = eta[:, 0]
         if self.link.name == "logit":  # canonical pair: exact and cheap
-            nll = np.logaddexp(0.0, e) - y * e
+            # one exponential serves all: z = e^{-|η|} in (0, 1] never overflows,
+            # log(1 + e^η) = max(η, 0) + log1p(z), expit(η) = 1/(1+z) or z/(1+z)
+            z = np.exp(-np.abs(e))
+            nll = np.maximum(e, 0.0) + np.log1p(z) - y * e
             if order == 0:
                 return nll, None, None
-            p = expit(e)
+            r = 1.0 / (1.0 + z)
+            p = np.where(e >= 0, r, z * r)
             g = (p - y)[:, None]
             if order == 1:
                 return nll, g, None
-            return nll, g, (p * expit(-e))[:, None, None]
+            return nll, g, (z * r * r)[:, None, None]  # p (1 - p) = z / (1 + z)²
         lf, l1f, a, b, r = self._logs(e)
         ll = _xmul(y, lf) + _xmul(1.0 - y, l1f)
         if order == 0:
@@ -357,6 +370,9 @@ class BernoulliModel(RowModel):
 
     def unit_deviance(self, y, eta, aux):
         return 2.0 * self.rows(y, eta, aux, order=0)[0]
+
+    def saturated_nll(self, y, aux):
+        return np.zeros_like(y)  # the observed class has probability 1: log-likelihood 0
 
 
 # ---------------------------------------------------------------------- Categorical
@@ -418,6 +434,9 @@ class CategoricalModel(RowModel):
 
     def unit_deviance(self, y, eta, aux):
         return 2.0 * self.rows(y, eta, aux, order=0)[0]
+
+    def saturated_nll(self, y, aux):
+        return np.zeros_like(y)  # the observed class has probability 1: log-likelihood 0
 
 
 # ---------------------------------------------------------------------- GLM chain rule
@@ -531,6 +550,9 @@ class PoissonModel(_MeanModel):
         mu = self.mean(eta)
         return 2.0 * (xlogy(y, y) - xlogy(y, mu) - y + mu)
 
+    def saturated_nll(self, y, aux):
+        return y - xlogy(y, y) + gammaln(y + 1.0)  # ℓ at mu = y
+
     def expected_mu_information(self, mu, nu, aux):
         return 1.0 / mu
 
@@ -609,6 +631,9 @@ class BinomialModel(BernoulliModel):
         mu = self.mean(eta)
         with np.errstate(divide="ignore", invalid="ignore"):
             return 2.0 * (xlogy(y, y / (n * mu)) + xlogy(n - y, (n - y) / (n - n * mu)))
+
+    def saturated_nll(self, y, aux):
+        return None  # the deviance is summed row by row (map_rows)
 
 
 # ---------------------------------------------------------------------- Gamma
