@@ -26,7 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConvergenceWarning, DataError, NotImplementedForFamily, SupportError
+from ..errors import (
+    ConvergenceWarning,
+    DataError,
+    NotImplementedForFamily,
+    SingularMatrixError,
+    SupportError,
+)
 from ._sums import DaskSums
 
 __all__ = ["fit_regression", "is_dask_collection"]
@@ -300,15 +306,34 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, *, persist
         raise DataError(f"too few rows: n_samples = {n_eff} for {sums.n_params} parameters")
     theta0 = _theta0(est, sums, model, yd, w, off, aux_arrays)
 
-    # 4. solve: the in-memory solver on the Dask sums
-    first = sums.nll_grad_hess(theta0)
-    if prior is None:
-        from ..regression._diagnostics import check_rank
+    # 4. solve: the in-memory solver on the Dask sums. Warm start as in memory: Newton on
+    #    an in-memory subsample (every k-th row of a few random chunks) gives the start
+    #    and an approximate Hessian, so the passes over the cluster are gradient-only
+    #    until the last one (see regression.solver, step 2)
+    from ..regression._diagnostics import check_rank
 
-        check_rank(first[2][:sums.p, :sums.p], coef_names)
+    warm = None
+    m = est._warm_rows(sums.n, sums.n_params)
+    if l1 is None and prior is None and m is not None:
+        sub = sums.sample(m)
+        if sub is not None:
+            warm = est._warm_fit(sub, theta0, names, model, sums.sum_weights)
+        if warm is not None:
+            try:
+                check_rank(warm[1][:sums.p, :sums.p], coef_names)
+            except SingularMatrixError:
+                warm = None  # the full design decides below
+    first = None
+    if warm is None:
+        first = sums.nll_grad_hess(theta0)
+        if prior is None:
+            check_rank(first[2][:sums.p, :sums.p], coef_names)
     if l1 is not None:
         res = prox_newton(sums, theta0, l1, prior=prior if np.any(prior) else None,
                           max_iter=est.max_iter, tol=est.tol)
+    elif warm is not None:
+        res = newton(sums, warm[0], prior=prior, max_iter=est.max_iter, tol=est.tol,
+                     hess0=warm[1])
     else:
         res = newton(sums, theta0, prior=prior, max_iter=est.max_iter, tol=est.tol,
                      first_pass=first)

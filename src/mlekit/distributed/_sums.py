@@ -54,6 +54,23 @@ def _part_nll_grad_hess(D, y, w, off, aux, model, intercept, theta, hessian):
     return _chunk_sums(D, y, w, off, aux, model, intercept).nll_grad_hess(theta, hessian=hessian)
 
 
+def _part_first_pass(D, y, w, off, aux, model, intercept, theta, hessian):
+    """The first pass: (f, ∇f, ∇²f) at θ and ∇f(0) from the same chunk in memory."""
+    sums = _chunk_sums(D, y, w, off, aux, model, intercept)
+    sums.track_grad0 = True
+    f, g, h = sums.nll_grad_hess(theta, hessian=hessian)
+    return f, g, h, sums.grad_at_zero()
+
+
+def _part_rows(D, y, w, off, aux, step):
+    """Every ``step``-th row of one chunk (for an in-memory subsample)."""
+    def take(a):
+        return None if a is None else np.asarray(a, float)[::step]
+
+    return (take(D), take(y), take(w), take(off),
+            {k: take(v) for k, v in (aux or {}).items()})
+
+
 def _part_score_outer(D, y, w, off, aux, model, intercept, theta, scale):
     s = None if scale is None else np.asarray(scale, float)
     return _chunk_sums(D, y, w, off, aux, model, intercept).score_outer(theta, s)
@@ -224,10 +241,44 @@ class DaskSums:
 
     def nll_grad_hess(self, theta: np.ndarray, hessian: bool = True
                       ) -> tuple[float, np.ndarray, np.ndarray | None]:
-        """f, ∇f, ∇²f in one pass: per-chunk fused sums added on the cluster."""
-        f, g, h = self._reduce("nll+grad+hess" if hessian else "nll+grad",
-                               _part_nll_grad_hess, np.asarray(theta, float), hessian)
+        """f, ∇f, ∇²f in one pass: per-chunk fused sums added on the cluster.
+
+        The first pass at a θ ≠ 0 also sums ∇f(0) (:meth:`grad_at_zero`) from the same
+        chunks, so the solver's reference costs no pass of its own.
+        """
+        theta = np.asarray(theta, float)
+        kind = "nll+grad+hess" if hessian else "nll+grad"
+        if self._grad0 is None and np.any(theta != 0):
+            f, g, h, g0 = self._reduce(kind, _part_first_pass, theta, hessian)
+            self._grad0 = g0
+            return float(f), g, h
+        f, g, h = self._reduce(kind, _part_nll_grad_hess, theta, hessian)
         return float(f), g, h
+
+    def sample(self, m: int, seed: int = 0) -> InMemorySums | None:
+        """An in-memory :class:`InMemorySums` over about ``m`` rows: every k-th row of a few
+        chunks drawn at random (seeded). Only those chunks are computed (regenerated, for
+        data that are not persisted); None when the data have too few rows or chunks."""
+        import dask
+        from dask import delayed
+
+        n_chunks = len(self.row_chunks)
+        if self.n < 2 * m or n_chunks == 0:
+            return None
+        k = min(n_chunks, max(4, n_chunks // 4))
+        picks = np.sort(np.random.default_rng(seed).choice(n_chunks, k, replace=False))
+        rows = sum(self.row_chunks[i] for i in picks)
+        step = max(1, rows // m)
+        parts = dask.compute(*[delayed(_part_rows, pure=False)(*self._blocks[i][:5], step)
+                               for i in picks])
+
+        def cat(j):
+            vals = [p[j] for p in parts]
+            return None if vals[0] is None else np.concatenate(vals)
+
+        aux = {key: np.concatenate([p[4][key] for p in parts]) for key in parts[0][4]}
+        return InMemorySums(cat(0), cat(1), self.model, cat(2), cat(3), aux,
+                            intercept=self.intercept)
 
     def grad_at_zero(self) -> np.ndarray:
         """∇f(0), the reference of the solver's relative gradient norm (one pass, cached)."""

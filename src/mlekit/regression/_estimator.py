@@ -606,14 +606,24 @@ class Regression(BaseEstimator):
         the full check runs). Returns None when the subsample fit fails (separation in
         the subsample, a singular subsample design …): the fit then starts from ``theta0``.
         """
+        m = self._warm_rows(sums.n, sums.n_params)
+        if m is None:
+            return None
+        idx = np.sort(np.random.default_rng(0).choice(sums.n, m, replace=False))
+        return self._warm_fit(sums.subsample(idx), theta0, names, model, sums.sum_weights)
+
+    @staticmethod
+    def _warm_rows(n: int, n_params: int) -> int | None:
+        """Rows of the warm-start subsample for ``n`` rows, or None (too few to gain)."""
+        m = max(n // _WARM_FRACTION, _WARM_MIN_ROWS, _WARM_ROWS_PER_PARAM * n_params)
+        return None if n < 8 * m else m
+
+    def _warm_fit(self, sub: InMemorySums, theta0: np.ndarray, names: list[str],
+                  model: RowModel, full_weight: float) -> tuple[np.ndarray, np.ndarray] | None:
+        """Newton on the subsample ``sub``: its MLE and its Hessian scaled to the full
+        weight, or None (see :meth:`_warm_start`); also used by the Dask fit."""
         from ..errors import SeparationError
 
-        n, P = sums.n, sums.n_params
-        m = max(n // _WARM_FRACTION, _WARM_MIN_ROWS, _WARM_ROWS_PER_PARAM * P)
-        if n < 8 * m:
-            return None
-        idx = np.sort(np.random.default_rng(0).choice(n, m, replace=False))
-        sub = sums.subsample(idx)
         if model.classification:
             try:
                 self._precheck_separation(sub.X, sub.y, names, model)
@@ -627,7 +637,7 @@ class Regression(BaseEstimator):
                 return None
         if not res.converged or not np.all(np.isfinite(res.theta)) or res.hess is None:
             return None
-        return res.theta, res.hess * (sums.sum_weights / sub.sum_weights)
+        return res.theta, res.hess * (full_weight / sub.sum_weights)
 
     def _precheck_separation(self, D, y, names, model, lp=False):
         if len(model.mean_slots) == 1:
