@@ -30,8 +30,10 @@ __all__ = [
     "pow2_scale",
     "prepare",
     "root_bracketed",
+    "scale_only_information",
     "scaled_covariance",
     "scaled_information",
+    "scaled_mean_square",
     "scaled_moments",
     "solver_extras",
     "subsample",
@@ -455,3 +457,21 @@ def scaled_covariance(info_u: Mapping[tuple[str, str], float], scale: Mapping[st
         notes.append(f"the standard error of {', '.join(bad)} is beyond the float range "
                      "at this scale of the data (reported as inf or 0): rescale the data")
     return cov, se, notes
+
+
+def scaled_mean_square(x: np.ndarray, w: np.ndarray | None, total: float) -> tuple[float, float]:
+    """``(c, Σ w (x/c)² / W)`` with ``c`` a power of two near max |x|: the division is exact,
+    and x² neither overflows (data near 1e300) nor underflows (near 1e-300), so that
+    ``c·sqrt(mean square)`` is the root mean square at any magnitude."""
+    c = pow2_scale(float(np.max(np.abs(x))))
+    u = x / c
+    return c, wsum(w, u * u) / total
+
+
+def scale_only_information(family: Any, x: Any, weights: Any, params: Mapping[str, Any],
+                           name: str = "sigma") -> Any:
+    """``scaled_information`` for a family whose one parameter ``name`` is a pure scale:
+    the observed information on x/c (c a power of two near max |x|), and c."""
+    x, w, _ = prepare(x, weights)
+    c = pow2_scale(float(np.max(np.abs(x))))
+    return scaled_information(family, x / c, w, {name: params[name] / c}, c)

@@ -19,7 +19,12 @@ from scipy.special import erf, log_ndtr, ndtri
 
 from ..domains import NonNegative, Positive
 from ..errors import DataError
-from ._mle_tools import check_fixed, pow2_scale, prepare, scaled_information, wsum
+from ._mle_tools import (
+    check_fixed,
+    prepare,
+    scale_only_information,
+    scaled_mean_square,
+)
 from ._registry import register_kl
 from .base import Family, Parameter, SymbolicDensity
 
@@ -90,10 +95,7 @@ class HalfNormalFamily(Family):
         if "sigma" in fixed:
             return {"sigma": fixed["sigma"]}
         x, w, total = prepare(x, weights)
-        # in units of c ~ max x (a power of two: exact): x² neither overflows nor underflows
-        c = pow2_scale(float(np.max(np.abs(x))))
-        u = x / c
-        s2 = wsum(w, u * u) / total
+        c, s2 = scaled_mean_square(x, w, total)  # σ̂ = c·sqrt(Σ w (x/c)² / W), any magnitude
         if s2 <= 0:
             raise DataError("HalfNormal: all observations are 0, so the MLE of sigma is 0 "
                             "(on the boundary; it does not exist)")
@@ -101,9 +103,7 @@ class HalfNormalFamily(Family):
 
     def scaled_information(self, x, weights, params):
         """Observed information on data x/c (c ~ max x): see ``_mle_tools.scaled_information``."""
-        x, w, _ = prepare(x, weights)
-        c = pow2_scale(float(np.max(np.abs(x))))
-        return scaled_information(self, x / c, w, {"sigma": params["sigma"] / c}, c)
+        return scale_only_information(self, x, weights, params)
 
     def _symbolic(self):
         sp, x, s = self._make_symbols()

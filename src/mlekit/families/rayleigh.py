@@ -17,7 +17,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..domains import Positive
-from ._mle_tools import check_fixed, pow2_scale, prepare, scaled_information, wsum
+from ._mle_tools import (
+    check_fixed,
+    prepare,
+    scale_only_information,
+    scaled_mean_square,
+)
 from ._registry import register_kl
 from .base import Family, Parameter, SymbolicDensity
 
@@ -94,17 +99,12 @@ class RayleighFamily(Family):
         if "sigma" in fixed:
             return {"sigma": fixed["sigma"]}
         x, w, total = prepare(x, weights)
-        # in units of c ~ max x (a power of two: exact), so that x² neither overflows
-        # (data near 1e300) nor underflows (near 1e-300): σ̂ = c·sqrt(Σ w (x/c)² / 2W)
-        c = pow2_scale(float(np.max(np.abs(x))))
-        u = x / c
-        return {"sigma": float(c * np.sqrt(wsum(w, u * u) / (2.0 * total)))}
+        c, ms = scaled_mean_square(x, w, total)  # σ̂ = c·sqrt(Σ w (x/c)² / 2W), any magnitude
+        return {"sigma": float(c * np.sqrt(ms / 2.0))}
 
     def scaled_information(self, x, weights, params):
         """Observed information on data x/c (c ~ max x): see ``_mle_tools.scaled_information``."""
-        x, w, _ = prepare(x, weights)
-        c = pow2_scale(float(np.max(np.abs(x))))
-        return scaled_information(self, x / c, w, {"sigma": params["sigma"] / c}, c)
+        return scale_only_information(self, x, weights, params)
 
     def _symbolic(self):
         sp, x, s = self._make_symbols()
