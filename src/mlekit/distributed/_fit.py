@@ -314,6 +314,8 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, *, persist
 
     warm = None
     m = est._warm_rows(sums.n, sums.n_params)
+    if m is not None:  # a bounded in-memory sample: its job is a start and a Hessian
+        m = min(m, max(_WARM_MAX_ROWS, 40 * sums.n_params))
     if l1 is None and prior is None and m is not None:
         sub = sums.sample(m)
         if sub is not None:
@@ -391,6 +393,9 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, *, persist
     est._set_coef(theta, sums, model)
     est.dask_passes_ = sums.n_passes
     return est
+
+
+_WARM_MAX_ROWS = 250_000  # rows of the in-memory warm-start sample of a Dask fit
 
 
 def _theta0(est, sums, model, y, w, off, aux) -> np.ndarray:

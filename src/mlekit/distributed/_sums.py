@@ -63,9 +63,10 @@ def _part_first_pass(D, y, w, off, aux, model, intercept, theta, hessian):
 
 
 def _part_rows(D, y, w, off, aux, step):
-    """Every ``step``-th row of one chunk (for an in-memory subsample)."""
+    """Every ``step``-th row of one chunk (for an in-memory subsample); copies, so the
+    worker does not keep the whole chunk alive behind a strided view."""
     def take(a):
-        return None if a is None else np.asarray(a, float)[::step]
+        return None if a is None else np.ascontiguousarray(np.asarray(a, float)[::step])
 
     return (take(D), take(y), take(w), take(off),
             {k: take(v) for k, v in (aux or {}).items()})
@@ -265,7 +266,9 @@ class DaskSums:
         n_chunks = len(self.row_chunks)
         if self.n < 2 * m or n_chunks == 0:
             return None
-        k = min(n_chunks, max(4, n_chunks // 4))
+        # a few chunks (at most 8 computed at once: memory stays a few chunks' worth
+        # even when the data are regenerated, not persisted)
+        k = min(n_chunks, 8)
         picks = np.sort(np.random.default_rng(seed).choice(n_chunks, k, replace=False))
         rows = sum(self.row_chunks[i] for i in picks)
         step = max(1, rows // m)
