@@ -201,7 +201,7 @@ def _series(f, lo: int) -> float:
 def numeric_value(expr, subs: dict) -> float:
     """``expr`` at numeric parameter values, an unevaluated infinite ``Sum`` summed
     numerically (:func:`_series`)."""
-    e = sp.sympify(expr).subs(subs)
+    e = sp.sympify(expr, strict=True).subs(subs)  # an expression or number, never text
     for s in e.atoms(sp.Sum):
         (k, lo, hi), = s.limits
         if hi != sp.oo:
@@ -258,7 +258,7 @@ def known_fisher(d):
     for a in range(n):
         for b in range(a, n):
             key = (wrt[a], wrt[b]) if (wrt[a], wrt[b]) in table else (wrt[b], wrt[a])
-            M[a, b] = M[b, a] = sp.sympify(table[key]).subs(fixed)
+            M[a, b] = M[b, a] = sp.sympify(table[key], strict=True).subs(fixed)
     # check: I_ab = E[s_a s_b] = integral (sum) of the score product times the density
     x = d.data_symbol
     names = list(fam.param_names)

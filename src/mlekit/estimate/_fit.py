@@ -22,6 +22,7 @@ from ..errors import (
     NotImplementedForFamily,
     ParameterError,
 )
+from ..families._mle_tools import information_matrix, scaled_covariance
 from ..families._registry import get_family
 from ..families.base import Family
 from ._data import Prepared, mle_accepts, prepare
@@ -266,8 +267,6 @@ def _scaled_covariance(prep: Prepared, theta, observed: np.ndarray | None, bound
         d = np.abs(np.diag(observed))
         if np.all((d > 1e-200) & (d < 1e200)):
             return None  # the solver's information is accurate: nothing to rescale
-    from ..families._mle_tools import scaled_covariance
-
     params = {**prep.fixed, **{k: float(v) for k, v in theta.items()}}
     info_u, scale = hook(prep.x, prep.w, params)
     return scaled_covariance(info_u, scale, [fp.name for fp in prep.free])
@@ -427,15 +426,7 @@ def _solver_information(prep: Prepared, info: Any) -> np.ndarray | None:
         return None
     if any(fp.shape != () for fp in prep.free):
         return None
-    names = [fp.name for fp in prep.free]
-    out = np.empty((len(names), len(names)))
-    for i, a in enumerate(names):
-        for j, b in enumerate(names):
-            value = info.get((a, b), info.get((b, a)))
-            if value is None:
-                return None
-            out[i, j] = float(value)
-    return out
+    return information_matrix(info, [fp.name for fp in prep.free])
 
 
 def _nonregular_covariance(prep: Prepared, params, moving: list[str], nan: np.ndarray,

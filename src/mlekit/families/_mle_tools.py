@@ -27,6 +27,7 @@ __all__ = [
     "all_equal",
     "check_fixed",
     "damped_newton",
+    "information_matrix",
     "pow2_scale",
     "prepare",
     "root_bracketed",
@@ -383,6 +384,20 @@ class MLEstimate(dict):
         self.details: dict[str, Any] = details
 
 
+def information_matrix(info: Mapping[tuple[str, str], float], names: list[str]
+                       ) -> np.ndarray | None:
+    """The matrix of ``{(a, b): value}`` over ``names`` (either key order), or None when a
+    pair is missing."""
+    out = np.empty((len(names), len(names)))
+    for i, a in enumerate(names):
+        for j, b in enumerate(names):
+            value = info.get((a, b), info.get((b, a)))
+            if value is None:
+                return None
+            out[i, j] = float(value)
+    return out
+
+
 def solver_extras(llf: float, info: Mapping[tuple[str, str], float]) -> dict[str, Any]:
     """The ``details`` of an :class:`MLEstimate`: ``llf`` and ``information``, each given
     only when its values are finite (and the diagonal of the information non-zero), so
@@ -428,14 +443,8 @@ def scaled_covariance(info_u: Mapping[tuple[str, str], float], scale: Mapping[st
     information is not positive definite (the caller's general path reports that).
     """
     k = len(names)
-    info = np.empty((k, k))
-    for i, a in enumerate(names):
-        for j, b in enumerate(names):
-            v = info_u.get((a, b), info_u.get((b, a)))
-            if v is None:
-                return None
-            info[i, j] = float(v)
-    if not np.all(np.isfinite(info)):
+    info = information_matrix(info_u, names)
+    if info is None or not np.all(np.isfinite(info)):
         return None
     try:
         chol = np.linalg.cholesky(0.5 * (info + info.T))
