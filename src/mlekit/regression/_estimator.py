@@ -524,15 +524,17 @@ class Regression(BaseEstimator):
         del self._model_for_cov
 
         dev = None
+        sat_sum = None  # Σ w ℓ_saturated: a sum over y alone, shared with the null model
+        if model.saturated_nll(yv[:1], {k: v[:1] for k, v in aux_arrays.items()}) is not None:
+            sat_sum = sums.map_y(model.saturated_nll)
         if model.unit_deviance(yv[:1], sums.eta(theta, slice(0, 1)),
                                {k: v[:1] for k, v in aux_arrays.items()}) is not None:
-            sat = model.saturated_nll(yv[:1], {k: v[:1] for k, v in aux_arrays.items()})
-            if sat is not None and prior is None and res.method == "newton":
+            if sat_sum is not None and prior is None and res.method == "newton":
                 # one-parameter families: d = 2 (ℓ(θ̂) - ℓ_saturated), a sum over y only
-                dev = 2.0 * (res.fun - sums.map_y(model.saturated_nll))
+                dev = 2.0 * (res.fun - sat_sum)
             else:
                 dev = sums.map_rows(model.unit_deviance, theta)
-        llnull, null_dev = self._null(sums, model, yv, w, aux_arrays)
+        llnull, null_dev = self._null(sums, model, yv, w, aux_arrays, sat_sum)
 
         self.n_features_in_ = Xa.shape[1]
         self.n_iter_ = res.n_iter
@@ -609,8 +611,12 @@ class Regression(BaseEstimator):
         m = self._warm_rows(sums.n, sums.n_params)
         if m is None:
             return None
-        idx = np.sort(np.random.default_rng(0).choice(sums.n, m, replace=False))
-        return self._warm_fit(sums.subsample(idx), theta0, names, model, sums.sum_weights)
+        # every k-th row from a seeded random offset: a strided view of X, no copy
+        # (the rows' order only matters if it repeats with period k exactly, and then
+        # only for speed: the full passes correct the start)
+        step = sums.n // m
+        rows = slice(int(np.random.default_rng(0).integers(step)), None, step)
+        return self._warm_fit(sums.subsample(rows), theta0, names, model, sums.sum_weights)
 
     @staticmethod
     def _warm_rows(n: int, n_params: int) -> int | None:
@@ -745,20 +751,34 @@ class Regression(BaseEstimator):
         return cov @ meat @ cov
 
     def _null(self, sums: InMemorySums, model: RowModel, y: np.ndarray,
-              w: np.ndarray | None, aux: dict) -> tuple[float | None, float | None]:
-        """Log-likelihood and deviance of the intercept-only model (nuisances re-estimated).
+              w: np.ndarray | None, aux: dict, sat_sum: float | None = None
+              ) -> tuple[float | None, float | None]:
+        r"""Log-likelihood and deviance of the intercept-only model (nuisances re-estimated).
 
         For a one-parameter family with its canonical link (Bernoulli-logit,
         Poisson-log) and no offset, the intercept's score equation ``Σ w (y - μ) = 0``
-        gives ``μ̂ = ȳ_w`` in closed form: one pass over ``y``, no Newton.
+        gives ``μ̂ = ȳ_w`` in closed form: one pass over ``y``, no Newton. With the
+        cumulant form ``ℓ = a(η) - yη + c(y)`` the NLL there is closed too,
+        ``W (a(η̂) - ȳ η̂) + Σ w c(y)`` with ``W = Σ w`` (``Σ w c`` is summed once per fit).
+        ``sat_sum`` is ``Σ w ℓ_saturated`` if the caller has it.
         """
         null = sums.restrict([0] if self.fit_intercept else [])  # never touches X
-        ww = np.broadcast_to(1.0, y.shape) if w is None else w
         # (in memory only: a Dask backend passes the first chunk of y as ``y``)
         in_memory = isinstance(sums, InMemorySums)
         sat = model.saturated_nll(y[:1], {k: v[:1] for k, v in aux.items()}) \
             if in_memory else None
-        ybar = float(np.sum(ww * y) / np.sum(ww))
+        wsum = float(y.shape[0] if w is None else np.sum(w))
+        ybar = float((np.sum(y) if w is None else w @ y) / wsum)
+        cum = getattr(sums, "_cum", None)
+        if (in_memory and cum is not None and self.fit_intercept and sums.offset is None
+                and sat is not None
+                and np.isfinite(eta0 := float(model.link.link(np.asarray(ybar))))):
+            fun = wsum * (float(cum.value(np.array([eta0]), None)[0]) - ybar * eta0) \
+                + sums._const_sum()
+            if sat_sum is None:
+                sat_sum = null.map_y(model.saturated_nll)
+            return -fun, 2.0 * (fun - sat_sum)
+        ww = np.broadcast_to(1.0, y.shape) if w is None else w
         if (in_memory and self.fit_intercept and sums.offset is None and len(model.slots) == 1
                 and sat is not None and model.link.name == model.family.canonical_link
                 and model.link.name != "softmax"  # (a vector link)
@@ -780,7 +800,8 @@ class Regression(BaseEstimator):
             theta, fun = res.theta, res.fun
         dev = None
         if sat is not None:
-            dev = 2.0 * (fun - null.map_y(model.saturated_nll))
+            dev = 2.0 * (fun - (null.map_y(model.saturated_nll) if sat_sum is None
+                                else sat_sum))
         elif model.unit_deviance(y[:1], null.eta(theta, slice(0, 1)),
                                  {k: v[:1] for k, v in aux.items()}) is not None:
             dev = null.map_rows(model.unit_deviance, theta)

@@ -54,9 +54,91 @@ from ..errors import NotImplementedForFamily, ParameterError, SupportError
 from ..families import FAMILIES, Family, get_family
 from ..links import Link, get_link
 
-__all__ = ["MODELS", "RowModel", "Slot", "make_model"]
+__all__ = ["MODELS", "Cumulant", "RowModel", "Slot", "make_model"]
 
 _LOG_SQRT_2PI = 0.5 * float(np.log(2.0 * np.pi))
+
+
+class Cumulant:
+    r"""A one-slot canonical pair written through its cumulant function ``a``.
+
+    .. math:: \ell_i(\eta_i) = a(\eta_i) - y_i\,\eta_i + c(y_i), \qquad
+        \partial_\eta \ell_i = a'(\eta_i) - y_i, \qquad
+        \partial^2_\eta \ell_i = a''(\eta_i) \;(\text{observed} = \text{expected}).
+
+    ``c(y)`` does not depend on the parameters: the row-sum backend adds ``Σ w c(y)``
+    once instead of on every pass, and a pass that only needs the gradient skips
+    ``a`` (for the logit, the one ``log1p`` per row). Subclasses write into
+    caller-owned buffers (``out``), so a pass over cache-sized chunks allocates nothing.
+    """
+
+    #: is ``a(η)`` free once the mean is known (``a = a'``: Poisson-log)? Then passes
+    #: compute the NLL even when the caller could do without it
+    value_is_free: bool = False
+
+    def mean(self, eta: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """``a'(η)`` (the mean) into ``out``."""
+        raise NotImplementedError
+
+    def value(self, eta: np.ndarray, mean: np.ndarray | None) -> np.ndarray:
+        """``a(η)`` per row (``mean``: ``a'(η)`` if already computed, else None)."""
+        raise NotImplementedError
+
+    def variance(self, eta: np.ndarray, mean: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """``a''(η) >= 0`` (the variance function) into ``out``."""
+        raise NotImplementedError
+
+    def const(self, y: np.ndarray) -> np.ndarray | None:
+        """``c(y)`` per row (None: ``c = 0``)."""
+        raise NotImplementedError
+
+
+class _LogitCumulant(Cumulant):
+    r"""Bernoulli-logit: ``a(η) = log(1 + e^η)``, ``a' = expit(η)``, ``a'' = q (1 - q)``
+    with ``q = expit(-|η|) <= 1/2`` (no cancellation at ``|η|`` large), ``c = 0``."""
+
+    def mean(self, eta, out):
+        return expit(eta, out=out)
+
+    def value(self, eta, mean):
+        # log(1 + e^η) = max(η, 0) + log1p(e^{-|η|}): finite for every finite η
+        v = np.exp(-np.abs(eta))
+        np.log1p(v, out=v)
+        v += np.maximum(eta, 0.0)
+        return v
+
+    def variance(self, eta, mean, out):
+        np.abs(eta, out=out)
+        np.negative(out, out=out)
+        expit(out, out=out)  # q = expit(-|η|) in (0, 1/2]
+        out *= 1.0 - out
+        return out
+
+    def const(self, y):
+        return None
+
+
+class _LogCumulant(Cumulant):
+    r"""Poisson-log: ``a(η) = a'(η) = a''(η) = e^η``, ``c(y) = log y!``."""
+
+    value_is_free = True
+
+    def mean(self, eta, out):
+        with np.errstate(over="ignore"):  # e^η = inf: the NLL is +inf and the step backtracks
+            return np.exp(eta, out=out)
+
+    def value(self, eta, mean):
+        if mean is None:
+            with np.errstate(over="ignore"):
+                return np.exp(eta)
+        return mean
+
+    def variance(self, eta, mean, out):
+        out[...] = mean
+        return out
+
+    def const(self, y):
+        return gammaln(y + 1.0)
 
 
 @dataclass(frozen=True)
@@ -146,6 +228,13 @@ class RowModel:
             if s.nuisance is not None:
                 out[s.nuisance] = np.exp(eta[:, j])
         return out
+
+    def cumulant(self) -> Cumulant | None:
+        """The canonical form ``ℓ = a(η) - yη + c(y)`` when the model is one mean slot on a
+        canonical link with no nuisance slots and no per-row extras; else None.
+
+        The row-sum backend then runs its lean passes (``_sums.py``)."""
+        return None
 
     # ------------------------------------------------------------------ data
     def check_y(self, y: np.ndarray, aux: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -304,6 +393,9 @@ class BernoulliModel(RowModel):
 
     def check_y(self, y, aux):
         return y  # labels are encoded (and checked) by the estimator
+
+    def cumulant(self):
+        return _LogitCumulant() if self.link.name == "logit" else None
 
     def init_eta(self, y, w, aux):
         p = float(np.clip(np.sum(w * y) / np.sum(w), 0.01, 0.99))
@@ -527,6 +619,9 @@ class PoissonModel(_MeanModel):
     allowed_links: ClassVar[tuple[str, ...]] = ("log", "identity", "sqrt")
     mean_domain: ClassVar[str] = "positive"
 
+    def cumulant(self):
+        return _LogCumulant() if self.link.name == "log" else None
+
     def init_eta(self, y, w, aux):
         return np.array([float(self.link.link(np.asarray(max(np.sum(w * y) / np.sum(w),
                                                                  1e-3))))])
@@ -568,6 +663,9 @@ class BinomialModel(BernoulliModel):
     """
 
     classification: ClassVar[bool] = False
+
+    def cumulant(self):
+        return None  # a(η) = n log(1 + e^η) needs the trials: the general path
 
     def check_y(self, y, aux):
         owner = "Binomial regression"

@@ -60,6 +60,13 @@ from ._sums import _single_threaded_blas
 __all__ = ["SolverResult", "newton"]
 
 _DECREMENT_TOL = 1e-10  # nats: λ ≤ 1e-5 standard errors from the optimum
+#: hand-off to the last, polishing Newton step (no pass after it): the exact Hessian at a
+#: point with Newton decrement λ² <= 1e-8 nats (within λ <= 1e-4 standard errors of the
+#: optimum) and a relative gradient <= 1000 tol. Newton's local quadratic convergence
+#: then leaves λ ~ 1e-8 after the step, a relative gradient far below ``tol`` (checked
+#: against the exact gradient in tests/regression/test_solver_handoff.py)
+_HANDOFF_DECREMENT = 1e-8
+_HANDOFF_GRADIENT = 1e3
 
 
 @dataclass
@@ -164,6 +171,15 @@ def _bfgs_update(h: np.ndarray, s: np.ndarray, y: np.ndarray) -> np.ndarray:
     return h + np.outer(y, y) / ys - np.outer(hs, hs) / shs
 
 
+def _pass(sums: Any, theta: np.ndarray, prior: np.ndarray | None, hessian: bool,
+          value: bool = True):
+    """One fused pass; ``value=False`` lets a lean backend skip ``F`` (NaN) when it costs."""
+    if not value and getattr(sums, "value_is_optional", False):
+        f, g, h = sums.nll_grad_hess(theta, hessian=hessian, value=False)
+        return _penalised(sums, theta, prior, done=(f, g, h))
+    return _penalised(sums, theta, prior, hessian=hessian)
+
+
 def newton(sums: Any, theta0: np.ndarray, prior: np.ndarray | None = None,
            max_iter: int = 100, tol: float = 1e-8, fallback: bool = True,
            first_pass: tuple | None = None, hess0: np.ndarray | None = None) -> SolverResult:
@@ -192,26 +208,32 @@ def newton(sums: Any, theta0: np.ndarray, prior: np.ndarray | None = None,
         f, g, h = _penalised(sums, theta, prior, done=first_pass)
         exact_h = True
     else:
-        f, g, _ = _penalised(sums, theta, prior, hessian=False)
+        f, g, _ = _pass(sums, theta, prior, hessian=False, value=False)
         h = hess0 if prior is None else hess0 + np.diag(prior)
         exact_h = False
     refresh = exact_h  # compute the Hessian on every pass (plain Newton)?
+    # the hand-off stop (step 5) serves the large-n path that starts from an approximate
+    # Hessian: there the standard errors it leaves are off by ~λ sqrt(P/n) <= 1e-6 relative
+    warm = hess0 is not None
     g_ref = _grad_reference(sums)
     strict = 1e-2 * tol  # the scale-free safety criteria (see the module docstring)
     converged = False
     polish = None
+    polish_dec = 0.0
     full_steps = False  # was the last step a full Newton step?
     rate = 1.0  # the last contraction ||∇F_new|| / ||∇F_old|| of an approximate-Hessian step
+    f_known = f  # the last finite F seen (a lean gradient pass may skip F: NaN)
     it = 0
     for it in range(1, max_iter + 1):  # noqa: B007 - `it` is reported
         history.append(f)
         # 2. gradient/Hessian are (f, g, h) from the previous pass
-        if not np.isfinite(f) or not np.all(np.isfinite(g)):
+        skipped = exact_h is False and np.isnan(f)  # F not computed by this lean pass
+        if (not skipped and not np.isfinite(f)) or not np.all(np.isfinite(g)):
             break
         # 3. inner solve
         step, how = inner_solve(h, g)
         decrement = -float(g @ step)
-        scale = max(1.0, abs(f))
+        scale = max(1.0, abs(f if not skipped else f_known))
         dh = np.sqrt(np.abs(np.diag(h)))
         dh[dh == 0] = 1.0
         g_norm = float(np.linalg.norm(g))
@@ -220,61 +242,85 @@ def newton(sums: Any, theta0: np.ndarray, prior: np.ndarray | None = None,
         # nuisance scale at 1 for data in the hundreds) inflates: it also needs the
         # Newton decrement λ² = ∇Fᵀ(∇²F)⁻¹∇F, the squared distance to the optimum in
         # units of standard errors, below _DECREMENT_TOL, so that the standard errors
-        # from this pass's Hessian are those at the optimum to ~λ/√n
+        # from this pass's Hessian are those at the optimum to ~λ/√n. With the exact
+        # Hessian a point within λ² <= _HANDOFF_DECREMENT also stops: the polishing
+        # Newton step (6.) squares the distance (see _HANDOFF_DECREMENT)
         relative_ok = g_norm <= tol * g_ref and 0 <= decrement <= _DECREMENT_TOL
-        if (relative_ok or np.max(np.abs(g / dh)) <= strict * np.sqrt(scale)
-                or 0 <= decrement <= strict**2 * scale):
+        handoff = (warm and exact_h and how == "cholesky"
+                   and 0 <= decrement <= _HANDOFF_DECREMENT
+                   and g_norm <= _HANDOFF_GRADIENT * tol * g_ref)
+        if not skipped and (relative_ok or handoff
+                            or np.max(np.abs(g / dh)) <= strict * np.sqrt(scale)
+                            or 0 <= decrement <= strict**2 * scale):
             converged = True
             polish = step if exact_h and how == "cholesky" and decrement >= 0 else None
+            polish_dec = decrement
             break
         if decrement < 0:  # not a descent direction: steepest descent on the scaled problem
             step = -g / dh**2
             decrement = float(g @ g / dh**2)
-        # 4. line search (Armijo backtracking); when F cannot resolve the decrease
-        #    (|ΔF| at rounding level), accept a step that shrinks the scaled gradient.
-        #    The full step is evaluated with a fused pass (F, ∇F and, when the Hessian is
-        #    to be refreshed, ∇²F) if that pass is likely to be accepted or cheap.
-        t = 1.0
-        accepted = False
-        new_pass = None
         gnorm = float(np.max(np.abs(g / dh)))
-        # approximate Hessian: when this step should reach the tolerance (at the last
-        # rate, with a margin of 3), its pass computes the exact Hessian, needed anyway
-        last = not refresh and rate * g_norm <= 0.3 * tol * g_ref
+        # approximate Hessian: when this step should reach the hand-off point (at the
+        # last rate, with a margin of 3), its pass computes the exact Hessian, needed anyway
+        last = (not refresh and rate * rate * decrement <= 0.3 * _HANDOFF_DECREMENT
+                and rate * g_norm <= 0.3 * _HANDOFF_GRADIENT * tol * g_ref)
         want_h = refresh or last
-        for _ in range(40):
-            cand = theta + t * step
-            if t == 1.0 and (full_steps or not refresh):
-                new_pass = _penalised(sums, cand, prior, hessian=want_h)
-                fc = new_pass[0]
+        if skipped:
+            # 4'. a step without F: accept the full step if it contracts the gradient by 2
+            #    (the iteration solves ∇F = 0); otherwise give up the approximate
+            #    Hessian: an exact pass at θ, then plain damped Newton from there
+            cand = theta + step
+            new_pass = _pass(sums, cand, prior, hessian=want_h, value=want_h)
+            g_new = new_pass[1]
+            if np.all(np.isfinite(g_new)) and float(np.linalg.norm(g_new)) <= 0.5 * g_norm:
+                t = 1.0
             else:
-                fc = _fun(sums, cand, prior)
-            if np.isfinite(fc) and fc <= f - 1e-4 * t * decrement:
-                accepted = True
-                break
-            if np.isfinite(fc) and abs(fc - f) <= 1e-12 * scale:
-                if new_pass is None:
-                    new_pass = _penalised(sums, cand, prior, hessian=want_h)
-                if np.max(np.abs(new_pass[1] / dh)) < gnorm:
+                f, g, h = _penalised(sums, theta, prior)
+                f_known, exact_h, refresh = f, True, True
+                continue
+        else:
+            # 4. line search (Armijo backtracking); when F cannot resolve the decrease
+            #    (|ΔF| at rounding level), accept a step that shrinks the scaled gradient.
+            #    The full step is evaluated with a fused pass (F, ∇F and, when the Hessian
+            #    is to be refreshed, ∇²F) if that pass is likely to be accepted or cheap.
+            t = 1.0
+            accepted = False
+            new_pass = None
+            for _ in range(40):
+                cand = theta + t * step
+                if t == 1.0 and (full_steps or not refresh):
+                    new_pass = _pass(sums, cand, prior, hessian=want_h)
+                    fc = new_pass[0]
+                else:
+                    fc = _fun(sums, cand, prior)
+                if np.isfinite(fc) and fc <= f - 1e-4 * t * decrement:
                     accepted = True
                     break
-            new_pass = None
-            t *= 0.5
-        if not accepted:
-            # no decrease possible: we are at the optimum to machine precision,
-            # or the problem is ill-posed; accept if the gradient is small
-            converged = bool(gnorm <= 1e-6 * np.sqrt(scale))
-            break
+                if np.isfinite(fc) and abs(fc - f) <= 1e-12 * scale:
+                    if new_pass is None:
+                        new_pass = _penalised(sums, cand, prior, hessian=want_h)
+                    if np.max(np.abs(new_pass[1] / dh)) < gnorm:
+                        accepted = True
+                        break
+                new_pass = None
+                t *= 0.5
+            if not accepted:
+                # no decrease possible: we are at the optimum to machine precision,
+                # or the problem is ill-posed; accept if the gradient is small
+                converged = bool(gnorm <= 1e-6 * np.sqrt(scale))
+                break
         full_steps = t == 1.0
         theta = cand
         g_old = g
         f, g, h_new = new_pass if new_pass is not None else _penalised(sums, theta, prior,
                                                                         hessian=want_h)
+        if np.isfinite(f):
+            f_known = f
         rate = float(np.linalg.norm(g)) / max(g_norm, 1e-300)
         if h_new is not None:
             h, exact_h = h_new, True
         else:
-            h = _bfgs_update(h, t * step, g - g_old)
+            h, exact_h = _bfgs_update(h, t * step, g - g_old), False
         if not refresh and rate > 0.25:
             # the approximate Hessian no longer contracts the gradient fast enough:
             # the next passes compute the exact one (plain Newton from here on)
@@ -283,13 +329,17 @@ def newton(sums: Any, theta0: np.ndarray, prior: np.ndarray | None = None,
         # the exact Hessian at the solution (standard errors); the gradient is the same
         f, g, h = _penalised(sums, theta, prior)
         polish, how = inner_solve(h, g)
-        if how != "cholesky" or -float(g @ polish) < 0:
+        polish_dec = -float(g @ polish)
+        if how != "cholesky" or polish_dec < 0:
             polish = None
     if converged and polish is not None:
         # 6. polish: the last Newton step with the exact Hessian costs no pass and squares
         #    the error (the returned F, ∇F, ∇²F are those of the last pass, a distance
-        #    |step| = O(tol) away: ∇²F, hence the standard errors, agree to O(tol))
+        #    λ <= 1e-4 standard errors away: ∇²F, hence the standard errors, agree to
+        #    O(λ / √n) relative); F is moved to the step's end by its quadratic model,
+        #    F(θ + d) = F + ∇Fᵀd + ½ dᵀ∇²F d = F - λ²/2 (exact to O(λ³))
         theta = theta + polish
+        f = f - 0.5 * polish_dec
     if converged or not fallback:
         return SolverResult(theta, f, g, h, it, converged, "newton", history)
     return _lbfgs(sums, theta, prior, tol, it, history)
