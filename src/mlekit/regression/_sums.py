@@ -50,9 +50,9 @@ _POOL: dict[int, Any] = {}  # one persistent thread pool per worker count (start
 _SCRATCH = threading.local()  # per-thread chunk buffers of the lean passes
 
 
-def _scratch(rows: int, cols: int = 0) -> tuple[np.ndarray, ...]:
+def _scratch(rows: int, cols: int = 0, dtype: Any = np.float64) -> tuple[np.ndarray, ...]:
     """This thread's buffers for one chunk: three (rows,) vectors and, if ``cols``, a
-    (rows, cols) matrix.
+    (rows, cols) matrix of ``dtype``.
 
     Reused across chunks, passes and fits (a fresh cache-sized array per chunk costs
     page faults: a third of a Hessian pass, measured); grown when a bigger chunk comes,
@@ -64,9 +64,11 @@ def _scratch(rows: int, cols: int = 0) -> tuple[np.ndarray, ...]:
     out = (vec[0, :rows], vec[1, :rows], vec[2, :rows])
     if not cols:
         return out
-    mat = getattr(_SCRATCH, "mat", None)
+    key = f"mat_{np.dtype(dtype).name}"
+    mat = getattr(_SCRATCH, key, None)
     if mat is None or mat.size < rows * cols:
-        mat = _SCRATCH.mat = np.empty(rows * cols)
+        mat = np.empty(rows * cols, dtype=dtype)
+        setattr(_SCRATCH, key, mat)
     return (*out, mat[:rows * cols].reshape(rows, cols))
 
 
@@ -193,6 +195,9 @@ class InMemorySums:
         lean = len(self.slots) == 1 and self.slots[0].design == "X"
         self._cum = model.cumulant() if lean else None
         self._const: float | None = None  # Σ w c(y), summed once
+        #: lean Hessian passes form ``XᵀVX`` in single precision (see :meth:`_lean_chunk`);
+        #: set by a caller that has checked the conditioning, off by default
+        self.gram32 = False
 
     @property
     def value_is_optional(self) -> bool:
@@ -222,7 +227,10 @@ class InMemorySums:
         per task is not paid per chunk), and the results come back in chunk order, so
         the reduction (and the fit) does not depend on scheduling or thread count.
         """
-        chunks = list(self._chunks(rows))
+        return self._map_slices(fn, list(self._chunks(rows)))
+
+    def _map_slices(self, fn: Callable[[slice], Any], chunks: list[slice]) -> list[Any]:
+        """:meth:`_map_chunks` over the given chunks."""
         workers = min(self.n_threads or _available_cpus(), len(chunks))
         with _single_threaded_blas():
             if workers <= 1 or len(chunks) < 4 * workers:  # small: threads cost more
@@ -354,7 +362,7 @@ class InMemorySums:
         return self._const
 
     def _lean_chunk(self, theta: np.ndarray, sl: slice, hessian: bool, value: bool,
-                    zero: bool = False, grad: bool = True
+                    zero: bool = False, grad: bool = True, gram32: bool | None = None
                     ) -> tuple[float, np.ndarray | None, np.ndarray | None, np.ndarray | None,
                                np.ndarray]:
         r"""One chunk's sums for a canonical one-slot model, ``ℓ = a(η) - yη + c(y)``.
@@ -362,12 +370,20 @@ class InMemorySums:
         ``f = Σ w a(η) - (w y)ᵀη`` (without ``Σ w c(y)``, added once), ``∇f = Dᵀ w (a'(η) - y)``,
         ``∇²f = Wᵀ W`` with ``W = sqrt(w a''(η)) D``; ``η``, ``a'``, ``W`` live in this
         thread's reused buffers (:func:`_scratch`). Same outputs as :meth:`_chunk_sums`.
+
+        With ``gram32`` (default: :attr:`gram32`) the block ``XᵀVX`` is one single-precision
+        rank-k update of ``W = sqrt(w a'') X`` rounded to float32 (half the bytes, 2.3x the
+        speed), accumulated over chunks in float64; the intercept's row ``Xᵀ(w a'')`` and
+        ``Σ w a''`` stay in float64. Its relative error (~1e-8 of the largest entry,
+        measured) is for the caller to allow (``gram32`` is off by default).
         """
         X = self.X[sl]
         rows = X.shape[0]
         icpt = self.intercept
         cum = self._cum
-        eta, mu, tmp, *mat = _scratch(rows, self.p if hessian else 0)
+        single = self.gram32 if gram32 is None else gram32
+        cols = 0 if not hessian else (X.shape[1] if single else self.p)
+        eta, mu, tmp, *mat = _scratch(rows, cols, np.float32 if single else np.float64)
         np.dot(X, theta[icpt:], out=eta)
         if icpt:
             eta += theta[0]
@@ -391,12 +407,26 @@ class InMemorySums:
             v = cum.variance(eta, mu, out=tmp)
             if w is not None:
                 v *= w
-            np.sqrt(v, out=v)
             W = mat[0]
-            if icpt:
-                W[:, 0] = v
-            np.multiply(X, v[:, None], out=W[:, icpt:])
-            hess = W.T @ W  # a symmetric rank-k update (BLAS syrk)
+            if single:
+                hess = np.zeros((self.p, self.p))
+                if icpt:
+                    hess[0, 0] = np.sum(v)
+                    hess[0, 1:] = v @ X
+                np.sqrt(v, out=v)
+                with np.errstate(over="ignore"):
+                    np.multiply(X, v[:, None], out=W, casting="same_kind")
+                    block = W.T @ W  # float32 syrk
+                if not np.all(np.isfinite(block)):  # beyond float32's range: this chunk in
+                    W64 = X * v[:, None]             # double precision
+                    block = W64.T @ W64
+                hess[icpt:, icpt:] = block
+            else:
+                np.sqrt(v, out=v)
+                if icpt:
+                    W[:, 0] = v
+                np.multiply(X, v[:, None], out=W[:, icpt:])
+                hess = W.T @ W  # a symmetric rank-k update (BLAS syrk)
         r = np.subtract(mu, y, out=mu)
         if w is not None:
             r *= w
@@ -410,6 +440,33 @@ class InMemorySums:
                     r0 *= w
                 grad0 = _dt(X, r0, icpt)
         return f, g, hess, grad0, eta_max
+
+    def sampled_hessian(self, theta: np.ndarray, every: int) -> np.ndarray | None:
+        """∇²f(θ) estimated from every ``every``-th chunk of rows, scaled to the full weight
+        (``Σ w / Σ w_sampled``): a preconditioner for a fraction of a Hessian pass (lean
+        models form it in single precision: a preconditioner's error only slows the
+        iteration, and 1e-8 is far below the sampling error).
+
+        Whole chunks (contiguous rows, read in place) rather than strided rows, which
+        measured 2x slower per row. None when fewer than 8 chunks would be sampled.
+        """
+        chunks = list(self._chunks())[::every]
+        if len(chunks) < 8:
+            return None
+        P = self.n_params
+        hess = np.zeros((P, P))
+        weight = 0.0
+        def part(sl: slice) -> Any:
+            if self._cum is None:
+                return self._chunk_sums(theta, sl, True, False)
+            return self._lean_chunk(theta, sl, True, False, gram32=True)
+
+        for sl, (_, _, hc, _, _) in zip(chunks, self._map_slices(part, chunks), strict=True):
+            hess += hc
+            weight += (sl.stop - sl.start) if self.w is None else float(np.sum(self.w[sl]))
+        iu = np.triu_indices(P, 1)
+        hess[(iu[1], iu[0])] = hess[iu]
+        return hess * (self.sum_weights / weight) if weight > 0 else None
 
     def grad_at_zero(self) -> np.ndarray:
         """∇f(0): the reference of the relative gradient norm ``||∇f(θ)|| / ||∇f(0)||``.
