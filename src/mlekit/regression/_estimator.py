@@ -293,7 +293,8 @@ class Regression(BaseEstimator):
         return make_model(fam, self.link, self.fixed, **opts)
 
     # ------------------------------------------------------------------ data
-    def _validate_X(self, X: Any, reset: bool) -> tuple[np.ndarray, list[str], bool]:
+    def _validate_X(self, X: Any, reset: bool, finite: bool = True
+                    ) -> tuple[np.ndarray, list[str], bool]:
         from sklearn.utils.validation import validate_data
 
         has_names = hasattr(X, "columns")
@@ -313,7 +314,7 @@ class Regression(BaseEstimator):
             raise DataError(f"X: {msg}") from None
         names = [str(c) for c in X.columns] if has_names else \
             [f"x{j}" for j in range(Xa.shape[1])]
-        if not _all_finite(Xa):
+        if finite and not _all_finite(Xa):
             check_finite_matrix(Xa, names)  # names the column and row
         return Xa, names, has_names
 
@@ -438,7 +439,9 @@ class Regression(BaseEstimator):
             raise DataError(f"information must be 'observed' or 'expected'; "
                             f"got {self.information!r}")
         fam = self._family_obj()
-        Xa, names, has_names = self._validate_X(X, reset=True)
+        # the check for NaN / inf in X may be left to the first pass over the rows
+        # (below: a lean, warm-started fit); otherwise it runs here
+        Xa, names, has_names = self._validate_X(X, reset=True, finite=False)
         if fam.name == "binomial" and np.ndim(y) == 2 and np.shape(y)[1] == 2:
             yy = np.asarray(y, dtype=float)  # (successes, failures), as statsmodels' GLM
             y, aux["trials"] = yy[:, 0], yy[:, 0] + yy[:, 1]
@@ -466,6 +469,10 @@ class Regression(BaseEstimator):
         coef_names = (["Intercept"] if self.fit_intercept else []) + names
         # the intercept column is implicit: X is never copied (InMemorySums)
         sums = InMemorySums(Xa, yv, model, w, off, aux_arrays, intercept=self.fit_intercept)
+        if sums._cum is not None and self._warm_rows(n, sums.n_params) is not None:
+            sums.finite_names = names  # checked in the first pass (InMemorySums)
+        elif not _all_finite(Xa):
+            check_finite_matrix(Xa, names)  # names the column and row
         nobs = sums.nobs
         n_mean = sum(sums.sizes[: len(model.mean_slots)])
         prior = self._prior(sums, model)
@@ -509,6 +516,7 @@ class Regression(BaseEstimator):
                 except SingularMatrixError:
                     warm = None
             if warm is None:
+                sums.check_finite()  # before the full-data separation check below
                 first = sums.nll_grad_hess(theta0)
                 if prior is None:
                     with _single_threaded_blas():
@@ -551,7 +559,7 @@ class Regression(BaseEstimator):
         dev = None
         sat_sum = None  # Σ w ℓ_saturated: a sum over y alone, shared with the null model
         if model.saturated_nll(yv[:1], {k: v[:1] for k, v in aux_arrays.items()}) is not None:
-            sat_sum = sums.map_y(model.saturated_nll)
+            sat_sum = 0.0 if model.saturated_zero else sums.map_y(model.saturated_nll)
         if model.unit_deviance(yv[:1], sums.eta(theta, slice(0, 1)),
                                {k: v[:1] for k, v in aux_arrays.items()}) is not None:
             if sat_sum is not None and prior is None and res.method == "newton":

@@ -179,6 +179,8 @@ class RowModel:
     default_link: ClassVar[str | None] = None
     #: can the mean slot take a separate design (heteroscedastic)?
     exact: ClassVar[bool] = False
+    #: is the saturated NLL zero for every row (a class observed has probability 1)?
+    saturated_zero: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         if self.allowed_links and self.link.name not in self.allowed_links:
@@ -463,6 +465,8 @@ class BernoulliModel(RowModel):
     def unit_deviance(self, y, eta, aux):
         return 2.0 * self.rows(y, eta, aux, order=0)[0]
 
+    saturated_zero: ClassVar[bool] = True
+
     def saturated_nll(self, y, aux):
         return np.zeros_like(y)  # the observed class has probability 1: log-likelihood 0
 
@@ -526,6 +530,8 @@ class CategoricalModel(RowModel):
 
     def unit_deviance(self, y, eta, aux):
         return 2.0 * self.rows(y, eta, aux, order=0)[0]
+
+    saturated_zero: ClassVar[bool] = True
 
     def saturated_nll(self, y, aux):
         return np.zeros_like(y)  # the observed class has probability 1: log-likelihood 0
@@ -663,6 +669,7 @@ class BinomialModel(BernoulliModel):
     """
 
     classification: ClassVar[bool] = False
+    saturated_zero: ClassVar[bool] = False
 
     def cumulant(self):
         return None  # a(η) = n log(1 + e^η) needs the trials: the general path
