@@ -452,10 +452,6 @@ class InMemorySums:
                      else float(w @ a) - float((w * y) @ eta))
         if not grad:
             return f, None, None, None, eta_max
-        # the per-row vectors that multiply X, stacked in ``vec`` so that one matrix
-        # product reads the chunk once for all: [r0 = w (a'(η(0)) - y)], r = w (a'(η) - y),
-        # [v = w a''(η)] (the intercept's row of the single-precision Hessian)
-        cross = hessian and single and icpt
         if hessian:
             v = cum.variance(eta, mu, out=tmp)
             if w is not None:
@@ -463,21 +459,18 @@ class InMemorySums:
         r = np.subtract(mu, y, out=mu)
         if w is not None:
             r *= w
+        # one matrix-vector product per vector (a (2, rows) @ X matrix product measured
+        # 1.7x slower than two of them with OpenBLAS); the chunk is in cache for all
+        with np.errstate(invalid="ignore", over="ignore"):  # a NaN / inf in X: check_finite
+            g = _dt(X, r, icpt)
+        grad0 = None
         if zero:  # ∇f(0) = Dᵀ w (a'(η(0)) - y), on the chunk while it is in cache
             with np.errstate(all="ignore"):
                 eta[...] = 0.0 if self.offset is None else self.offset[sl]  # η(0)
                 r0 = np.subtract(cum.mean(eta, out=eta), y, out=eta)
                 if w is not None:
                     r0 *= w
-        first, last = (0 if zero else 1), (3 if cross else 2)
-        with np.errstate(invalid="ignore", over="ignore"):  # a NaN / inf in X: check_finite
-            prods = vec[first:last] @ X
-        g = prods[1 - first]
-        if icpt:
-            g = np.concatenate(([np.sum(r)], g))
-        grad0 = None
-        if zero:
-            grad0 = np.concatenate(([np.sum(r0)], prods[0])) if icpt else prods[0]
+                grad0 = _dt(X, r0, icpt)
         hess = None
         if hessian:
             W = mat[0]
@@ -485,7 +478,8 @@ class InMemorySums:
                 hess = np.zeros((self.p, self.p))
                 if icpt:
                     hess[0, 0] = np.sum(v)
-                    hess[0, 1:] = prods[-1]
+                    with np.errstate(invalid="ignore", over="ignore"):
+                        hess[0, 1:] = v @ X
                 np.sqrt(v, out=v)
                 with np.errstate(over="ignore"):
                     np.multiply(X, v[:, None], out=W, casting="same_kind")
