@@ -191,3 +191,12 @@ def test_sums_over_y_use_the_table_of_integer_values(weighted):
         np.testing.assert_allclose(other.map_y(lambda v, aux: np.log1p(v)),
                                    float(np.sum(np.log1p(yy) * (1.0 if w is None else w))),
                                    rtol=1e-12)
+
+
+def test_large_fit_with_collinear_columns_is_refused_by_the_float64_rank_check():
+    from mlekit.errors import SingularMatrixError
+
+    X, y = _data("poisson", 150_000, 4, seed=10)
+    X[:, 3] = 2.0 * X[:, 1] - X[:, 0]  # exactly dependent
+    with pytest.raises(SingularMatrixError, match=r"x3|x1|x0"):
+        Regression(family="poisson").fit(X, y)
