@@ -649,10 +649,11 @@ class Regression(BaseEstimator):
             return None
         # every k-th row from a seeded random offset (the rows' order only matters if it
         # repeats with period k exactly, and then only for speed: the full passes
-        # correct the start); copied, as the small fit reads them several times
+        # correct the start); a strided view, not a copy (a copy of n / 16 rows is 6% of
+        # X, and the memory budget is 10%; the view costs ~15 ms more at 1e6 x 50)
         rng = np.random.default_rng(0)
         step = sums.n // m
-        warm = self._warm_fit(sums.subsample(np.arange(rng.integers(step), sums.n, step)),
+        warm = self._warm_fit(sums.subsample(slice(int(rng.integers(step)), None, step)),
                               theta0, names, model, sums.sum_weights)
         if warm is None or sums.n < _WARM_HESSIAN_FRACTION * 2 * m:
             return None if warm is None else (*warm, warm[1])
