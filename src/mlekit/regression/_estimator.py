@@ -65,6 +65,7 @@ _WARM_MIN_ROWS = 10_000   # … and runs when n >= 8 m (so it costs at most 1/8 
 _WARM_ROWS_PER_PARAM = 40  #   per subsample iteration)
 _WARM_HESSIAN_FRACTION = 4  # the warm start's Hessian comes from n / 4 rows
 _GRAM32_MAX_COND = 100.0    # single-precision Gram only for well-conditioned designs
+_GRAM32_MIN_WORK = 1e9      # … and, without a warm start, only when n P² is this large
 _FINITE_CHUNK = 2**16     # rows per chunk of the finite-values check
 _LS_MAX_COND = 1e6        # normal equations only when κ(scaled Gram) <= this
 
@@ -521,6 +522,9 @@ class Regression(BaseEstimator):
                 if prior is None:
                     with _single_threaded_blas():
                         check_rank(first[2][:sums.p, :sums.p], coef_names)
+                if n * sums.n_params**2 >= _GRAM32_MIN_WORK:  # wide data, no warm start:
+                    # the Gram passes dominate; single precision where conditioning allows
+                    sums.gram32 = _gram32_safe(first[2], sums.p, sums.sum_weights)
         if model.classification and prior is None and warm is None:
             self._precheck_separation(Xa, yv, names, model)
 

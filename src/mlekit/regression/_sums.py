@@ -18,6 +18,15 @@ but the column of ones is never stored (``Dᵀ r = [Σ r, Xᵀ r]``; the Gram
 ``Dᵀ W D`` is one ``syrk`` of the chunk ``sqrt(w) [1, X]``), so a fit allocates
 only cache-sized chunk temporaries besides ``X``.
 
+*Lean passes.* A model with one mean slot on a canonical link (Bernoulli-logit,
+Poisson-log: ``RowModel.cumulant``) has ``ℓ = a(η) - yη + c(y)``, so a chunk needs
+``η = Dθ``, ``a'(η)`` (one ``expit`` / ``exp``), ``Dᵀ w (a'(η) - y)`` and, for the
+Hessian, one rank-k update of ``sqrt(w a''(η)) D``; ``Σ w c(y)`` is summed once, the
+logit's ``a(η)`` (a ``log1p``) only when asked, and the per-chunk vectors live in
+per-thread buffers reused across passes (:meth:`InMemorySums._lean_chunk`). Gradient
+passes use ~4 MB chunks, Hessian passes ~1 MB ones; a caller that has checked the
+conditioning may ask for the Gram in single precision (``gram32``).
+
 :class:`InMemorySums` computes them over NumPy row chunks. The solver
 (``solver.py``) calls only :meth:`nll`, :meth:`nll_grad_hess`; inference calls
 :meth:`score_outer` and :meth:`leverage`. A Dask backend implements the same
