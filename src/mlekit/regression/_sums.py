@@ -347,9 +347,10 @@ class InMemorySums:
             if zero:
                 grad0 += g0c
             np.maximum(eta_max, ec, out=eta_max)
-        self._eta_max = (np.array(theta, float, copy=True), eta_max)
         if self.finite_names is not None:
             self.check_finite(eta_max)
+        if np.all(np.isfinite(eta_max)) or hessian or self._cum is None:
+            self._eta_max = (np.array(theta, float, copy=True), eta_max)
         if zero:
             self._grad0 = grad0
         elif self._grad0 is None:
@@ -448,7 +449,10 @@ class InMemorySums:
             eta += theta[0]
         if self.offset is not None:
             eta += self.offset[sl]
-        eta_max = np.array([max(eta.max(), -eta.min())]) if rows else np.zeros(1)
+        # max |η|: for the separation warning at the solution (cached from the Hessian
+        # pass) and the deferred finite check; a gradient-only pass skips it (NaN)
+        eta_max = (np.array([max(eta.max(), -eta.min())]) if rows else np.zeros(1)) \
+            if hessian or self.finite_names is not None else np.full(1, np.nan)
         y = self.y[sl]
         w = self._weights(sl, rows)
         if grad or hessian:
