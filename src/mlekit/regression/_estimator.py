@@ -60,7 +60,7 @@ _COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
 _INFORMATION = ("observed", "expected")
 
 
-_WARM_FRACTION = 16       # the subsample warm start uses m = max(n / 16, 10000, 40 P) rows
+_WARM_FRACTION = 32       # the subsample warm start uses m = max(n / 32, 10000, 40 P) rows
 _WARM_MIN_ROWS = 10_000   # … and runs when n >= 8 m (so it costs at most 1/8 of a pass
 _WARM_ROWS_PER_PARAM = 40  #   per subsample iteration)
 _WARM_HESSIAN_FRACTION = 4  # the warm start's Hessian comes from n / 4 rows
@@ -637,7 +637,7 @@ class Regression(BaseEstimator):
         is within a few per cent of the full Hessian there. The solver then needs no
         full ``Dᵀ W D`` pass until the solution: it takes approximate-Hessian steps
         with exact gradients (cheap passes) and computes the exact Hessian once, at the
-        end (``solver.newton``, ``hess0``). With ``m = n / 16`` the subsample fit costs
+        end (``solver.newton``, ``hess0``). With ``m = n / 32`` the subsample fit costs
         a fraction of one full pass; the Hessian handed to the solver is then re-estimated
         at the subsample MLE from every 4th chunk of all rows (a sampling error ~2x
         smaller: the solver's linear rate, measured 0.015 at 1e6 x 50).
@@ -653,11 +653,11 @@ class Regression(BaseEstimator):
             return None
         # every k-th row from a seeded random offset (the rows' order only matters if it
         # repeats with period k exactly, and then only for speed: the full passes
-        # correct the start); a strided view, not a copy (a copy of n / 16 rows is 6% of
-        # X, and the memory budget is 10%; the view costs ~15 ms more at 1e6 x 50)
+        # correct the start); copied (3% of X), as the small fit reads them several
+        # times: Hessian passes over a strided view measured 2x slower per row
         rng = np.random.default_rng(0)
         step = sums.n // m
-        warm = self._warm_fit(sums.subsample(slice(int(rng.integers(step)), None, step)),
+        warm = self._warm_fit(sums.subsample(np.arange(rng.integers(step), sums.n, step)),
                               theta0, names, model, sums.sum_weights)
         if warm is None or sums.n < _WARM_HESSIAN_FRACTION * 2 * m:
             return None if warm is None else (*warm, warm[1])
