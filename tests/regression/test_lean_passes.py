@@ -105,17 +105,24 @@ def test_gram32_is_allowed_only_for_well_conditioned_moderate_designs():
     assert not _gram32_safe(hh, sums.p, sums.sum_weights)
 
 
-def test_sampled_hessian_estimates_the_full_one():
+def test_sampled_hessian_estimates_the_full_one_within_a_gradient_pass():
     X, y = _data("poisson", 200_000, 5, seed=5)
     sums = InMemorySums(X, y, make_model("poisson"), intercept=True, chunk_rows=2_000)
     theta = np.r_[0.2, np.full(5, 0.05)]
-    full = sums.nll_grad_hess(theta)[2]
-    every1 = sums.sampled_hessian(theta, 1)
+    f, g, full = sums.nll_grad_hess(theta)
+    f1, g1, every1 = sums.nll_grad_hess(theta, hessian=False, sample_every=1)
+    np.testing.assert_allclose(g1, g, rtol=1e-12)  # the gradient pass is unchanged
+    np.testing.assert_allclose(f1, f, rtol=1e-12)
     assert np.max(np.abs(every1 - full)) <= 1e-6 * np.max(np.abs(full))  # float32 Gram
-    quarter = sums.sampled_hessian(theta, 4)
+    quarter = sums.nll_grad_hess(theta, hessian=False, sample_every=4)[2]
     rel = np.linalg.norm(np.linalg.solve(full, quarter) - np.eye(6), 2)
     assert rel < 0.05  # sampling error ~ sqrt(P / rows) = 0.01
-    assert sums.sampled_hessian(theta, 40) is None  # fewer than 8 chunks
+    assert sums.nll_grad_hess(theta, hessian=False, sample_every=40)[2] is None  # < 8 chunks
+    w = np.random.default_rng(0).uniform(0.5, 2.0, len(y))  # weights: scaled by Σw
+    ws = InMemorySums(X, y, make_model("poisson"), w, intercept=True, chunk_rows=2_000)
+    wq = ws.nll_grad_hess(theta, hessian=False, sample_every=4)[2]
+    wfull = ws.nll_grad_hess(theta)[2]
+    assert np.linalg.norm(np.linalg.solve(wfull, wq) - np.eye(6), 2) < 0.05
 
 
 @pytest.mark.parametrize("family", ["bernoulli", "poisson"])

@@ -318,7 +318,8 @@ class InMemorySums:
 
         return float(sum(self._map_chunks(part)))
 
-    def nll_grad_hess(self, theta: np.ndarray, hessian: bool = True, value: bool = True
+    def nll_grad_hess(self, theta: np.ndarray, hessian: bool = True, value: bool = True,
+                      sample_every: int | None = None
                       ) -> tuple[float, np.ndarray, np.ndarray | None]:
         """f, ∇f (P,), ∇²f (P, P) in one pass over the rows (fused).
 
@@ -328,25 +329,46 @@ class InMemorySums:
         reads each chunk of ``X`` once from memory and once more from cache
         (``η = Dθ``, then ``Dᵀg``). With ``value=False`` a lean pass may skip ``f``
         (returned as NaN) when it costs extra (:attr:`value_is_optional`).
+
+        ``sample_every=k`` (with ``hessian=False``, lean models): the chunks ``0, k, 2k, …``
+        also form their Hessian (single precision), and the third output is its sum
+        scaled to the full weight, ``Σw / Σw_sampled`` — an estimate of ∇²f(θ) for a
+        preconditioner, at the cost of a ``1/k`` of a Hessian's flops and no extra read
+        of ``X`` (None if fewer than 8 chunks would be sampled).
         """
         P = self.n_params
         value = value or not self.value_is_optional
         f = 0.0
         grad = np.zeros(P)
-        hess = np.zeros((P, P)) if hessian else None
+        rows = self._pass_rows(hessian)
+        step = rows or self.chunk_rows
+        if (sample_every is None or hessian or self._cum is None
+                or -(-self.n // step) < 8 * sample_every):
+            sample_every = None
+        hess = np.zeros((P, P)) if hessian or sample_every else None
+        sampled_weight = 0.0
         zero = self.track_grad0 and self._grad0 is None and bool(np.any(theta != 0))
         grad0 = np.zeros(P) if zero else None
         eta_max = np.zeros(len(self.slots))
         chunk = self._chunk_sums if self._cum is None else self._lean_chunk
-        for fc, gc, hc, g0c, ec in self._map_chunks(
-                lambda sl: chunk(theta, sl, hessian, value, zero), self._pass_rows(hessian)):
+
+        def part(sl: slice) -> tuple:
+            if sample_every and (sl.start // step) % sample_every == 0:
+                return self._lean_chunk(theta, sl, True, value, zero, gram32=True), True
+            return chunk(theta, sl, hessian, value, zero), hessian
+
+        for (fc, gc, hc, g0c, ec), with_h in self._map_chunks(part, rows):
             f += fc
             grad += gc
-            if hessian:
+            if with_h:
                 hess += hc
             if zero:
                 grad0 += g0c
             np.maximum(eta_max, ec, out=eta_max)
+        if sample_every:
+            sampled_weight = sum(
+                float(sl.stop - sl.start if self.w is None else np.sum(self.w[sl]))
+                for i, sl in enumerate(self._chunks(rows)) if i % sample_every == 0)
         if self.finite_names is not None:
             self.check_finite(eta_max)
         if np.all(np.isfinite(eta_max)) or hessian or self._cum is None:
@@ -355,9 +377,12 @@ class InMemorySums:
             self._grad0 = grad0
         elif self._grad0 is None:
             self._grad0 = grad.copy()  # this pass was at θ = 0
-        if hessian:
+        if hess is not None:
             iu = np.triu_indices(P, 1)
             hess[(iu[1], iu[0])] = hess[iu]  # mirror the upper blocks
+            if sample_every:
+                hess = hess * (self.sum_weights / sampled_weight) if sampled_weight > 0 \
+                    else None
         if self._cum is not None:
             f = f + self._const_sum() if value else float("nan")
         return f, grad, hess
@@ -510,33 +535,6 @@ class InMemorySums:
                     np.multiply(X, v[:, None], out=W[:, icpt:])
                     hess = W.T @ W  # a symmetric rank-k update (BLAS syrk)
         return f, g, hess, grad0, eta_max
-
-    def sampled_hessian(self, theta: np.ndarray, every: int) -> np.ndarray | None:
-        """∇²f(θ) estimated from every ``every``-th chunk of rows, scaled to the full weight
-        (``Σ w / Σ w_sampled``): a preconditioner for a fraction of a Hessian pass (lean
-        models form it in single precision: a preconditioner's error only slows the
-        iteration, and 1e-8 is far below the sampling error).
-
-        Whole chunks (contiguous rows, read in place) rather than strided rows, which
-        measured 2x slower per row. None when fewer than 8 chunks would be sampled.
-        """
-        chunks = list(self._chunks())[::every]
-        if len(chunks) < 8:
-            return None
-        P = self.n_params
-        hess = np.zeros((P, P))
-        weight = 0.0
-        def part(sl: slice) -> Any:
-            if self._cum is None:
-                return self._chunk_sums(theta, sl, True, False)
-            return self._lean_chunk(theta, sl, True, False, gram32=True)
-
-        for sl, (_, _, hc, _, _) in zip(chunks, self._map_slices(part, chunks), strict=True):
-            hess += hc
-            weight += (sl.stop - sl.start) if self.w is None else float(np.sum(self.w[sl]))
-        iu = np.triu_indices(P, 1)
-        hess[(iu[1], iu[0])] = hess[iu]
-        return hess * (self.sum_weights / weight) if weight > 0 else None
 
     def grad_at_zero(self) -> np.ndarray:
         """∇f(0): the reference of the relative gradient norm ``||∇f(θ)|| / ||∇f(0)||``.

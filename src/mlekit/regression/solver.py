@@ -39,7 +39,7 @@ Steps of one iteration, in order (as in scikit-learn's ``_newton_solver.py``):
    benchmarks report) and the Newton decrement ``λ² = -∇Fᵀd <= 1e-10`` (the
    point is within 1e-5 standard errors of the optimum, so the Hessian of this
    pass gives its standard errors); or, on the approximate-Hessian path, at the
-   *hand-off*: the exact Hessian, ``λ² <= 1e-7`` and a relative gradient
+   *hand-off*: the exact Hessian, ``λ² <= 1e-6`` and a relative gradient
    ``<= 1000 tol``, where the polishing step (6) lands far below ``tol`` by
    Newton's quadratic convergence (measured relative gradients 1e-14 after it;
    standard errors within 5e-8 of those at the optimum); or, as scale-free safety
@@ -70,12 +70,14 @@ __all__ = ["SolverResult", "newton"]
 
 _DECREMENT_TOL = 1e-10  # nats: λ ≤ 1e-5 standard errors from the optimum
 #: hand-off to the last, polishing Newton step (no pass after it): the exact Hessian at a
-#: point with Newton decrement λ² <= 1e-7 nats (within λ <= 3e-4 standard errors of the
+#: point with Newton decrement λ² <= 1e-6 nats (within λ <= 1e-3 standard errors of the
 #: optimum) and a relative gradient <= 1000 tol. Newton's local quadratic convergence
-#: then leaves λ ~ 1e-7 after the step, a relative gradient far below ``tol``, and the
-#: Hessian's standard errors are off by ~λ sqrt(P/n) (checked against the exact gradient
-#: and Hessian at the returned point in tests/regression/test_lean_passes.py)
-_HANDOFF_DECREMENT = 1e-7
+#: then leaves λ ~ 1e-6 after the step, a relative gradient far below ``tol`` (measured
+#: 1e-14 at 1e6 x 50). The Hessian there differs from the optimum's by
+#: Σ a'''(η_i) (x_iᵀδ) x_i x_iᵀ, an average of terms of both signs, each at most
+#: λ·SE(η_i) relative: standard errors agree to ~5e-8 (measured; checked against the exact
+#: gradient and Hessian at the returned point in tests/regression/test_lean_passes.py)
+_HANDOFF_DECREMENT = 1e-6
 _HANDOFF_GRADIENT = 1e3
 
 
@@ -207,7 +209,8 @@ def newton(sums: Any, theta0: np.ndarray, prior: np.ndarray | None = None,
     max_iter : Newton iterations before the L-BFGS fallback
     tol : relative gradient norm at which to stop (see above)
     fallback : try L-BFGS-B when Newton fails
-    first_pass : ``sums.nll_grad_hess(theta0)`` if the caller already has it (saves a pass)
+    first_pass : ``sums.nll_grad_hess(theta0)`` if the caller already has it (saves a pass);
+        with ``hess0`` its Hessian may be None (``F`` may be NaN: skipped)
     hess0 : an approximation of ``∇²f`` near ``theta0`` (e.g. from a subsample fit); the
         first steps then reuse it and the passes over the rows compute ``f`` and ``∇f``
         only (step 2, *approximate Hessian*)
@@ -217,16 +220,17 @@ def newton(sums: Any, theta0: np.ndarray, prior: np.ndarray | None = None,
     # 1. setup
     theta = np.asarray(theta0, float).copy()
     history: list[float] = []
-    if first_pass is not None or hess0 is None:
+    if hess0 is None:
         f, g, h = _penalised(sums, theta, prior, done=first_pass)
         exact_h = True
     else:
-        f, g, _ = _pass(sums, theta, prior, hessian=False, value=False)
+        f, g, _ = (_pass(sums, theta, prior, hessian=False, value=False) if first_pass is None
+                   else _penalised(sums, theta, prior, done=first_pass))
         h = hess0 if prior is None else hess0 + np.diag(prior)
         exact_h = False
     refresh = exact_h  # compute the Hessian on every pass (plain Newton)?
     # the hand-off stop (step 5) serves the large-n path that starts from an approximate
-    # Hessian: there the standard errors it leaves are off by ~λ sqrt(P/n) <= 1e-6 relative
+    # Hessian (large n): there its standard errors agree to ~5e-8 (see _HANDOFF_DECREMENT)
     warm = hess0 is not None
     g_ref = _grad_reference(sums)
     strict = 1e-2 * tol  # the scale-free safety criteria (see the module docstring)
