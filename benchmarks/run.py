@@ -52,7 +52,7 @@ SIZES: dict[str, dict[str, Any]] = {
     "small": dict(glm=(100_000, 20), ols=(100_000, 20), uni=100_000, kl=1_000_000, repeats=3,
                   growth_n=[10_000, 100_000], growth_p=[(20_000, 10), (20_000, 50)]),
     "full": dict(glm=(1_000_000, 50), ols=(1_000_000, 50), uni=1_000_000, kl=10_000_000,
-                 repeats=3, growth_n=[10_000, 100_000, 1_000_000, 3_000_000],
+                 repeats=3, growth_n=[10_000, 100_000, 1_000_000, 3_000_000, 10_000_000],
                  growth_p=[(100_000, 10), (100_000, 50), (100_000, 200), (100_000, 500)]),
 }
 CASES = ["logistic", "poisson", "ols", "univariate", "kl", "derive", "growth"]
