@@ -84,6 +84,12 @@ class Cumulant:
         """``a(η)`` per row (``mean``: ``a'(η)`` if already computed, else None)."""
         raise NotImplementedError
 
+    def value_sum(self, eta: np.ndarray, mean: np.ndarray | None, w: np.ndarray | None,
+                  out: np.ndarray) -> float:
+        """``Σ w a(η)`` (``out``: a free buffer of η's shape)."""
+        a = self.value(eta, mean)
+        return float(np.sum(a)) if w is None else float(w @ a)
+
     def variance(self, eta: np.ndarray, mean: np.ndarray, out: np.ndarray) -> np.ndarray:
         """``a''(η) >= 0`` (the variance function) into ``out``."""
         raise NotImplementedError
@@ -106,6 +112,18 @@ class _LogitCumulant(Cumulant):
         np.log1p(v, out=v)
         v += np.maximum(eta, 0.0)
         return v
+
+    def value_sum(self, eta, mean, w, out):
+        # the same sum without temporaries: Σ w max(η, 0) = (Σ w η + Σ w |η|) / 2
+        def total(v):
+            return float(np.sum(v)) if w is None else float(w @ v)
+
+        np.abs(eta, out=out)
+        positive = 0.5 * (total(eta) + total(out))
+        np.negative(out, out=out)
+        np.exp(out, out=out)
+        np.log1p(out, out=out)
+        return positive + total(out)
 
     def variance(self, eta, mean, out):
         np.abs(eta, out=out)
