@@ -20,7 +20,7 @@ Steps of one iteration, in order (as in scikit-learn's ``_newton_solver.py``):
    ``sums.value_is_optional``) — and the steps reuse ``hess0``, updated by BFGS
    with the exact change of the gradient. Since the gradient is exact the iteration
    still converges to the exact optimum (linearly, at the rate
-   ``||I - hess0⁻¹ ∇²F||``, ~0.015 at 1e6 x 50); a full step is kept if it halves
+   ``||I - hess0⁻¹ ∇²F||``, ~0.02 at 1e6 x 50); a full step is kept if it halves
    ``||∇F||`` (when ``F`` was skipped) or passes the Armijo test (when it was not);
    otherwise, or as soon as a step shrinks ``||∇F||`` by less than 4x, the exact
    Hessian is computed on every later pass (plain damped Newton). The pass that
