@@ -835,8 +835,8 @@ class Regression(BaseEstimator):
         if (in_memory and cum is not None and self.fit_intercept and sums.offset is None
                 and sat is not None
                 and np.isfinite(eta0 := float(model.link.link(np.asarray(ybar))))):
-            fun = wsum * (float(cum.value(np.array([eta0]), None)[0]) - ybar * eta0) \
-                + sums._const_sum()
+            a0 = cum.value_sum(np.array([eta0]), None, None, np.empty(1))  # a(η̂)
+            fun = wsum * (a0 - ybar * eta0) + sums._const_sum()
             if sat_sum is None:
                 sat_sum = null.map_y(model.saturated_nll)
             return -fun, 2.0 * (fun - sat_sum)

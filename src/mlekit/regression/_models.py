@@ -80,15 +80,11 @@ class Cumulant:
         """``a'(η)`` (the mean) into ``out``."""
         raise NotImplementedError
 
-    def value(self, eta: np.ndarray, mean: np.ndarray | None) -> np.ndarray:
-        """``a(η)`` per row (``mean``: ``a'(η)`` if already computed, else None)."""
-        raise NotImplementedError
-
     def value_sum(self, eta: np.ndarray, mean: np.ndarray | None, w: np.ndarray | None,
                   out: np.ndarray) -> float:
-        """``Σ w a(η)`` (``out``: a free buffer of η's shape)."""
-        a = self.value(eta, mean)
-        return float(np.sum(a)) if w is None else float(w @ a)
+        """``Σ w a(η)`` (``mean``: ``a'(η)`` if already computed, else None; ``out``: a free
+        buffer of η's shape)."""
+        raise NotImplementedError
 
     def variance(self, eta: np.ndarray, mean: np.ndarray, out: np.ndarray) -> np.ndarray:
         """``a''(η) >= 0`` (the variance function) into ``out``."""
@@ -106,15 +102,9 @@ class _LogitCumulant(Cumulant):
     def mean(self, eta, out):
         return expit(eta, out=out)
 
-    def value(self, eta, mean):
-        # log(1 + e^η) = max(η, 0) + log1p(e^{-|η|}): finite for every finite η
-        v = np.exp(-np.abs(eta))
-        np.log1p(v, out=v)
-        v += np.maximum(eta, 0.0)
-        return v
-
     def value_sum(self, eta, mean, w, out):
-        # the same sum without temporaries: Σ w max(η, 0) = (Σ w η + Σ w |η|) / 2
+        # log(1 + e^η) = max(η, 0) + log1p(e^{-|η|}), finite for every finite η, summed
+        # without temporaries: Σ w max(η, 0) = (Σ w η + Σ w |η|) / 2
         def total(v):
             return float(np.sum(v)) if w is None else float(w @ v)
 
@@ -145,11 +135,10 @@ class _LogCumulant(Cumulant):
         with np.errstate(over="ignore"):  # e^η = inf: the NLL is +inf and the step backtracks
             return np.exp(eta, out=out)
 
-    def value(self, eta, mean):
+    def value_sum(self, eta, mean, w, out):
         if mean is None:
-            with np.errstate(over="ignore"):
-                return np.exp(eta)
-        return mean
+            mean = self.mean(eta, out=out)
+        return float(np.sum(mean)) if w is None else float(w @ mean)
 
     def variance(self, eta, mean, out):
         out[...] = mean

@@ -60,26 +60,27 @@ _POOL: dict[int, Any] = {}  # one persistent thread pool per worker count (start
 _SCRATCH = threading.local()  # per-thread chunk buffers of the lean passes
 
 
-def _scratch(rows: int, cols: int = 0, dtype: Any = np.float64) -> tuple[np.ndarray, ...]:
-    """This thread's buffers for one chunk: a (3, rows) block of vectors and, if ``cols``,
-    a (rows, cols) matrix of ``dtype``.
+def _scratch_vectors(rows: int) -> np.ndarray:
+    """This thread's (3, rows) block of per-row vectors for one chunk.
 
     Reused across chunks, passes and fits (a fresh cache-sized array per chunk costs
     page faults: a third of a Hessian pass, measured); grown when a bigger chunk comes,
-    so they stay the size of the largest chunk seen (a few MB).
+    so it stays the size of the largest chunk seen.
     """
     vec = getattr(_SCRATCH, "vec", None)
     if vec is None or vec.shape[1] < rows:
         vec = _SCRATCH.vec = np.empty((3, rows))
-    out = (vec[:, :rows],)
-    if not cols:
-        return out
+    return vec[:, :rows]
+
+
+def _scratch_matrix(rows: int, cols: int, dtype: Any = np.float64) -> np.ndarray:
+    """This thread's (rows, cols) matrix of ``dtype`` for one chunk (as above: a few MB)."""
     key = f"mat_{np.dtype(dtype).name}"
     mat = getattr(_SCRATCH, key, None)
     if mat is None or mat.size < rows * cols:
         mat = np.empty(rows * cols, dtype=dtype)
         setattr(_SCRATCH, key, mat)
-    return (*out, mat[:rows * cols].reshape(rows, cols))
+    return mat[:rows * cols].reshape(rows, cols)
 
 
 def _pool(workers: int) -> Any:
@@ -121,29 +122,50 @@ def _dt(X: np.ndarray, v: np.ndarray, intercept: bool) -> np.ndarray:
     return np.concatenate(([np.sum(v)], out)) if intercept else out
 
 
-def _gram(X: np.ndarray, h: np.ndarray, intercept: bool) -> np.ndarray:
+def _gram(X: np.ndarray, h: np.ndarray, intercept: bool, single: bool = False) -> np.ndarray:
     r"""``Dᵀ diag(h) D`` for a chunk (its upper triangle is what the callers use).
 
     When ``h >= 0`` (always at a canonical link) the chunk ``W = sqrt(h) D`` is
-    built once, intercept column included, and ``WᵀW`` is one symmetric rank-k
-    update (half the flops of a general product; no copy of ``X`` beyond this
-    cache-sized chunk). NumPy's ``W.T @ W`` calls BLAS ``syrk`` itself and measured
-    1.5x faster here than ``scipy.linalg.blas.dsyrk`` on the same chunk (0.45 vs
-    0.66 ms for 4096 x 51), so it is used. Otherwise ``Dᵀ (h D)`` by a general product.
+    built once, in this thread's reused buffer (:func:`_scratch_matrix`), and ``WᵀW``
+    is one symmetric rank-k update (half the flops of a general product; no copy of
+    ``X`` beyond this cache-sized chunk). NumPy's ``W.T @ W`` calls BLAS ``syrk`` itself
+    and measured 1.5x faster here than ``scipy.linalg.blas.dsyrk`` on the same chunk
+    (0.45 vs 0.66 ms for 4096 x 51), so it is used. Otherwise ``Dᵀ (h D)`` by a general
+    product.
+
+    ``single``: the block ``XᵀVX`` from ``W = sqrt(h) X`` rounded to float32 (half the
+    bytes, 2.3x the speed; the caller sums chunks in float64), the intercept's row
+    ``Xᵀh`` and ``Σh`` in float64; a chunk beyond float32's range falls back to double.
+    Its relative error, ~1e-8 of the largest entry (measured), is for the caller to allow
+    (``InMemorySums.gram32``). NaN / inf in ``X`` (a check still owed) give NaN / inf.
     """
     rows, p = X.shape
     k = p + intercept
     if k == 0 or rows == 0:
         return np.zeros((k, k))
-    if np.all(h >= 0):
-        W = np.empty((rows, k))
+    with np.errstate(invalid="ignore", over="ignore"):
+        if not np.all(h >= 0):
+            D = np.column_stack([np.ones(rows), X]) if intercept else X
+            return D.T @ (h[:, None] * D)
         s = np.sqrt(h)
+        if not single:
+            W = _scratch_matrix(rows, k)
+            if intercept:
+                W[:, 0] = s
+            np.multiply(X, s[:, None], out=W[:, intercept:])
+            return W.T @ W
+        G = np.zeros((k, k))
         if intercept:
-            W[:, 0] = s
-        np.multiply(X, s[:, None], out=W[:, intercept:])
-        return W.T @ W
-    D = np.column_stack([np.ones(rows), X]) if intercept else X
-    return D.T @ (h[:, None] * D)
+            G[0, 0] = np.sum(h)
+            G[0, 1:] = h @ X
+        W32 = _scratch_matrix(rows, p, np.float32)
+        np.multiply(X, s[:, None], out=W32, casting="same_kind")
+        block = W32.T @ W32  # float32 syrk
+        if not np.all(np.isfinite(block)):
+            W64 = X * s[:, None]
+            block = W64.T @ W64
+        G[intercept:, intercept:] = block
+        return G
 
 
 def _cross(X: np.ndarray, h: np.ndarray, intercept: bool) -> np.ndarray:
@@ -241,10 +263,7 @@ class InMemorySums:
         per task is not paid per chunk), and the results come back in chunk order, so
         the reduction (and the fit) does not depend on scheduling or thread count.
         """
-        return self._map_slices(fn, list(self._chunks(rows)))
-
-    def _map_slices(self, fn: Callable[[slice], Any], chunks: list[slice]) -> list[Any]:
-        """:meth:`_map_chunks` over the given chunks."""
+        chunks = list(self._chunks(rows))
         workers = min(self.n_threads or _available_cpus(), len(chunks))
         with _single_threaded_blas():
             if workers <= 1 or len(chunks) < 4 * workers:  # small: threads cost more
@@ -454,22 +473,17 @@ class InMemorySums:
 
         ``f = Σ w a(η) - (w y)ᵀη`` (without ``Σ w c(y)``, added once), ``∇f = Dᵀ w (a'(η) - y)``,
         ``∇²f = Wᵀ W`` with ``W = sqrt(w a''(η)) D``; ``η``, ``a'``, ``W`` live in this
-        thread's reused buffers (:func:`_scratch`). Same outputs as :meth:`_chunk_sums`.
+        thread's reused buffers (:func:`_scratch_vectors`, :func:`_gram`). Same outputs as
+        :meth:`_chunk_sums`.
 
-        With ``gram32`` (default: :attr:`gram32`) the block ``XᵀVX`` is one single-precision
-        rank-k update of ``W = sqrt(w a'') X`` rounded to float32 (half the bytes, 2.3x the
-        speed), accumulated over chunks in float64; the intercept's row ``Xᵀ(w a'')`` and
-        ``Σ w a''`` stay in float64. Its relative error (~1e-8 of the largest entry,
-        measured) is for the caller to allow (``gram32`` is off by default).
+        With ``gram32`` (default: :attr:`gram32`) the Gram is formed in single precision
+        (:func:`_gram`), accumulated over chunks in float64.
         """
         X = self.X[sl]
         rows = X.shape[0]
         icpt = self.intercept
         cum = self._cum
-        single = self.gram32 if gram32 is None else gram32
-        cols = 0 if not hessian else (X.shape[1] if single else self.p)
-        vec, *mat = _scratch(rows, cols, np.float32 if single else np.float64)
-        eta, mu, tmp = vec
+        eta, mu, tmp = _scratch_vectors(rows)
         with np.errstate(invalid="ignore", over="ignore"):  # a NaN / inf in X: check_finite
             np.dot(X, theta[icpt:], out=eta)
         if icpt:
@@ -512,29 +526,7 @@ class InMemorySums:
                 grad0 = _dt(X, r0, icpt)
         hess = None
         if hessian:
-            W = mat[0]
-            if single:
-                hess = np.zeros((self.p, self.p))
-                if icpt:
-                    hess[0, 0] = np.sum(v)
-                    with np.errstate(invalid="ignore", over="ignore"):
-                        hess[0, 1:] = v @ X
-                np.sqrt(v, out=v)
-                with np.errstate(over="ignore"):
-                    np.multiply(X, v[:, None], out=W, casting="same_kind")
-                    block = W.T @ W  # float32 syrk
-                if not np.all(np.isfinite(block)):  # beyond float32's range: this chunk in
-                    with np.errstate(invalid="ignore", over="ignore"):  # double precision
-                        W64 = X * v[:, None]
-                        block = W64.T @ W64
-                hess[icpt:, icpt:] = block
-            else:
-                np.sqrt(v, out=v)
-                if icpt:
-                    W[:, 0] = v
-                with np.errstate(invalid="ignore", over="ignore"):  # huge X: inf, as before
-                    np.multiply(X, v[:, None], out=W[:, icpt:])
-                    hess = W.T @ W  # a symmetric rank-k update (BLAS syrk)
+            hess = _gram(X, v, icpt, self.gram32 if gram32 is None else gram32)
         return f, g, hess, grad0, eta_max
 
     def grad_at_zero(self) -> np.ndarray:

@@ -351,10 +351,10 @@ def newton(sums: Any, theta0: np.ndarray, prior: np.ndarray | None = None,
             polish = None
     if converged and polish is not None:
         # 6. polish: the last Newton step with the exact Hessian costs no pass and squares
-        #    the error (the returned F, ∇F, ∇²F are those of the last pass, a distance
-        #    λ <= 1e-4 standard errors away: ∇²F, hence the standard errors, agree to
-        #    O(λ / √n) relative); F is moved to the step's end by its quadratic model,
-        #    F(θ + d) = F + ∇Fᵀd + ½ dᵀ∇²F d = F - λ²/2 (exact to O(λ³))
+        #    the error (the returned ∇F, ∇²F are those of the last pass, within the
+        #    hand-off distance λ² <= _HANDOFF_DECREMENT: ∇²F, hence the standard errors,
+        #    agree to ~5e-8 relative, measured); F is moved to the step's end by its
+        #    quadratic model, F(θ + d) = F + ∇Fᵀd + ½ dᵀ∇²F d = F - λ²/2 (exact to O(λ³))
         theta = theta + polish
         f = f - 0.5 * polish_dec
     if converged or not fallback:
