@@ -404,6 +404,32 @@ def test_mle_recovers_parameters(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_mle_checks_support_keeps_its_promise(name):
+    """``mle_checks_support``: estimate.fit leaves the support check of large data to
+    ``mle``, so with one bad value anywhere it must raise or return a non-finite estimate."""
+    fam = F.FAMILIES[name]
+    if not fam.mle_checks_support:
+        pytest.skip(f"{name}: fit checks the support itself")
+    fam, params = fam_params(name)
+    x = points(fam, params, n=5000, seed=8)
+    candidates = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 2.0, 5e-324, -5e-324,
+                  1e300, -1e300, np.nextafter(1.0, 2.0)]
+    bad = [v for v in candidates if not (np.isfinite(v) and fam.support.contains(np.array(v)))]
+    assert bad
+    for v in bad:
+        for idx in (0, 2500, x.size - 1):
+            y = x.copy()
+            y[idx] = v
+            try:
+                with np.errstate(all="ignore"):
+                    est = fam.mle(y)
+            except MlekitError:
+                continue
+            assert not all(np.all(np.isfinite(np.asarray(e, float))) for e in est.values()), \
+                (v, idx, est)
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_mle_weights_are_frequencies(name):
     fam, params = fam_params(name)
     need_scalar(fam)

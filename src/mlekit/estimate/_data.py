@@ -20,7 +20,7 @@ from ..families.base import Family
 from ._transform import FreeParam, _kind
 from .censored import Censored
 
-__all__ = ["Prepared", "distinct_at_least", "prepare"]
+__all__ = ["Prepared", "check_deferred_support", "distinct_at_least", "prepare"]
 
 
 @dataclass
@@ -37,6 +37,9 @@ class Prepared:
     cw: np.ndarray | None = None  # weights of the censored rows (all rows of `censored`)
     k: int | None = None
     notes: list[str] = field(default_factory=list)
+    #: the support check was left to the family's MLE (see :func:`prepare`); the fit
+    #: runs :func:`check_deferred_support` unless that MLE returns finite estimates
+    support_deferred: bool = False
 
     @property
     def wx(self) -> np.ndarray:
@@ -147,8 +150,16 @@ def _free_params(family: Family, x: np.ndarray, fixed: dict, k: int | None,
 
 
 def prepare(x: Any, family: Family, weights: Any = None, fixed: Mapping[str, Any] | None = None,
-            k: int | None = None, start: Mapping[str, Any] | None = None) -> Prepared:
-    """Validate everything a fit needs; see :func:`mlekit.estimate.fit` for the rules."""
+            k: int | None = None, start: Mapping[str, Any] | None = None,
+            defer_support: bool = False) -> Prepared:
+    """Validate everything a fit needs; see :func:`mlekit.estimate.fit` for the rules.
+
+    ``defer_support``: the caller runs the family's closed-form ``mle`` next. For a
+    family whose ``mle`` proves the data valid (``mle_checks_support``, see
+    :func:`_support_deferrable`) the support check of large data is then left to it:
+    ``support_deferred`` is set and the caller must run :func:`check_deferred_support`
+    unless that ``mle`` returns finite estimates.
+    """
     fixed_arr = check_fixed(family, fixed)
     check_start(family, start, fixed_arr)
     if isinstance(x, Censored):
@@ -166,15 +177,49 @@ def prepare(x: Any, family: Family, weights: Any = None, fixed: Mapping[str, Any
     if arr.shape[0] == 0 or arr.size == 0:
         raise DataError(f"x is empty: {family.title} needs at least one observation to fit")
     support_params = _support_params(family, arr, fixed_arr, k)
-    span = _range_if_valid(family, arr, support_params)
-    if span is None:
-        arr = _check_support(family, arr, support_params, "x")
+    deferred = defer_support and weights is None and _support_deferrable(family, arr, fixed_arr)
+    if deferred:
+        # two different values show two distinct ones as well as the range does (if
+        # either is NaN or off the support, the deferred check reports it)
+        span = (float(arr[0]), float(arr[-1]))
+    else:
+        span = _range_if_valid(family, arr, support_params)
+        if span is None:
+            arr = _check_support(family, arr, support_params, "x")
     w = None if weights is None else check_weights(weights, arr.shape[0])
     nobs = float(arr.shape[0]) if w is None else float(w.sum())
     free = _free_params(family, arr, fixed_arr, k, start)
-    prep = Prepared(family, arr, w, fixed_arr, free, nobs, k=k)
+    prep = Prepared(family, arr, w, fixed_arr, free, nobs, k=k, support_deferred=deferred)
     _check_identifiable(prep, span)
     return prep
+
+
+def _support_deferrable(family: Family, arr: np.ndarray, fixed: dict) -> bool:
+    """True when the support check of ``arr`` can be left to ``family.mle``.
+
+    A family sets ``mle_checks_support = True`` when its ``mle(x)`` (no weights, nothing
+    fixed) raises, or returns a non-finite estimate, whenever some x is NaN, ±inf or
+    off the support: the sufficient statistics it computes anyway prove the data valid
+    (Σ log x is finite only if every x is in (0, ∞); Σ x only if every x is finite). That
+    saves the min/max pass of :func:`_range_if_valid` over large data. Only where that
+    pass would run (large univariate data, the default ``check_data``), and only for at
+    most two parameters whose first and last values differ: that settles identifiability
+    without a pass (equal ones take the usual path, which names all-equal data as such).
+    """
+    return (family.mle_checks_support and not fixed
+            and len(family.estimable_names) <= 2
+            and family.event_ndim == 0 and arr.size >= 4096
+            and type(family).check_data is Family.check_data
+            and bool(arr[0] != arr[-1]))
+
+
+def check_deferred_support(prep: Prepared) -> None:
+    """Run the support check that :func:`prepare` deferred (if it did): a DataError
+    naming the first bad index, as without the deferral."""
+    if prep.support_deferred:
+        params = _support_params(prep.family, prep.x, prep.fixed, prep.k)
+        _check_support(prep.family, prep.x, params, "x")
+        prep.support_deferred = False
 
 
 def _range_if_valid(family: Family, arr: np.ndarray, params: dict
@@ -227,7 +272,11 @@ def _prepare_censored(data: Censored, family: Family, weights: Any, fixed: dict,
 
 
 def _check_identifiable(prep: Prepared, span: tuple[float, float] | None = None) -> None:
-    """Too few observations or distinct values for the free parameters -> DataError."""
+    """Too few observations or distinct values for the free parameters -> DataError.
+
+    ``span``: two values of the (unweighted) data, equal only if all data are: their
+    range, or any two that differ.
+    """
     family = prep.family
     scalar_free = [fp for fp in prep.free if _kind(fp.domain) != "simplex"]
     m = sum(fp.size for fp in scalar_free)
@@ -240,7 +289,7 @@ def _check_identifiable(prep: Prepared, span: tuple[float, float] | None = None)
         distinct = np.unique(lohi, axis=0).shape[0]
     else:
         if span is not None and prep.w is None and m <= 2:
-            distinct = 1 if span[0] == span[1] else 2  # the range shows it: no pass
+            distinct = 1 if span[0] == span[1] else 2  # no pass over the data
         else:
             pos = pts if prep.w is None else pts[prep.w > 0]
             distinct = distinct_at_least(pos, m)

@@ -25,7 +25,7 @@ from ..errors import (
 from ..families._mle_tools import information_matrix, scaled_covariance
 from ..families._registry import get_family
 from ..families.base import Family
-from ._data import Prepared, mle_accepts, prepare
+from ._data import Prepared, check_deferred_support, mle_accepts, prepare
 from ._generic import GenericFitter, generic_fit, numerical_hessian_f, numerical_hessian_u
 from ._loglik import Objective
 from ._transform import FreeParam, Packer, _kind
@@ -111,7 +111,7 @@ def fit(x: Any, family: str | Family, weights: Any = None,
     method = _METHODS[key]
     if information not in ("observed", "expected"):
         raise ParameterError(f"information must be 'observed' or 'expected', not {information!r}")
-    prep = prepare(x, fam, weights, fixed, k=k, start=start)
+    prep = prepare(x, fam, weights, fixed, k=k, start=start, defer_support=method != "generic")
     return _fit_prepared(prep, method, information, start, maxiter, fixed, k)
 
 
@@ -125,11 +125,24 @@ def _fit_prepared(prep: Prepared, method: str, information: str, start, maxiter:
                   fixed_in, k, need_cov: bool = True) -> FitResult:
     fam = prep.family
     closed = None
+    mle_error: Exception | None = None
     if method != "generic" and prep.censored is None:
         kwargs = {"k": k} if k is not None and mle_accepts(fam, "k") else {}
-        with np.errstate(divide="ignore", invalid="ignore"):
-            closed = fam.mle(prep.x, weights=prep.w, fixed=_fixed_for_mle(prep), **kwargs)
+        try:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                closed = fam.mle(prep.x, weights=prep.w, fixed=_fixed_for_mle(prep), **kwargs)
+        except Exception as exc:
+            if not prep.support_deferred:
+                raise
+            mle_error = exc  # unless the data are bad: that is the error to report
         details = dict(getattr(closed, "details", None) or {})
+    if prep.support_deferred and (closed is None or not _all_finite(closed)):
+        # the family's MLE proves valid data by finite estimates (see prepare): else
+        # the elementwise check names the first bad value, if there is one
+        check_deferred_support(prep)
+    prep.support_deferred = False  # checked, or shown valid by the finite estimates
+    if mle_error is not None:
+        raise mle_error
     if method == "closed form" and closed is None:
         why = "for censored data" if prep.censored is not None else \
             "for these fixed parameters" if prep.fixed else ""
@@ -288,6 +301,10 @@ class _LoosePacker:
         self.size = sum(fp.size for fp in free)
         self.labels = [lab for fp in free for lab in fp.labels]
         self.has_simplex = False
+
+
+def _all_finite(estimate: Mapping[str, Any]) -> bool:
+    return all(np.all(np.isfinite(np.asarray(v, float))) for v in estimate.values())
 
 
 def _all_supported(prep: Prepared) -> bool:

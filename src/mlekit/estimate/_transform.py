@@ -22,6 +22,7 @@ Simplex (k classes)    softmax of :math:`(u, 0)`    :math:`p_j(\delta_{jl} - p_l
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,7 +79,7 @@ class FreeParam:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=int))
+        return math.prod(self.shape)  # not np.prod: this runs often on tiny tuples
 
     @property
     def usize(self) -> int:

@@ -15,6 +15,7 @@ observations (the sum of the frequency weights). Rendering goes through
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -100,7 +101,7 @@ class FitResult:
         for name in self.params:
             if name in self._free_shapes:
                 shape = self._free_shapes[name]
-                size = int(np.prod(shape, dtype=int))
+                size = math.prod(shape)
                 self.bse[name] = _as_out(diag[i:i + size].reshape(shape))
                 i += size
             else:

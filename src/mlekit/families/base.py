@@ -117,6 +117,10 @@ class Family:
     #: parameters the support depends on (Uniform low/high, Pareto scale): the likelihood
     #: is not smooth in them, so the generic gradient path does not apply
     support_parameters: ClassVar[tuple[str, ...]] = ()
+    #: ``mle(x)`` (no weights, nothing fixed) raises or returns a non-finite estimate
+    #: whenever some x is NaN, ±inf or off the support (its sufficient statistics prove
+    #: the data valid): ``mlekit.estimate.fit`` may then skip its own pass over large data
+    mle_checks_support: ClassVar[bool] = False
     #: a typical valid member, used by registry-driven tests and examples
     example_params: ClassVar[dict[str, Any]] = {}
 

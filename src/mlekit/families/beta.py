@@ -25,21 +25,25 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.special import betainc, betaincc, betaincinv, betaln, digamma, polygamma, xlog1py, xlogy
+from scipy.special import betainc, betaincc, betaincinv, betaln, digamma, xlog1py, xlogy
 
 from ..domains import Positive, UnitInterval
 from ..errors import DataError
-from ._mle_tools import MLEstimate, check_fixed, damped_newton, prepare, solver_extras, wsum
+from ._mle_tools import (
+    MLEstimate,
+    check_fixed,
+    damped_newton,
+    prepare,
+    solver_extras,
+    trigamma,
+    wsum,
+)
 from ._registry import register_kl
 from .base import Family, Parameter, SymbolicDensity
 
 
 def _bshape(*a):
     return np.broadcast_shapes(*(np.shape(v) for v in a))
-
-
-def _tri(v):
-    return polygamma(1, v)
 
 
 class BetaFamily(Family):
@@ -65,6 +69,9 @@ class BetaFamily(Family):
     #: what ``mle`` runs (read by mlekit.estimate for ``FitResult.method``)
     mle_method: ClassVar[str] = "Newton on the score equations (trigamma Hessian, line search)"
     example_params: ClassVar[dict[str, Any]] = {"alpha": 2.0, "beta": 3.5}
+    #: ``mle`` raises unless Σ log x and Σ log(1 − x) are finite, i.e. every x is in
+    #: (0, 1): estimate.fit may leave the support check of large data to it
+    mle_checks_support: ClassVar[bool] = True
 
     def logpdf(self, x, alpha, beta):
         ok = (x >= 0) & (x <= 1)
@@ -107,20 +114,20 @@ class BetaFamily(Family):
 
     def hessian(self, x, alpha, beta):
         shp = _bshape(x, alpha, beta)
-        t = _tri(np.asarray(alpha, float) + beta)
+        t = trigamma(np.asarray(alpha, float) + beta)
         return {
-            ("alpha", "alpha"): np.broadcast_to(t - _tri(alpha), shp),
+            ("alpha", "alpha"): np.broadcast_to(t - trigamma(alpha), shp),
             ("alpha", "beta"): np.broadcast_to(t, shp),
-            ("beta", "beta"): np.broadcast_to(t - _tri(beta), shp),
+            ("beta", "beta"): np.broadcast_to(t - trigamma(beta), shp),
         }
 
     def fisher_information(self, alpha, beta):
         a, b = np.broadcast_arrays(np.asarray(alpha, float), np.asarray(beta, float))
-        t = _tri(a + b)
+        t = trigamma(a + b)
         info = np.empty((*a.shape, 2, 2))
-        info[..., 0, 0] = _tri(a) - t
+        info[..., 0, 0] = trigamma(a) - t
         info[..., 0, 1] = info[..., 1, 0] = -t
-        info[..., 1, 1] = _tri(b) - t
+        info[..., 1, 1] = trigamma(b) - t
         return info
 
     def mle(self, x, weights=None, fixed=None):
@@ -150,9 +157,9 @@ class BetaFamily(Family):
             p.update(zip(free, theta, strict=True))
             a, b = p["alpha"], p["beta"]
             nll = -((a - 1.0) * s1 + (b - 1.0) * s2 - betaln(a, b))
-            ds, ts = digamma(a + b), _tri(a + b)
+            ds, ts = digamma(a + b), trigamma(a + b)
             g = {"alpha": -(s1 - digamma(a) + ds), "beta": -(s2 - digamma(b) + ds)}
-            h = {("alpha", "alpha"): _tri(a) - ts, ("beta", "beta"): _tri(b) - ts,
+            h = {("alpha", "alpha"): trigamma(a) - ts, ("beta", "beta"): trigamma(b) - ts,
                  ("alpha", "beta"): -ts, ("beta", "alpha"): -ts}
             grad = np.array([g[n] for n in free])
             hess = np.array([[h[(i, j)] for j in free] for i in free])
@@ -167,9 +174,10 @@ class BetaFamily(Family):
         # ℓ = W[(α−1)·mean log x + (β−1)·mean log(1−x) − ln B(α, β)]; its Hessian is
         # free of the data: −∂²ℓ = W[[ψ'(α) − ψ'(α+β), −ψ'(α+β)], [·, ψ'(β) − ψ'(α+β)]]
         llf = total * ((a - 1.0) * s1 + (b - 1.0) * s2 - betaln(a, b))
-        ts = float(_tri(a + b))
-        info = {("alpha", "alpha"): total * (float(_tri(a)) - ts), ("alpha", "beta"): -total * ts,
-                ("beta", "beta"): total * (float(_tri(b)) - ts)}
+        ts = float(trigamma(a + b))
+        info = {("alpha", "alpha"): total * (float(trigamma(a)) - ts),
+                ("alpha", "beta"): -total * ts,
+                ("beta", "beta"): total * (float(trigamma(b)) - ts)}
         return MLEstimate({"alpha": a, "beta": b}, **solver_extras(llf, info))
 
     def _symbolic(self):

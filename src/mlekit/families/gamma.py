@@ -24,11 +24,19 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.special import digamma, gammainc, gammaincc, gammaincinv, gammaln, polygamma, xlogy
+from scipy.special import digamma, gammainc, gammaincc, gammaincinv, gammaln, xlogy
 
 from ..domains import Positive
 from ..errors import DataError
-from ._mle_tools import MLEstimate, check_fixed, prepare, root_bracketed, solver_extras, wsum
+from ._mle_tools import (
+    MLEstimate,
+    check_fixed,
+    prepare,
+    root_bracketed,
+    solver_extras,
+    trigamma,
+    wsum,
+)
 from ._registry import register_kl
 from .base import Family, Parameter, SymbolicDensity
 from .exponential import ExponentialFamily
@@ -36,10 +44,6 @@ from .exponential import ExponentialFamily
 
 def _bshape(*a):
     return np.broadcast_shapes(*(np.shape(v) for v in a))
-
-
-def _trigamma(k):
-    return polygamma(1, k)
 
 
 class GammaFamily(Family):
@@ -71,6 +75,9 @@ class GammaFamily(Family):
     #: what ``mle`` runs (read by mlekit.estimate for ``FitResult.method``)
     mle_method: ClassVar[str] = "Newton on the profile equation (bracketed)"
     example_params: ClassVar[dict[str, Any]] = {"shape": 2.5, "rate": 1.5}
+    #: ``mle`` raises unless Σ log x is finite, i.e. every x is in (0, ∞): estimate.fit
+    #: may leave the support check of large data to it
+    mle_checks_support: ClassVar[bool] = True
 
     def logpdf(self, x, shape, rate):
         ok = x >= 0
@@ -111,7 +118,7 @@ class GammaFamily(Family):
     def hessian(self, x, shape, rate):
         shp = _bshape(x, shape, rate)
         return {
-            ("shape", "shape"): np.broadcast_to(-_trigamma(shape), shp),
+            ("shape", "shape"): np.broadcast_to(-trigamma(shape), shp),
             ("shape", "rate"): np.broadcast_to(1.0 / np.asarray(rate, float), shp),
             ("rate", "rate"): np.broadcast_to(-np.asarray(shape, float) / rate**2, shp),
         }
@@ -119,7 +126,7 @@ class GammaFamily(Family):
     def fisher_information(self, shape, rate):
         k, r = np.broadcast_arrays(np.asarray(shape, float), np.asarray(rate, float))
         info = np.empty((*k.shape, 2, 2))
-        info[..., 0, 0] = _trigamma(k)
+        info[..., 0, 0] = trigamma(k)
         info[..., 0, 1] = info[..., 1, 0] = -1.0 / r
         info[..., 1, 1] = k / r**2
         return info
@@ -168,7 +175,7 @@ def _gamma_extras(k: float, r: float, mean: float, meanlog: float, total: float)
     k, r = np.float64(k), np.float64(r)
     with np.errstate(all="ignore"):  # extreme data: solver_extras drops what overflowed
         llf = total * (k * np.log(r) - gammaln(k) + (k - 1.0) * meanlog - r * mean)
-        info = {("shape", "shape"): total * _trigamma(k), ("shape", "rate"): -total / r,
+        info = {("shape", "shape"): total * trigamma(k), ("shape", "rate"): -total / r,
                 ("rate", "rate"): total * k / r / r}
     return solver_extras(llf, info)
 
@@ -179,7 +186,7 @@ def _solve_profile_shape(s: float) -> float:
 
     def f(u):
         k = np.exp(u)
-        return float(u - digamma(k) - s), float(1.0 - k * _trigamma(k))
+        return float(u - digamma(k) - s), float(1.0 - k * trigamma(k))
 
     # log k − ψ(k) lies between 1/(2k) and 1/k: the root is in [1/(2s), 1/s]
     lo, hi = np.log(0.5 / s) - 1e-9, np.log(1.0 / s) + 1e-9
@@ -193,7 +200,7 @@ def _inverse_digamma(y: float) -> float:
 
     def f(u):
         k = np.exp(u)
-        return float(digamma(k) - y), float(k * _trigamma(k))
+        return float(digamma(k) - y), float(k * trigamma(k))
 
     lo, hi = np.log(k0) - 2.0, np.log(k0) + 2.0
     while f(lo)[0] > 0:

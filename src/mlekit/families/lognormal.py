@@ -53,6 +53,9 @@ class LogNormalFamily(Family):
     parameters = (Parameter("mu", Real, r"\mu"), Parameter("sigma", Positive, r"\sigma"))
     support = Positive
     example_params: ClassVar[dict[str, Any]] = {"mu": 0.3, "sigma": 0.6}
+    #: ``mle`` raises unless Σ log x is finite, i.e. every x is in (0, ∞): estimate.fit
+    #: may leave the support check of large data to it
+    mle_checks_support: ClassVar[bool] = True
 
     def logpdf(self, x, mu, sigma):
         y = _log_pos(x)

@@ -57,6 +57,9 @@ class NormalFamily(Family):
     mean_parameter = "mu"
     canonical_link = "identity"
     example_params = {"mu": 0.5, "sigma": 2.0}
+    #: ``mle``'s mu is Σ x / n (at any scale), finite only if every x is: estimate.fit may
+    #: leave the support check of large data to it
+    mle_checks_support = True
 
     def logpdf(self, x, mu, sigma):
         # |z| beyond ~1e154 makes z² overflow to inf, so the log-density is -inf: that is
@@ -109,10 +112,10 @@ class NormalFamily(Family):
         x = np.asarray(x, float).ravel()
         w = None if weights is None else np.asarray(weights, float).ravel()
         sw = float(x.size) if w is None else float(w.sum())
-        # Ordinary magnitudes: two passes, sums by ufuncs (not BLAS dot: no thread
-        # start-up). Data near 1e±300 (the sums overflow, or the squares leave the
-        # normal range) are worked in units of a power of two c ~ max|x| (an exact
-        # scaling): mu = c·mean(x/c), etc.
+        # Ordinary magnitudes: two passes (Σ x, then Σ (x − mu)² by sum_sq_dev, with
+        # no array-sized temporary). Data near 1e±300 (the sums overflow, or the
+        # squares leave the normal range) are worked in units of a power of two
+        # c ~ max|x| (an exact scaling): mu = c·mean(x/c), etc.
         c, xs = 1.0, x
         with np.errstate(over="ignore", under="ignore", invalid="ignore"):
             mu = fixed.get("mu", wsum(w, x) / sw)
