@@ -30,7 +30,7 @@ import mlekit as mk
 from mlekit.cli import main
 from mlekit.errors import MlekitError
 from mlekit.families import FAMILIES
-from mlekit.families._formula import parse_formula
+from mlekit.grammar import parse_density as parse_formula
 
 FUZZ = settings(max_examples=40, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow,

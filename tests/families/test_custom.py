@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mlekit.errors import FormulaError
-from mlekit.families._formula import parse_formula
+from mlekit.grammar import parse_density as parse_formula
 from mlekit.families.custom import custom_family
 
 LAPLACE = "exp(-abs(x - mu)/b) / (2*b)"

@@ -12,7 +12,7 @@ r"""A :class:`~mlekit.families.base.Family` from a density the user types as a f
     mk.derive(laplace)                   # -> absolute error, a = 1/b
     laplace.fit(x)                       # generic MLE, symbolic score and Hessian
 
-The formula is parsed by :func:`mlekit.families._formula.parse_formula`, a
+The formula is parsed by :func:`mlekit.grammar.parse_density`, a
 whitelist over Python's :mod:`ast` — the text never reaches ``eval``,
 ``sympify`` or ``parse_expr``. The variable is ``x``; the parameters are the
 names declared in ``params``.
@@ -50,7 +50,7 @@ from ..domains import (
     _Integers,
 )
 from ..errors import FormulaError
-from ._formula import parse_formula
+from ..grammar import parse_density as parse_formula
 from .base import Family, Parameter, SymbolicDensity
 
 __all__ = ["CustomFamily", "custom_family"]
@@ -270,7 +270,7 @@ def custom_family(density: str | None = None, params: Mapping[str, Any] | Iterab
     density : the density p(x; θ) (a pmf for a discrete support), e.g.
         ``"exp(-abs(x - mu)/b) / (2*b)"``. Allowed: numbers, ``x``, the parameter
         names, ``pi``, ``E``, ``+ - * / **``, and the functions in
-        :data:`mlekit.families._formula.FUNCTIONS`.
+        :data:`mlekit.grammar.DENSITY_FUNCTIONS`.
     params : ``{"mu": "real", "b": "positive"}`` or ``["mu=real", "b=positive"]``;
         domains: real, positive, nonnegative, unit (0 < θ < 1), or a ``Domain``
     support : where x lives: real, positive, nonnegative, unit, binary, counts,
