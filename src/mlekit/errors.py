@@ -14,10 +14,13 @@ from collections.abc import Iterable
 __all__ = [
     "ConvergenceWarning",
     "DataError",
+    "DensityError",
     "DerivationError",
     "FormulaError",
     "MlekitError",
+    "NoMaximumError",
     "NotImplementedForFamily",
+    "NumericalWarning",
     "ParameterError",
     "SeparationError",
     "SingularMatrixError",
@@ -86,7 +89,25 @@ class ParameterError(MlekitError, ValueError):
     """
 
 
-class SeparationError(DataError):
+class NoMaximumError(DataError):
+    """The likelihood has no maximum: the maximum-likelihood estimate does not exist.
+
+    Raised, never reported as a converged fit, when the likelihood keeps increasing
+    along some direction of the parameters: a count regression whose y are all zero
+    (or zero on every row of a level), a binomial group with only successes, data
+    that are all right-censored, a mixture component collapsing on one point, a
+    threshold running into the smallest observation. The message names the column,
+    level or parameter involved and what to try instead.
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> issubclass(mk.errors.SeparationError, mk.errors.NoMaximumError)
+    True
+    """
+
+
+class SeparationError(NoMaximumError):
     """Perfect separation: the maximum-likelihood estimate does not exist (it is infinite).
 
     Examples
@@ -155,6 +176,15 @@ class FormulaError(MlekitError, ValueError):
     """
 
 
+class DensityError(FormulaError):
+    """A user-typed density is not a density: negative somewhere, or not normalised.
+
+    Raised when ``custom_family`` finds the formula negative or its integral (sum)
+    over the support different from 1 at one of several parameter points spread
+    over the parameter domain; the message names the point and the value found.
+    """
+
+
 class DerivationError(MlekitError, ValueError):
     """The symbolic derivation could not be carried out.
 
@@ -188,6 +218,17 @@ class ConvergenceWarning(UserWarning):
     Traceback (most recent call last):
         ...
     mlekit.errors.ConvergenceWarning: solver stopped after 1 iteration
+    """
+
+
+class NumericalWarning(UserWarning):
+    """A result was computed, but part of it is numerically doubtful.
+
+    mlekit never lets a raw NumPy ``RuntimeWarning`` (overflow, divide by zero,
+    invalid value) reach the user: where such a condition means something, it is
+    caught and re-issued as this warning, whose message says which quantity is
+    affected and what to try. Like :class:`ConvergenceWarning` it is a
+    :class:`UserWarning`, so the usual filters turn it into an exception.
     """
 
 
