@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from mlekit.errors import FormulaError
-from mlekit.grammar import parse_density as parse_formula
 from mlekit.families.custom import custom_family
+from mlekit.grammar import parse_density as parse_formula
 
 LAPLACE = "exp(-abs(x - mu)/b) / (2*b)"
 
