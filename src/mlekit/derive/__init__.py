@@ -15,7 +15,9 @@ import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..errors import DerivationError
+import numpy as np
+
+from ..errors import DerivationError, ParameterError
 from ..families import get_family
 from ..families.base import Family
 from ._derivation import Derivation, Step
@@ -83,6 +85,7 @@ def derive(family: str | Family, wrt: str | Iterable[str] | None = None,
     if isinstance(fixed, Mapping):
         fixed_t = _freeze(fixed)
         fixed_t = tuple((k, v) for k, v in fixed_t)
+        _check_fixed(fam, fixed_t)
     elif fixed is None:
         fixed_t = ()
     else:
@@ -112,6 +115,19 @@ def derive(family: str | Family, wrt: str | Iterable[str] | None = None,
     except TypeError:
         raise DerivationError(f"fixed values must be numbers; got {fixed!r}") from None
     return _derive_cached(fam, wrt_t, fixed_t, link_t, prior, prior_scale)
+
+
+def _check_fixed(fam: Family, fixed: tuple) -> None:
+    """A value a parameter is fixed at must lie in that parameter's domain (else the
+    derivation is nonsense, e.g. log(-1) = i·pi in the Normal's constant at sigma = -1)."""
+    for name, value in fixed:
+        if value is None or name not in fam.param_names:
+            continue  # a name the family lacks is reported by the engine
+        if isinstance(value, (bool, np.bool_)):
+            raise ParameterError(f"{fam.title}: fixed value of {name} must be a number; "
+                                 f"got {value!r}")
+        fam.parameter(name).domain.check(value, what=f"fixed value of {name}",
+                                         owner=fam.title, error=ParameterError)
 
 
 @functools.lru_cache(maxsize=256)

@@ -134,21 +134,95 @@ def _solve(d) -> dict | None:
         sols = sp.solve(numers, wrt, dict=True)
     except (NotImplementedError, ValueError, TypeError):
         return None
-    good = [s for s in sols if all(w in s for w in wrt) and _plausible(s, wrt)]
+    datasets = _probe_data(d)
+    good = [s for s in sols if all(w in s for w in wrt) and _plausible(s, wrt, d, datasets)]
     if not good:
         return None
     best = good[0]
     return {str(w): sp.simplify(best[w]) for w in wrt}
 
 
-def _plausible(sol: dict, wrt: list) -> bool:
+def _plausible(sol: dict, wrt: list, d=None, datasets: list | None = None) -> bool:
+    r"""Is a root of the score equations an admissible estimate?
+
+    Complex roots and roots that are certainly :math:`\le 0` for a positive parameter are
+    rejected symbolically. The sign of the rest is decided on data: the root is evaluated
+    on samples from the family (or points of its support) and must lie in each parameter's
+    domain. A rule on the form alone (no leading minus sign) refused
+    :math:`\hat\theta = -1/\overline{\log x}` for the power-function density on (0, 1),
+    positive because :math:`\log x < 0` there, and :math:`\hat v = \overline{x^2} -
+    \bar x^2`.
+    """
     for w in wrt:
         v = sol.get(w)
-        if v is None or v.has(sp.I):
+        if v is None or v.has(sp.I) or v.has(sp.zoo, sp.nan):
             return False
-        if w.is_positive and (v.is_nonpositive or v.could_extract_minus_sign()):
+        if w.is_positive and v.is_nonpositive:
             return False
-    return True
+    if d is None or not datasets:
+        return all(not (w.is_positive and sol[w].could_extract_minus_sign()) for w in wrt)
+    names = {v: n for n, v in d.param_symbols.items()}
+    ex = dict(getattr(d.family, "example_params", {}) or {})
+    fixed = {s: sp.Float(float(ex[n])) for s, n in names.items()
+             if s not in wrt and n in ex and np.ndim(ex[n]) == 0}
+    seen = 0
+    for x in datasets:
+        for w in wrt:
+            val = _eval_on(sol[w], d.data_symbol, x, fixed)
+            if val is None:
+                break
+            dom = d.family.parameter(names[w]).domain if w in names else None
+            if dom is not None and not bool(dom.contains(np.asarray(val))):
+                return False
+        else:
+            seen += 1
+    return seen > 0
+
+
+def _eval_on(expr, x_sym, x: np.ndarray, fixed: dict) -> float | None:
+    """``expr`` with its sample means computed on the data ``x`` (``None`` if not real)."""
+    e = expr
+    for mean in e.atoms(SampleMean):
+        f = sp.lambdify(x_sym, mean.args[0], modules=["scipy", "numpy"])
+        with np.errstate(all="ignore"):
+            val = float(np.mean(np.broadcast_to(np.asarray(f(x), float), x.shape)))
+        if not np.isfinite(val):
+            return None
+        e = e.subs(mean, sp.Float(val))
+    try:
+        v = complex(e.xreplace(fixed).evalf())
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not np.isfinite(v.real) or abs(v.imag) > 1e-12 * (1 + abs(v.real)):
+        return None
+    return v.real
+
+
+def _probe_data(d) -> list[np.ndarray]:
+    """One or two small data sets for :func:`_plausible`: a sample of the family at its
+    example parameters and points spread over its support."""
+    fam = d.family
+    rng = np.random.default_rng(31337)
+    out = []
+    ex = {k: np.asarray(v, float) for k, v in (getattr(fam, "example_params", {}) or {}).items()}
+    try:
+        x = np.asarray(fam.sample((40,), rng, **ex), float).ravel()
+        if np.all(np.isfinite(x)):
+            out.append(x)
+    except Exception:  # no sampler (custom families): points of the support below
+        pass
+    try:
+        with np.errstate(all="ignore"):
+            x = np.asarray(fam.support.example(rng, (40,)), float).ravel()
+        x = x[np.isfinite(x)]
+        if x.size < 10 and hasattr(fam.support, "low"):  # (low, inf): low + e^z
+            x = float(fam.support.low) + np.exp(rng.normal(size=40))
+        x = x[np.asarray(fam.support.contains(x), bool)]
+        if x.size >= 10:
+            out.append(x)
+    except Exception:  # pragma: no cover - a support without examples
+        pass
+    return out
 
 
 def evaluate_mle(d, x: Any, fixed: dict) -> dict[str, float] | None:

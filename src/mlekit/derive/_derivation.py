@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DerivationError
+from ..domains import as_float_array, first_bad_index
+from ..errors import DataError, DerivationError, ParameterError, SupportError
 
 __all__ = ["Derivation", "Step"]
 
@@ -229,7 +230,52 @@ class Derivation:
             new_names.append(n)
         return e, new_syms, new_names
 
+    def _check_params(self, params: dict[str, Any]) -> None:
+        """Each value given for a family parameter must lie in its domain; a linear
+        predictor, design matrix or weight vector must be finite (ParameterError naming it).
+        """
+        fam = self.family
+        names = set(getattr(fam, "param_names", ()))
+        owner = getattr(fam, "title", str(fam))
+        for n, v in params.items():
+            if n in names and n not in self.link:
+                fam.parameter(n).domain.check(v, what=n, owner=owner, error=ParameterError)
+            elif n in self.arg_symbols or n == "X" or n.startswith("w"):
+                arr = np.asarray(v) if not isinstance(v, (str, bytes)) else None
+                if arr is None or arr.dtype.kind not in "biuf":
+                    raise ParameterError(f"{owner}: {n} must be numeric; got {v!r}")
+                bad = ~np.isfinite(arr.astype(float))
+                if bad.any():
+                    where = f" at index {first_bad_index(bad)}" if arr.ndim else ""
+                    raise ParameterError(f"{owner}: {n} contains a non-finite value{where}; "
+                                         "give finite numbers")
+
+    def _check_data(self, x: Any, params: dict[str, Any]) -> np.ndarray:
+        """The data must lie in the family's support (SupportError naming the first bad
+        index, as :func:`mlekit.fit` does); vector data need only be finite numbers."""
+        fam = self.family
+        what = "y" if self.link else "x"
+        if self.vector or not hasattr(fam, "check_data"):
+            arr = as_float_array(x, what=what)
+            bad = ~np.isfinite(arr)
+            if bad.any():
+                raise DataError(f"{getattr(fam, 'title', fam)}: {what} contains a non-finite "
+                                f"value at index {first_bad_index(bad)}")
+            return arr
+        known = {n: v for n, v in params.items() if n in getattr(fam, "param_names", ())
+                 and n not in self.link}
+        known.update({n: v for n, v in self.fixed.items() if _is_number(v)})
+        try:
+            support = fam.support_of(**known)
+        except (KeyError, TypeError, ValueError):
+            support = fam.support
+        return support.check(x, what=what, owner=getattr(fam, "title", ""),
+                             error=SupportError)
+
     def _call(self, expr, key: str, x: Any, params: dict[str, Any]):
+        self._check_params(params)
+        if key != "scale":
+            x = self._check_data(x, params)
         params = dict(params)
         if self.link and "X" in params:  # linear predictors from a design matrix and weights
             X = np.asarray(params.pop("X"), float)
@@ -301,6 +347,7 @@ class Derivation:
 
     def scale_value(self, **params: Any) -> float:
         """The scale :math:`a` as a number (it may depend on fixed parameters)."""
+        self._check_params(params)
         if not self.scale.free_symbols:
             return float(self.scale)
         return float(np.mean(self._call(self.scale, "scale", 0.0, _only(params, self))))
@@ -339,6 +386,8 @@ class Derivation:
         """Evaluate :attr:`mle` on the data ``x`` (``None`` when there is no closed form)."""
         from ._calculus import evaluate_mle
 
+        self._check_params(fixed)
+        x = self._check_data(x, fixed)
         return evaluate_mle(self, x, fixed)
 
     def fisher_information(self):
@@ -357,6 +406,7 @@ class Derivation:
 
         from ._known import numeric_value
 
+        self._check_params(params)
         M = self.fisher_information()
         if isinstance(M, sp.FunctionMatrix):  # k × k in an indexed parameter (Dirichlet)
             (name, base), = self.param_symbols.items()

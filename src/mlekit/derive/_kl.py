@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..errors import DerivationError
+from ..errors import DerivationError, ParameterError
 from ._calculus import (
     TIME_LIMIT,
     _TimeLimit,
@@ -37,8 +37,17 @@ class SymbolicKL:
     method: str = "symbolic integral"
 
     def evaluate(self, p: dict[str, Any], q: dict[str, Any]) -> np.ndarray:
-        """Numeric value for parameter dicts ``p`` and ``q`` (arrays broadcast)."""
+        """Numeric value for parameter dicts ``p`` and ``q`` (arrays broadcast); a missing
+        value or one outside its parameter's domain is a ParameterError naming it."""
         names = list(self.p_symbols)
+        fam = self.family
+        for label, vals in (("P", p), ("Q", q)):
+            for n in names:
+                if n not in vals:
+                    raise ParameterError(f"{fam.title}: give {n} of {label} "
+                                         f"(needed: {', '.join(names)})")
+                fam.parameter(n).domain.check(vals[n], what=f"{n} of {label}",
+                                              owner=fam.title, error=ParameterError)
         if isinstance(next(iter(self.p_symbols.values())), sp.IndexedBase):
             pv, qv = np.asarray(p["p"], float), np.asarray(q["p"], float)
             from scipy.special import xlogy

@@ -31,7 +31,8 @@ import numpy as np
 import sympy as sp
 from sympy.printing.pretty.stringpict import prettyForm
 
-from ..errors import DerivationError, ParameterError
+from ..domains import Real
+from ..errors import DerivationError, ParameterError, SupportError
 from ._derivation import Derivation, Step
 
 __all__ = ["LogDet", "MatrixDerivation", "QuadForm", "build_mvn_derivation", "is_mvn_like"]
@@ -169,9 +170,12 @@ class MatrixDerivation(Derivation):
         missing = [n for n in (mean_name, cov_name) if n not in params]
         if missing:
             raise DerivationError(f"missing value(s) for {', '.join(missing)}")
-        x = np.asarray(x, float)
-        mean = np.asarray(params[mean_name], float)
-        cov = _np_cov(params[cov_name])
+        x = Real.check(x, what="x", owner="MultivariateNormal", error=SupportError)
+        mean = Real.check(params[mean_name], what=mean_name, owner="MultivariateNormal",
+                          error=ParameterError)
+        cov = Real.check(params[cov_name], what=cov_name, owner="MultivariateNormal",
+                         error=ParameterError)
+        cov = _np_cov(cov)
         if x.ndim < 1 or x.shape[-1] != mean.shape[-1] or cov.shape[-1] != mean.shape[-1]:
             raise ParameterError(
                 f"MultivariateNormal: data {x.shape}, mean {mean.shape} and cov {cov.shape} "
@@ -211,7 +215,7 @@ class MatrixDerivation(Derivation):
     def mle_value(self, x: Any, **fixed: Any) -> dict[str, np.ndarray]:
         r"""Evaluate the closed form on data ``x`` (m × d): the sample mean and the
         1/m (not 1/(m−1)) scatter matrix; a fixed ``mean=`` is used in the scatter."""
-        x = np.asarray(x, float)
+        x = Real.check(x, what="x", owner="MultivariateNormal", error=SupportError)
         if x.ndim != 2:
             raise ParameterError(f"MultivariateNormal: data must be m x d; got {x.shape}")
         out: dict[str, np.ndarray] = {}

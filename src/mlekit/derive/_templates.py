@@ -330,7 +330,7 @@ def _symbolic_ratio(dn, dt, free_of: list, points: list[dict]):
     r = sp.cancel(sp.together(dn / dt))
     if not _depends(r, free_of):
         return r
-    const = _pure_number(r, points)
+    const = _pure_number(r, points, free_of)
     if const is not None:
         return const
     # numerically constant in the data and the estimated parameters (checked at several
@@ -348,24 +348,30 @@ def _symbolic_ratio(dn, dt, free_of: list, points: list[dict]):
     return None if _depends(r2, free_of) else r2
 
 
-def _pure_number(r, points: list[dict]):
+def _pure_number(r, points: list[dict], free_of=()):
     """The value of ``r`` if it is one small rational at every point, with the symbols the
     points hold fixed (fixed parameters) moved to random admissible values as well; else
     ``None``. Log-cosh's ratio 2 is found this way without a ~2 s ``simplify`` of a ratio
-    of exponentials in symbolic s."""
+    of exponentials in symbolic s.
+
+    Every symbol other than the data and the estimated parameters (``free_of``) is moved,
+    also when the points give it a value: the points hold a fixed parameter at one example
+    value, and a ratio such as 1/b would otherwise pass for the number 1/1.5 = 2/3.
+    """
     if len(points) < 2:
         return None
     rng = np.random.default_rng(20240613)
+    keep = set(free_of)
     vals = []
     for pt in points:
-        moved = dict(pt)
-        for sym in r.free_symbols - set(pt):
+        moved = {k: v for k, v in pt.items() if k in keep}
+        for sym in r.free_symbols - set(moved):
             if not isinstance(sym, sp.Symbol):
                 return None
             if sym.is_integer:
                 moved[sym] = float(rng.integers(2, 20))
             elif sym.is_positive or sym.is_nonnegative:
-                moved[sym] = float(rng.uniform(0.5, 2.0))
+                moved[sym] = float(rng.uniform(0.2, 0.9))  # inside (0, 1) too (a tau)
             else:
                 moved[sym] = float(rng.normal())
         v = _num(r, moved)

@@ -20,10 +20,15 @@ names declared in ``params``.
 Everything numeric is derived from the formula: :meth:`CustomFamily.logpdf`
 lambdifies the log-density (``-inf`` off the support), ``score``/``hessian``
 come from the symbolic derivatives of the base class, ``fit`` uses the generic
-optimiser, ``kl`` its numeric fallbacks. At construction the density is
-checked to integrate (or sum) to one at the example parameters; with
-``check="raise"`` (default) a density that does not is refused, ``"warn"``
-warns, ``"off"`` skips the check.
+optimiser, ``kl`` its numeric fallbacks. At construction the formula is
+checked to be a density at the example parameters and at five more points
+spread over every parameter's domain: :math:`p(x;\theta) \ge 0` on a grid of the
+support and :math:`\int p(x;\theta)\,dx = 1` (a sum when discrete). With
+``check="raise"`` (default) a formula that fails is refused with a
+:class:`~mlekit.errors.DensityError` naming the parameter point (and x) and the value
+found, ``"warn"`` issues a :class:`~mlekit.errors.NumericalWarning`, ``"off"`` skips
+the check. ``logpdf`` itself refuses a negative density value (it never keeps the real
+part of the log of a negative number).
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ from ..domains import (
     UnitInterval,
     _Integers,
 )
-from ..errors import FormulaError
+from ..errors import DensityError, FormulaError, NumericalWarning
 from ..grammar import parse_density as parse_formula
 from .base import Family, Parameter, SymbolicDensity
 
@@ -163,6 +168,14 @@ class CustomFamily(Family):
 
     @functools.cached_property
     def _logpdf_fn(self):
+        return self._lambdify(self._sd.logdensity)
+
+    @functools.cached_property
+    def _pdf_fn(self):
+        """The density itself (not its log), to tell a negative density from an underflow."""
+        return self._lambdify(self._sd.expr)
+
+    def _lambdify(self, expr):
         import sympy as sp
 
         sd = self._sd
@@ -174,16 +187,62 @@ class CustomFamily(Family):
                  "factorial": lambda v: special.gamma(np.asarray(v, float) + 1.0),
                  "binomial": special.binom,
                  "Heaviside": lambda v, h0=0.5: np.heaviside(v, h0)}, "scipy", "numpy"]
-        return sp.lambdify(args, sd.logdensity, modules=mods)
+        return sp.lambdify(args, expr, modules=mods)
 
     def logpdf(self, x, **params):
+        r""":math:`\log p(x;\theta)` from the formula; ``-inf`` off the support.
+
+        The expanded log-density is evaluated first. Where it is complex (the log of a
+        negative number) or NaN at a point of the support, the density itself is evaluated
+        there: a negative value raises :class:`~mlekit.errors.DensityError` naming x and the
+        parameters (an imaginary part is never dropped silently); a positive one gives its
+        log (``log(a*b)`` expanded to ``log a + log b`` is NaN when a, b < 0 though a·b > 0).
+        """
         x = np.asarray(x, float)
         vals = [np.asarray(params[n], float) for n in self.param_names]
+        shape = np.broadcast_shapes(x.shape, *[v.shape for v in vals])
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            out = np.asarray(self._logpdf_fn(x, *vals), dtype=float)
-            out = np.broadcast_to(out, np.broadcast_shapes(x.shape, *[v.shape for v in vals]))
-            inside = self.support.contains(x)
+            raw = np.asarray(self._logpdf_fn(x, *vals))
+            if raw.dtype == object:  # SymPy numbers left in the result
+                raw = raw.astype(complex)
+            inside = np.broadcast_to(self.support.contains(x), shape)
+            if np.iscomplexobj(raw):
+                re_part = np.broadcast_to(raw.real.astype(float), shape)
+                odd = np.broadcast_to(
+                    np.abs(raw.imag) > 1e-9 * (1.0 + np.abs(raw.real)), shape) | np.isnan(
+                    re_part)
+                out = np.array(re_part, dtype=float)
+            else:
+                out = np.array(np.broadcast_to(raw.astype(float), shape), dtype=float)
+                odd = np.isnan(out)
+            odd = odd & inside
+            if odd.any():
+                out = self._repair(out, odd, x, vals, shape)
             return np.where(inside & ~np.isnan(out), out, -np.inf)
+
+    def _repair(self, out, odd, x, vals, shape):
+        """Evaluate the density where its expanded log is complex or NaN (see :meth:`logpdf`)."""
+        xb = np.broadcast_to(x, shape)[odd]
+        vb = [np.broadcast_to(v, shape)[odd] for v in vals]
+        p = np.asarray(self._pdf_fn(xb, *vb))
+        p = np.broadcast_to(p, xb.shape)
+        if np.iscomplexobj(p):
+            neg = (p.real < 0) | (np.abs(p.imag) > 1e-9 * np.abs(p))
+            p = p.real
+        else:
+            neg = p < 0
+        if neg.any():
+            j = int(np.argmin(np.where(neg, p, np.inf)))  # the most negative value
+            at = ", ".join(f"{n} = {float(v[j]):.6g}" for n, v in
+                           zip(self.param_names, vb, strict=True))
+            raise DensityError(
+                f"the density of {self.title} is negative (p = {float(p[j]):.6g}) at "
+                f"x = {float(xb[j]):.6g}, {at}: a density must be >= 0 on the whole support "
+                "(check the signs in the formula, or the parameters' domains)")
+        fixed = np.where(p > 0, np.log(np.where(p > 0, p, 1.0)),
+                         np.where(p == 0, -np.inf, np.nan))
+        out[odd] = fixed
+        return out
 
     # numeric moments (used by start values, CLI and reports)
     def _grid_or_quad(self, fn, **params):
@@ -278,8 +337,10 @@ def custom_family(density: str | None = None, params: Mapping[str, Any] | Iterab
     name, title : registry-style name and display name (the family is not registered)
     log_density : give log p(x; θ) instead of ``density`` (exactly one of the two)
     example_params : a typical member; default 0.5 (real), 1.5 (positive), 0.3 (unit)
-    check : the density must integrate/sum to 1 at ``example_params`` within ``rtol``:
-        ``"raise"`` (FormulaError), ``"warn"`` (UserWarning) or ``"off"``
+    check : the formula must be >= 0 on the support and integrate/sum to 1 (within
+        ``10 rtol`` at ``example_params``, 1e-4 at the other points of the design) at the
+        example parameters and five points spread over the parameters' domains:
+        ``"raise"`` (DensityError, a FormulaError), ``"warn"`` (NumericalWarning) or ``"off"``
     mean_parameter : the parameter a regression would model (optional)
 
     Returns
@@ -290,7 +351,9 @@ def custom_family(density: str | None = None, params: Mapping[str, Any] | Iterab
     ------
     FormulaError
         if the formula uses anything outside the whitelist (naming the piece and
-        its column), or does not normalise (``check="raise"``).
+        its column); :class:`~mlekit.errors.DensityError` (a FormulaError) if it is
+        negative somewhere or does not normalise at some parameter point
+        (``check="raise"``), naming the point and the value found.
 
     Examples
     --------
@@ -328,22 +391,156 @@ def custom_family(density: str | None = None, params: Mapping[str, Any] | Iterab
                        str(name), title or str(name), log_density is not None, ex,
                        mean_parameter)
     if check != "off":
-        why = ""
-        try:
-            with np.errstate(all="ignore"), warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                mass = fam.total_mass(**ex)
-            if caught:
-                why = f" (quadrature: {str(caught[0].message).splitlines()[0]})"
-        except Exception as exc:  # quadrature failed: report, do not hide
-            mass, why = float("nan"), f" ({type(exc).__name__}: {exc})"
-        if not (np.isfinite(mass) and abs(mass - 1.0) <= rtol * 10 + 1e-8):
-            at = ", ".join(f"{k}={v:g}" for k, v in ex.items())
-            msg = (f"the {'log-density' if fam.is_log else 'density'} of {fam.title} "
-                   f"{'sums' if fam.discrete else 'integrates'} to {mass:.10g} at {at}, not 1"
-                   f"{why}: is a normalising constant missing, or the support wrong? "
-                   "(check='warn' or 'off' to accept it)")
-            if check == "raise":
-                raise FormulaError(msg)
-            warnings.warn(msg, UserWarning, stacklevel=2)
+        _check_density(fam, check, rtol)
     return fam
+
+
+# ------------------------------------------------------------------ the density check
+_LEVELS = (-2.0, -0.5, 0.0, 0.7, 2.0)  # points on each parameter's unconstrained scale
+
+
+def _design(fam: CustomFamily) -> list[dict[str, float]]:
+    r"""The example parameters, then 5 points spread over every parameter's domain.
+
+    Each parameter runs through :data:`_LEVELS` mapped by its domain's bijection from
+    the reals (``Positive``: :math:`e^{-2}, \dots, e^{2}`; ``UnitInterval``: expit);
+    parameter :math:`j` takes level :math:`(r + 2j) \bmod 5` at point :math:`r`, so each
+    parameter sees every level once and pairs of parameters vary together (a small
+    design instead of the :math:`5^k` grid). A domain without a bijection (integers)
+    keeps its example value.
+    """
+    per: dict[str, list[float]] = {}
+    for p in fam.parameters:
+        vals: list[float] = []
+        try:
+            for u in _LEVELS:
+                with np.errstate(all="ignore"):
+                    v = float(p.domain.from_unconstrained(np.asarray(u)))
+                if np.isfinite(v) and bool(p.domain.contains(np.asarray(v))):
+                    vals.append(v)
+        except (NotImplementedError, TypeError, ValueError):
+            vals = []
+        per[p.name] = vals or [float(fam.example_params[p.name])]
+    points = [dict(fam.example_params)]
+    for r in range(len(_LEVELS)):
+        pt = {n: vals[(r + 2 * j) % len(vals)] for j, (n, vals) in enumerate(per.items())}
+        if pt not in points:
+            points.append(pt)
+    return points
+
+
+def _support_grid(fam: CustomFamily, pt: dict[str, float]) -> np.ndarray:
+    """Points of the support where the density is checked for a negative value."""
+    s = fam.support
+    if fam.discrete:
+        if s is Signs:
+            return np.array([-1.0, 1.0])
+        lo = int(getattr(s, "low", 0))
+        hi = getattr(s, "high", None)
+        top = lo + 400 if hi is None or np.ndim(hi) else min(int(hi), lo + 400)
+        return np.arange(lo, top + 1, dtype=float)
+    lo, hi = _bounds(s)
+    if np.isfinite(lo) and np.isfinite(hi):
+        g = lo + (hi - lo) * _expit(np.linspace(-14.0, 14.0, 281))
+    elif np.isfinite(lo):
+        g = lo + np.exp(np.linspace(-14.0, 7.0, 281))
+    else:
+        g = np.sinh(np.linspace(-7.0, 7.0, 281))
+        # and around each parameter value (a location far from 0)
+        g = np.concatenate([g, *[v + np.sinh(np.linspace(-4.0, 4.0, 41))
+                                 for v in pt.values()]])
+    g = np.unique(g)
+    return g[s.contains(g)]
+
+
+def _expit(u: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * u))
+
+
+def _fmt(pt: Mapping[str, float]) -> str:
+    return ", ".join(f"{k} = {v:.6g}" for k, v in pt.items())
+
+
+def _negative_at(fam: CustomFamily, pt: dict[str, float]) -> tuple[float, float] | None:
+    """The first support point (x, p(x)) of the grid where the density is negative."""
+    g = _support_grid(fam, pt)
+    vals = [np.asarray(pt[n], float) for n in fam.param_names]
+    with np.errstate(all="ignore"):
+        p = np.asarray(fam._pdf_fn(g, *vals))
+        p = np.broadcast_to(p, g.shape)
+        if np.iscomplexobj(p):
+            neg = (p.real < 0) | (np.abs(p.imag) > 1e-9 * np.abs(p))
+            p = p.real
+        else:
+            neg = p < 0
+        neg &= ~np.isnan(p)
+    if not neg.any():
+        return None
+    j = int(np.argmin(np.where(neg, p, np.inf)))  # the most negative value
+    return float(g[j]), float(p[j])
+
+
+def _mass(fam: CustomFamily, pt: dict[str, float]) -> tuple[float, str]:
+    """Total mass at ``pt`` and the quadrature's complaint (``""`` when it had none)."""
+    why = ""
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            mass = fam.total_mass(**pt)
+        if caught:
+            why = f"quadrature: {str(caught[0].message).splitlines()[0]}"
+    except DensityError:
+        raise
+    except Exception as exc:  # quadrature failed: report, do not hide
+        mass, why = float("nan"), f"{type(exc).__name__}: {exc}"
+    return float(mass), why
+
+
+def _check_density(fam: CustomFamily, check: str, rtol: float) -> None:
+    r"""Refuse (``check="raise"``) or warn about a formula that is not a density.
+
+    At the parameter points of :func:`_design`:
+
+    * :math:`p(x;\theta) \ge 0` on a grid of the support (281 points, denser in the
+      middle, plus points around each location; all points of a discrete support up to
+      400 values), and
+    * :math:`\int p(x;\theta)\,dx = 1` (a sum for a discrete support) by adaptive
+      quadrature split at the parameter values — within ``10 rtol`` at the example point,
+      within ``1e-4`` elsewhere (``1e-2`` where the quadrature reported trouble).
+
+    The first failure raises :class:`~mlekit.errors.DensityError` naming the parameter
+    point and the value found; ``check="warn"`` issues a
+    :class:`~mlekit.errors.NumericalWarning` instead. Non-finite masses at points other
+    than the example are skipped (the density may overflow at extreme parameters).
+    """
+    kind = "log-density" if fam.is_log else "density"
+    what = "sums" if fam.discrete else "integrates"
+    problems: list[str] = []
+    for n, pt in enumerate(_design(fam)):
+        try:
+            neg = _negative_at(fam, pt)
+        except Exception:  # the formula cannot be evaluated on a grid: the mass check decides
+            neg = None
+        if neg is not None:
+            problems.append(
+                f"the {kind} of {fam.title} is negative (p = {neg[1]:.6g}) at x = {neg[0]:.6g}, "
+                f"{_fmt(pt)}: a density must be >= 0 on the whole support (check the signs "
+                "in the formula, or the parameters' domains)")
+            break
+        mass, why = _mass(fam, pt)
+        tol = rtol * 10 + 1e-8 if n == 0 else (1e-2 if why else max(1e-4, rtol * 10 + 1e-8))
+        if n > 0 and not np.isfinite(mass):
+            continue
+        if not (np.isfinite(mass) and abs(mass - 1.0) <= tol):
+            hint = ("is a normalising constant missing, or the support wrong?" if n == 0 else
+                    "is a normalising constant missing or a parameter in it?")
+            problems.append(
+                f"the {kind} of {fam.title} {what} to {mass:.10g} at {_fmt(pt)}, not 1 "
+                f"(total mass {mass:.6g}{'; ' + why if why else ''}): {hint}")
+            break
+    if not problems:
+        return
+    msg = problems[0] + " (check='warn' or 'off' to accept it)"
+    if check == "raise":
+        raise DensityError(msg)
+    warnings.warn(msg, NumericalWarning, stacklevel=3)
