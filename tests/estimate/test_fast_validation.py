@@ -123,7 +123,9 @@ def test_equal_first_and_last_values_take_the_usual_path(family):
         fit(x, family)
 
 
-@pytest.mark.parametrize("family", ["gamma", "lognormal", "beta"])
+# (Gamma and LogNormal now fit such data: their MLE exists, shape ~ 1e30 / sigma ~ 1e-15,
+# see tests/estimate/test_trust_univariate.py; issue #22 part 5)
+@pytest.mark.parametrize("family", ["beta"])
 def test_mle_error_on_valid_data_comes_through(family):
     # valid data whose first and last values differ, with a spread below rounding: the
     # MLE raises, the deferred check finds every value valid, the MLE's error stands

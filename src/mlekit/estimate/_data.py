@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from ..domains import as_float_array, first_bad_index
-from ..errors import DataError, ParameterError
-from ..families.base import Family
+from ..domains import first_bad_index
+from ..errors import DataError, NoMaximumError, ParameterError, SupportError
+from ..families.base import Family, as_real_array
 from ._transform import FreeParam, _kind
-from .censored import Censored
+from .censored import Censored, check_censored_maximum
 
 __all__ = ["Prepared", "check_deferred_support", "distinct_at_least", "prepare"]
 
@@ -61,9 +61,21 @@ class Prepared:
         return self.cw
 
 
-def check_weights(weights: Any, n: int) -> np.ndarray:
-    """Frequency weights: finite, non-negative, one per observation, not all zero."""
-    w = as_float_array(weights, what="weights")
+#: weights whose largest value exceeds this are divided by it (their sums could overflow)
+_W_BIG = 1e200
+
+
+def check_weights(weights: Any, n: int, notes: list[str] | None = None) -> np.ndarray:
+    """Frequency weights: finite, non-negative, one per observation, not all zero.
+
+    Weights so large that their sums (Σw, Σw·x, Σw·log p) could overflow (the largest
+    above 1e200) are divided by their maximum: the estimates do not change under a
+    common factor, and ``[1e308, 1e308]`` then fits as ``[1, 1]``. A note (appended to
+    ``notes``) says so, as ``nobs``, ``llf`` and the standard errors are then those of the
+    rescaled weights. Tiny weights are kept: as frequency weights, 1e-300 each means
+    ``nobs = n·1e-300`` (too few observations for any parameter).
+    """
+    w = as_real_array(weights, what="weights")
     if w.ndim != 1 or w.shape[0] != n:
         raise DataError(f"weights must be one value per observation: got shape {w.shape}, "
                         f"expected ({n},)")
@@ -76,6 +88,14 @@ def check_weights(weights: Any, n: int) -> np.ndarray:
                         f"{first_bad_index(bad)}")
     if not np.any(w > 0):
         raise DataError("weights are all zero: there is nothing to fit")
+    top = float(np.max(w))
+    if top > _W_BIG:
+        w = w / top
+        w[w == np.max(w)] = 1.0  # exact for the largest ones
+        if notes is not None:
+            notes.append(f"the weights were divided by their maximum ({top:.6g}) so that their "
+                         "sums stay in the float range; nobs, llf and the standard errors are "
+                         "those of the rescaled weights")
     return w
 
 
@@ -110,6 +130,10 @@ def check_start(family: Family, start: Mapping[str, Any] | None,
     return out
 
 
+#: most classes a probability-vector family infers from its largest label
+_MAX_CLASSES = 10_000_000
+
+
 def _support_params(family: Family, x: np.ndarray, fixed: dict, k: int | None) -> dict:
     """Parameters to pass to ``check_data``: the fixed ones, and for a free probability
     vector a placeholder with the right number of classes."""
@@ -117,7 +141,15 @@ def _support_params(family: Family, x: np.ndarray, fixed: dict, k: int | None) -
     for p in family.parameters:
         if p.name not in params and _kind(p.domain) == "simplex" and family.event_ndim == 0:
             finite = x[np.isfinite(x)]
-            kk = k if k is not None else (int(max(finite.max(), 0)) + 1 if finite.size else 1)
+            top = float(max(finite.max(), 0)) if finite.size else 0.0
+            if k is None and top >= _MAX_CLASSES:
+                bad = np.isfinite(x) & (x >= _MAX_CLASSES)
+                i = first_bad_index(bad)
+                raise SupportError(
+                    f"x[{i}] = {x[bad][0]:g} (index {i}) is not a class label of "
+                    f"{family.title}: labels are 0, 1, …, k−1 and k (the largest label + 1 "
+                    f"unless given with k=) is limited to {_MAX_CLASSES:,} classes")
+            kk = k if k is not None else int(top) + 1
             params[p.name] = np.full(max(kk, 1), 1.0 / max(kk, 1))
     return params
 
@@ -164,8 +196,16 @@ def prepare(x: Any, family: Family, weights: Any = None, fixed: Mapping[str, Any
     check_start(family, start, fixed_arr)
     if isinstance(x, Censored):
         return _prepare_censored(x, family, weights, fixed_arr, k, start)
-    arr = as_float_array(x, what="x")
+    arr = as_real_array(x, what="x", owner=family.title, allow_bool=family.discrete)
     if family.event_ndim == 0:
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            arr = arr[:, 0]  # one column: the observations
+        elif arr.ndim > 1:
+            raise DataError(
+                f"x has shape {arr.shape}: {family.title} is a univariate family and takes a "
+                "1-D array of observations (or one (n, 1) column). Fit each column separately "
+                "(e.g. x[:, j]), flatten it yourself if the values are one sample "
+                "(np.ravel(x)), or use a multivariate family (MultivariateNormal, Dirichlet)")
         arr = np.ravel(arr)
     elif arr.ndim == family.event_ndim:
         arr = arr[None, ...]
@@ -186,10 +226,12 @@ def prepare(x: Any, family: Family, weights: Any = None, fixed: Mapping[str, Any
         span = _range_if_valid(family, arr, support_params)
         if span is None:
             arr = _check_support(family, arr, support_params, "x")
-    w = None if weights is None else check_weights(weights, arr.shape[0])
+    notes: list[str] = []
+    w = None if weights is None else check_weights(weights, arr.shape[0], notes)
     nobs = float(arr.shape[0]) if w is None else float(w.sum())
     free = _free_params(family, arr, fixed_arr, k, start)
-    prep = Prepared(family, arr, w, fixed_arr, free, nobs, k=k, support_deferred=deferred)
+    prep = Prepared(family, arr, w, fixed_arr, free, nobs, k=k, notes=notes,
+                    support_deferred=deferred)
     _check_identifiable(prep, span)
     return prep
 
@@ -259,15 +301,18 @@ def _prepare_censored(data: Censored, family: Family, weights: Any, fixed: dict,
         filled = np.where(finite, vals, vals[finite][0])
         _check_support(family, filled, sp, what)
     exact = data.exact
-    cw = np.ones(n) if weights is None else check_weights(weights, n)
+    notes: list[str] = []
+    cw = np.ones(n) if weights is None else check_weights(weights, n, notes)
     xe = data.low[exact]
     free = _free_params(family, data.midpoints(), fixed, k, start)
     nobs = float(cw.sum())
     prep = Prepared(family, xe, cw[exact], fixed, free, nobs,
-                    censored=data if data.n_censored else None, cw=cw, k=k)
+                    censored=data if data.n_censored else None, cw=cw, k=k, notes=notes)
     if prep.censored is None:
         prep.w = None if weights is None else cw
     _check_identifiable(prep)
+    if prep.censored is not None:
+        check_censored_maximum(family, data, cw, fixed)
     return prep
 
 
@@ -302,7 +347,7 @@ def _check_identifiable(prep: Prepared, span: tuple[float, float] | None = None)
     if distinct < m:
         what = "all data values are equal" if distinct == 1 else \
             f"the data take only {distinct} distinct values"
-        raise DataError(
+        raise NoMaximumError(
             f"{what}, fewer than the {m} free parameters of {family.title} ({names}): the MLE "
             "does not exist (the likelihood is maximised on the boundary, a degenerate "
             "distribution). Add data or hold parameters with fixed={...}"

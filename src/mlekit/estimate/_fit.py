@@ -10,6 +10,7 @@ or expected, :math:`n\,\mathcal{I}_1(\hat\theta)`.
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -19,8 +20,10 @@ import numpy as np
 from ..errors import (
     ConvergenceWarning,
     DataError,
+    NoMaximumError,
     NotImplementedForFamily,
     ParameterError,
+    UnknownNameError,
 )
 from ..families._mle_tools import information_matrix, scaled_covariance
 from ..families._registry import get_family
@@ -35,6 +38,11 @@ __all__ = ["BoundaryWarning", "fit"]
 
 _METHODS = {"auto": "auto", "generic": "generic", "closed form": "closed form",
             "closed-form": "closed form", "closed_form": "closed form", "closedform": "closed form"}
+
+
+class UnknownMethodError(UnknownNameError, ParameterError):
+    """``fit(..., method=...)`` names no fit method (an UnknownNameError, and a
+    ParameterError as before)."""
 
 
 class BoundaryWarning(UserWarning):
@@ -59,11 +67,19 @@ def fit(x: Any, family: str | Family, weights: Any = None,
 
     Parameters
     ----------
-    x : array-like of observations (rows for a multivariate family), or a
-        :class:`~mlekit.estimate.Censored` object for censored data.
+    x : array-like of observations, or a :class:`~mlekit.estimate.Censored` object for
+        censored data. A univariate family takes a 1-D array or one ``(n, 1)`` column
+        (the observations); any other 2-D shape is a DataError naming it, never flattened.
+        A multivariate family (MultivariateNormal, Dirichlet) takes rows ``(n, d)``.
+        Real numbers only: complex values with a non-zero imaginary part, text (even text
+        that reads as numbers), dates and, for a continuous family, booleans are a
+        DataError (complex values whose imaginary parts are all exactly 0 are their real
+        parts).
     family : a :class:`~mlekit.families.base.Family` or a registered name (``"normal"``).
     weights : frequency weights, one per observation: finite, >= 0, not all zero.
-        ``nobs`` is their sum; weight 2 is the same as the row appearing twice.
+        ``nobs`` is their sum; weight 2 is the same as the row appearing twice. Weights
+        whose largest value is above 1e200 are divided by it first (the estimates do not
+        change; a note says that nobs and llf are those of the rescaled weights).
     fixed : ``{name: value}`` parameters held at given values (not estimated).
         Parameters that a family never estimates (Binomial ``n``) must be given here.
     method : ``"auto"`` (the family's closed form / specialised ``mle`` if it has one
@@ -86,6 +102,11 @@ def fit(x: Any, family: str | Family, weights: Any = None,
         NaN/inf or out-of-support data (naming the first bad index), empty data, bad
         weights, fewer observations or distinct values than free parameters, or an
         estimate outside the parameter domain (the MLE does not exist, e.g. σ̂ = 0).
+    NoMaximumError
+        Censored data whose likelihood has no maximum: all right-censored, all
+        left-censored, or intervals sharing a point (named before the fit for the built-in
+        continuous families), or a generic fit that ends with parameters running off while
+        the likelihood still rises (checked after every censored fit).
 
     Warns
     -----
@@ -106,7 +127,7 @@ def fit(x: Any, family: str | Family, weights: Any = None,
     fam = get_family(family)
     key = str(method).strip().lower()
     if key not in _METHODS:
-        raise ParameterError(f"unknown fit method {method!r} (choose from: auto, closed form, "
+        raise UnknownMethodError(f"unknown fit method {method!r} (choose from: auto, closed form, "
                              "generic)")
     method = _METHODS[key]
     if information not in ("observed", "expected"):
@@ -150,7 +171,7 @@ def _fit_prepared(prep: Prepared, method: str, information: str, start, maxiter:
             f"{fam.title} has no closed-form MLE {why}".rstrip() + "; use method='auto' or "
             "'generic'")
 
-    notes: list[str] = []
+    notes: list[str] = list(prep.notes)  # e.g. the weights were rescaled
     fitter: GenericFitter | None = None
     if closed is not None:
         closed = dict(closed)
@@ -195,6 +216,10 @@ def _fit_prepared(prep: Prepared, method: str, information: str, start, maxiter:
                             f"not finite ({message}); the MLE may not exist for these data, "
                             "or give start={...}")
         _check_estimate(prep, theta)
+        if prep.censored is not None:
+            edge = _check_runaway(fitter, theta, llf)
+            if edge is not None:
+                theta, llf = edge
         if not converged:
             warnings.warn(
                 f"{fam.title}: the generic MLE did not converge ({message}); the estimate may "
@@ -319,7 +344,7 @@ def _check_estimate(prep: Prepared, theta: dict[str, np.ndarray]) -> None:
     for fp in prep.free:
         val = np.asarray(theta[fp.name], float)
         if not np.all(np.isfinite(val)):
-            raise DataError(
+            raise NoMaximumError(
                 f"{fam.title}: the MLE of {fp.name} is not finite ({_show(val)}); the "
                 "likelihood increases without bound, so the MLE does not exist for these data")
         if _kind(fp.domain) == "simplex":
@@ -331,10 +356,103 @@ def _check_estimate(prep: Prepared, theta: dict[str, np.ndarray]) -> None:
         if not ok:
             pts = prep.all_points()
             extra = " (all data values are equal)" if np.unique(pts).size == 1 else ""
-            raise DataError(
+            raise NoMaximumError(
                 f"{fam.title}: the MLE does not exist for these data{extra}: the likelihood is "
                 f"maximised at {fp.name} = {_show(val)}, outside its domain {fp.domain!r} "
                 f"({fp.domain.rule}). Add data or hold parameters with fixed={{...}}")
+
+
+def _check_runaway(fitter: GenericFitter, theta: dict[str, np.ndarray], llf: float
+                   ) -> tuple[dict[str, np.ndarray], float] | None:
+    """NoMaximumError when the generic fit stopped on a ray along which ℓ still rises.
+
+    The solver stops where the gradient is below its tolerance; when the likelihood has
+    no maximum (censored data whose probabilities all tend to 1 as a parameter runs off)
+    that is merely where ℓ has flattened out. From the end point ``u`` (unconstrained
+    coordinates) ℓ is evaluated at ``u + t d`` for t = 1, 4, 16, 64, along the gradient
+    and along each coordinate axis both ways. At a maximum every such ray falls (a unit
+    step in log-scale is far beyond the curvature of any identified estimate); if ℓ
+    rises all along one of them, the estimate is running to the edge of the domain and
+    is refused. An edge that belongs to the domain (p = 1 for a Binomial) is a boundary
+    estimate, not a runaway: when ℓ is at least as high there, ``(θ at the edge, ℓ)`` is
+    returned (the boundary check then reports it); otherwise None.
+    """
+    packer = fitter.packer
+    u = np.asarray(packer.u(theta), float)
+    if not u.size:
+        return None
+    dirs = []
+    with np.errstate(all="ignore"):
+        try:
+            g = np.asarray(fitter.grad_u(u), float)
+        except Exception:  # pragma: no cover - a gradient that fails here failed before
+            g = np.zeros_like(u)
+        if np.all(np.isfinite(g)) and np.any(g != 0):
+            dirs.append(g / np.linalg.norm(g))
+        for j in range(u.size):
+            for sign in (1.0, -1.0):
+                e = np.zeros_like(u)
+                e[j] = sign
+                dirs.append(e)
+        for d in dirs:
+            vals = [fitter.loglik_u(u + t * d) for t in (1.0, 4.0, 16.0, 64.0)]
+            if not (np.all(np.isfinite(vals)) and vals[0] >= llf and vals[-1] > llf
+                    and all(b >= a for a, b in itertools.pairwise(vals))):
+                continue
+            far = packer.theta(u + 64.0 * d)
+            moves = []
+            for fp in fitter.prep.free:
+                a0 = np.ravel(np.asarray(theta[fp.name], float))
+                a1 = np.ravel(np.asarray(far[fp.name], float))
+                for lab, v0, v1 in zip(fp.labels, a0, a1, strict=True):
+                    if v1 == v0:
+                        continue
+                    edge = _edge_towards(fp.domain, v1 > v0)
+                    if edge is not None and _contains(fp.domain, edge):
+                        # heading for an edge inside the domain (Binomial p = 1): the MLE is
+                        # there if ℓ is at least as high at the edge itself
+                        if fp.shape == ():
+                            at_edge = {**theta, fp.name: np.asarray(edge, float)}
+                            ll_edge = fitter.obj.loglik(at_edge)
+                            if np.isfinite(ll_edge) and ll_edge >= llf:
+                                return at_edge, float(ll_edge)
+                        return None
+                    moves.append(f"{lab} → {_edge_text(edge, v1 > v0)}")
+            running = ", ".join(moves) or "the parameters run off"
+            raise NoMaximumError(
+                f"{fitter.prep.family.title}: the MLE does not exist for these censored data: "
+                f"the log-likelihood keeps increasing as {running} (ℓ = {llf:.6g} where the "
+                f"solver stopped, {vals[-1]:.6g} further out), so "
+                "no parameter value maximises it. Add exact observations, or hold a "
+                "parameter with fixed={...}")
+    return None
+
+
+def _edge_towards(domain: Any, up: bool) -> float | None:
+    """The end of a scalar parameter domain in the direction of travel (None: unknown)."""
+    kind = _kind(domain)
+    if kind == "interval":
+        return float(domain.high if up else domain.low)
+    if kind in ("exp", "shift_exp"):
+        return np.inf if up else float(np.max(getattr(domain, "lower", 0.0)))
+    if kind == "real":
+        return np.inf if up else -np.inf
+    return None
+
+
+def _edge_text(edge: float | None, up: bool) -> str:
+    if edge is None or np.isinf(edge):
+        return "∞" if up else "−∞"
+    return f"{edge:g}"
+
+
+def _contains(domain: Any, value: float) -> bool:
+    if not np.isfinite(value):
+        return False
+    try:
+        return bool(np.all(domain.contains(np.asarray(value, float))))
+    except Exception:
+        return False
 
 
 def _show(v: np.ndarray) -> str:

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, DensityError
 from ._data import Prepared
 from ._loglik import Objective
 from ._transform import Packer, _kind
@@ -126,6 +126,8 @@ def start_values(prep: Prepared, obj: Objective, packer: Packer,
             return -np.inf
         try:
             return obj.loglik(th)
+        except DensityError:  # a typed density found negative: its own message, not "no start"
+            raise
         except (ValueError, FloatingPointError, ZeroDivisionError):
             return -np.inf
 

@@ -33,8 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from ..domains import as_float_array, first_bad_index
-from ..errors import DataError
+from ..domains import first_bad_index
+from ..errors import DataError, NoMaximumError
+from ..families.base import as_real_array
 
 __all__ = ["Censored"]
 
@@ -44,8 +45,18 @@ def _endpoint(v: Any, fill: float, what: str) -> np.ndarray:
         return None  # type: ignore[return-value]
     if isinstance(v, (list, tuple)):
         v = [fill if e is None else e for e in v]
-    arr = np.ravel(as_float_array(v, what=what))
+    arr = _flat(as_real_array(v, what=what, allow_bool=False), what)
     return np.where(np.isnan(arr), fill, arr)
+
+
+def _flat(arr: np.ndarray, what: str) -> np.ndarray:
+    """1-D values (an (n, 1) column is accepted); anything else is a DataError."""
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        return arr[:, 0]
+    if arr.ndim > 1:
+        raise DataError(f"{what} has shape {arr.shape}: censored data take one value per "
+                        "observation (a 1-D array, or one (n, 1) column)")
+    return np.ravel(arr)
 
 
 @dataclass(frozen=True, init=False)
@@ -108,7 +119,7 @@ class Censored:
         ``side="right"``: a censored value means ``X > x`` (still alive at ``x``);
         ``side="left"``: ``X <= x`` (below a detection limit).
         """
-        x = np.ravel(as_float_array(x, what="x"))
+        x = _flat(as_real_array(x, what="x", allow_bool=False), "x")
         c = np.ravel(np.asarray(censored, dtype=bool))
         if c.shape != x.shape:
             raise DataError(f"Censored: censored has {c.size} flags but x has {x.size} values")
@@ -156,3 +167,86 @@ class Censored:
     def __repr__(self) -> str:
         return (f"Censored(n={len(self)}: {int(self.exact.sum())} exact, {int(self.right.sum())} "
                 f"right, {int(self.left.sum())} left, {int(self.interval.sum())} interval)")
+
+
+# Continuous built-in families whose free parameters (nothing held fixed) can move all of
+# the probability above, or below, any point of the support (a location or scale that
+# runs off), and those that can also concentrate it in any interval around any point of
+# the support (a scale → 0, or a shape → ∞, with the centre free).
+_ESCAPES = frozenset({"normal", "lognormal", "weibull", "gamma", "exponential", "laplace",
+                      "logistic", "cauchy", "gumbel", "studentt", "halfnormal", "rayleigh",
+                      "inversegaussian", "beta"})
+_CONCENTRATES = _ESCAPES - {"exponential", "halfnormal", "rayleigh"}
+_SUPPORT_ENDS = {"Real": (-np.inf, np.inf), "Positive": (0.0, np.inf),
+                 "NonNegative": (0.0, np.inf), "UnitInterval": (0.0, 1.0)}
+
+
+def check_censored_maximum(family: Any, data: Censored, weights: np.ndarray,
+                           fixed: Any) -> None:
+    r"""Refuse, by name, censored data whose likelihood has no maximum.
+
+    Every censored term is a probability, at most 1. The supremum of the likelihood is
+    then approached, and never attained, by a distribution that moves all its mass into
+    every observed interval at once:
+
+    * all observations right-censored (:math:`X > l_i`): :math:`\prod S(l_i) \to 1` as
+      the distribution moves above :math:`\max l_i` (a location → ∞ or a scale → ∞);
+    * all left-censored (:math:`X \le h_i`): :math:`\prod F(h_i) \to 1` as it moves
+      below :math:`\min h_i`;
+    * every observation an interval (right/left-censored ones are half-lines) and the
+      intervals share a point, or exact values that all equal one point inside every
+      interval: a distribution concentrated there (scale → 0) drives every probability
+      to 1 (and an exact value's density to ∞), for families that can concentrate.
+
+    Checked for the continuous built-in families with nothing held fixed, where the
+    argument is a theorem; other cases (fixed parameters, discrete or user-defined
+    families) are caught after the fit, by parameters running off with the likelihood
+    still rising (``mlekit.estimate._fit``). Raises :class:`~mlekit.errors.NoMaximumError`.
+    """
+    from ..families._registry import FAMILIES
+
+    name = getattr(family, "name", "")
+    if (fixed or family.discrete or FAMILIES.get(name) is not family
+            or name not in _ESCAPES):
+        return
+    title = family.title
+    use = weights > 0
+    lo, hi = data.low[use], data.high[use]
+    exact = lo == hi
+    n = int(use.sum())
+    what = f"all {n} observations" if n > 1 else "the only observation"
+    need = "at least one exact or left/interval-censored observation is needed"
+    if not exact.any() and np.all(np.isposinf(hi)):
+        raise NoMaximumError(
+            f"{title}: {what} {'are' if n > 1 else 'is'} right-censored: the likelihood keeps "
+            "increasing (every survival probability S(l) → 1 as the distribution moves above "
+            "all of them: location or scale → ∞) and no parameter value attains its "
+            f"supremum, so the MLE does not exist; {need}")
+    if not exact.any() and np.all(np.isneginf(lo)):
+        raise NoMaximumError(
+            f"{title}: {what} {'are' if n > 1 else 'is'} left-censored: the likelihood keeps "
+            "increasing (every probability F(h) → 1 as the distribution moves below all of "
+            "them) and no parameter value attains its supremum, so the MLE does not exist; "
+            "at least one exact or right/interval-censored observation is needed")
+    if name not in _CONCENTRATES:
+        return
+    s_lo, s_hi = _SUPPORT_ENDS.get(getattr(family.support, "name", ""), (-np.inf, np.inf))
+    cen = ~exact
+    low = max(float(np.max(lo[cen])), s_lo) if cen.any() else s_lo
+    high = min(float(np.min(hi[cen])), s_hi) if cen.any() else s_hi
+    if exact.any():
+        points = np.unique(lo[exact])
+        if points.size == 1 and low < points[0] <= high and cen.any():
+            raise NoMaximumError(
+                f"{title}: every exact observation equals {points[0]:g} and every censored "
+                "interval contains it: the likelihood increases without bound as the "
+                "distribution concentrates there (scale → 0), so the MLE does not exist; "
+                "an exact value elsewhere, or an interval that excludes it, is needed")
+        return
+    if low < high:
+        raise NoMaximumError(
+            f"{title}: every observation is an interval (or half-line) containing the points "
+            f"of ({low:g}, {high:g}]: the likelihood approaches its supremum 1 as the "
+            "distribution concentrates there (scale → 0), and no parameter value attains it, "
+            "so the MLE does not exist; an exact value, or intervals without a common point, "
+            "are needed")

@@ -36,10 +36,9 @@ from typing import Any
 import numpy as np
 
 from .._utils.tables import ResultsTable
-from ..domains import as_float_array
 from ..errors import DataError, MlekitError, ParameterError
 from ..families._registry import FAMILIES, get_family
-from ..families.base import Family
+from ..families.base import Family, as_real_array
 from ._fit import fit
 from .result import FitResult
 
@@ -79,6 +78,18 @@ def _gof(res: FitResult, x: np.ndarray) -> tuple[float, float]:
     return ks, anderson_darling(xs, logcdf, logsf)
 
 
+def _univariate(x: Any) -> np.ndarray:
+    """1-D real data (an (n, 1) column is accepted); other shapes, complex values, text
+    and dates are a DataError naming them (see ``families.base.as_real_array``)."""
+    arr = as_real_array(x, what="x")
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        return arr[:, 0]
+    if arr.ndim > 1:
+        raise DataError(f"x has shape {arr.shape}: comparing univariate families needs a "
+                        "1-D array of observations (or one (n, 1) column)")
+    return np.ravel(arr)
+
+
 def _is_univariate(fam: Family) -> bool:
     return fam.event_ndim == 0 and all(p.event_ndim == 0 for p in fam.parameters)
 
@@ -87,7 +98,7 @@ def auto_families(x: Any) -> list[Family]:
     """Registered univariate families (scalar parameters, all estimable) whose support
     contains ``x``: the discrete ones if every value is an integer, else the continuous ones.
     """
-    x = np.ravel(as_float_array(x, what="x"))
+    x = _univariate(x)
     integer = bool(np.all(np.isfinite(x)) and np.all(x == np.floor(x)))
     out = []
     for fam in FAMILIES.values():
@@ -193,7 +204,7 @@ def compare(x: Any, families: Sequence[str | Family] | str = "auto", *,
     """
     import pandas as pd
 
-    data = np.ravel(as_float_array(x, what="x"))
+    data = _univariate(x)
     if isinstance(families, str):
         if families.lower() != "auto":
             families = [families]

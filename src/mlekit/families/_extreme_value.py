@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, NoMaximumError
 from ._mle_tools import root_bracketed, subsample, wsum
 
 __all__ = ["profile_shape", "solve_shape", "tilted_moments"]
@@ -55,7 +55,7 @@ def solve_shape(y, w, total, k0=None, *, title: str, equal: str
     """
     ybar = wsum(w, y) / total
     if not (-ybar) > 1e-14 * max(1.0, float(np.max(np.abs(y)))):
-        raise DataError(f"{title}: all observations are equal, so {equal}")
+        raise NoMaximumError(f"{title}: all observations are equal, so {equal}")
     if k0 is None:
         sd = np.sqrt(max(wsum(w, (y - ybar) ** 2) / total, 1e-300))
         k0 = 1.2825 / sd  # Gumbel moment start: sd = π / (k √6)
@@ -94,7 +94,7 @@ def solve_shape(y, w, total, k0=None, *, title: str, equal: str
     while f(hi)[0] > 0:
         hi += 2.0
         if hi > 700:
-            raise DataError(f"{title}: the profile likelihood keeps increasing towards a "
+            raise NoMaximumError(f"{title}: the profile likelihood keeps increasing towards a "
                             "degenerate distribution; the MLE does not exist")
     k = float(np.exp(root_bracketed(f, lo, hi, x0=u0, what=f"{title} profile equation")))
     a, m1, m2, _ = tilted_moments(y, w, k, bufs)

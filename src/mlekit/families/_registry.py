@@ -186,5 +186,7 @@ def parse_distribution(spec: str) -> Distribution:
     for kw in node.keywords:
         if kw.arg is None:
             raise ParameterError(f"cannot read {text!r}: '**' is not allowed")
+        if kw.arg in kwargs:  # ast accepts "f(a=1, a=2)"; Python itself refuses it
+            raise ParameterError(f"cannot read {text!r}: parameter {kw.arg!r} is given twice")
         kwargs[kw.arg] = _literal(kw.value, text)
     return family(*args, **kwargs)

@@ -22,17 +22,122 @@ distributions that broadcasts like NumPy.
 
 from __future__ import annotations
 
+import datetime as _dt
 import functools
+import math
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ..domains import Domain
-from ..errors import NotImplementedForFamily, ParameterError, SupportError
+from ..domains import Domain, as_float_array, first_bad_index
+from ..errors import DataError, MlekitError, NotImplementedForFamily, ParameterError, SupportError
 
-__all__ = ["Distribution", "Family", "Parameter", "SymbolicDensity"]
+__all__ = ["Distribution", "Family", "Parameter", "SymbolicDensity", "as_real_array"]
+
+#: the most values :meth:`Distribution.sample` draws in one call (8 GB of float64)
+MAX_SAMPLE_VALUES = 1_000_000_000
+
+
+def as_real_array(x: Any, what: str = "x", owner: str = "", *, allow_bool: bool = True,
+                  error: type[MlekitError] = DataError) -> np.ndarray:
+    """``x`` as a float64 array, refusing what a float conversion would silently change.
+
+    * complex values: accepted only when every imaginary part is exactly 0 (then the real
+      part is the value); a non-zero imaginary part is an error naming its index;
+    * text (``str``/``bytes`` arrays, or strings inside an object array), even text that
+      reads as a number: convert it first (``pandas.to_numeric``, ``np.asarray(x, float)``);
+    * dates and durations (``datetime64``/``timedelta64``, ``datetime`` objects);
+    * booleans when ``allow_bool`` is False (continuous families: True/False is a
+      category, not a measurement);
+    * ``None`` itself, ragged or otherwise non-numeric input (a ``None`` inside a list is
+      a missing value: NaN).
+
+    Every refusal is an ``error`` (``DataError`` by default) naming ``what`` (and
+    ``owner``), the first offending index and what to try.
+
+    Examples
+    --------
+    >>> from mlekit.families.base import as_real_array
+    >>> as_real_array([1, 2.5])
+    array([1. , 2.5])
+    >>> as_real_array(["1.5"], "x", "Normal")
+    Traceback (most recent call last):
+        ...
+    mlekit.errors.DataError: Normal: x must be numeric: it holds text (dtype <U3; ...
+    """
+    who = f"{owner}: " if owner else ""
+    if x is None:
+        raise error(f"{who}{what} is None: pass an array of numbers (NaN marks a missing value)")
+    if isinstance(x, np.ndarray):
+        arr = x
+    else:
+        try:
+            arr = np.asarray(x)
+        except (TypeError, ValueError) as exc:  # ragged nested lists
+            raise error(f"{who}{what} must be numeric (a rectangular array of numbers): "
+                        f"{exc}") from None
+    kind = arr.dtype.kind
+    if kind in "fiu":
+        return arr.astype(np.float64, copy=False) if kind != "f" or arr.dtype != np.float64 \
+            else arr
+    if kind in "US":
+        flat = arr.ravel().tolist()
+        i = 0  # name the first entry that is not even a number's text (else the first)
+        for j, e in enumerate(flat):
+            try:
+                float(e)
+            except (TypeError, ValueError):
+                i = j
+                break
+        first = flat[i] if flat else ""
+        where = str(i) if arr.ndim <= 1 else \
+            str(tuple(int(j) for j in np.unravel_index(i, arr.shape)))
+        raise error(f"{who}{what} must be numeric: it holds text (dtype {arr.dtype}; "
+                    f"{what}[{where}] = {first!r}); convert it to numbers first (for example "
+                    "pandas.to_numeric or np.asarray(x, dtype=float))")
+    if kind in "mM":
+        raise error(f"{who}{what} holds dates or durations (dtype {arr.dtype}), not numbers; "
+                    "convert them to a number of units first (e.g. days since a reference "
+                    "date: (t - t0) / np.timedelta64(1, 'D'))")
+    if kind == "b":
+        if not allow_bool:
+            raise error(f"{who}{what} is boolean (True/False), which a continuous family does "
+                        "not model; pass x.astype(float) if you mean the numbers 0 and 1, or "
+                        "use a discrete family (Bernoulli)")
+        return arr.astype(np.float64)
+    if kind == "c":
+        bad = arr.imag != 0
+        if np.any(bad):
+            i = first_bad_index(bad)
+            raise error(f"{who}{what} is complex with a non-zero imaginary part at index {i} "
+                        f"({what}[{i}] = {arr[bad][0]}); a likelihood needs real numbers: pass "
+                        f"{what}.real or abs({what}) if that is what you mean")
+        return np.ascontiguousarray(arr.real, dtype=np.float64)
+    if kind == "O":
+        flat = arr.ravel()
+        for i, e in enumerate(flat):
+            why = None
+            if isinstance(e, (str, bytes)):
+                why = f"text ({e!r})"
+            elif isinstance(e, (bool, np.bool_)) and not allow_bool:
+                why = "a boolean (True/False), which a continuous family does not model"
+            elif isinstance(e, (complex, np.complexfloating)) and e.imag != 0:
+                why = f"a complex number with a non-zero imaginary part ({e})"
+            elif isinstance(e, (_dt.date, _dt.timedelta, np.datetime64, np.timedelta64)):
+                why = f"a date or duration ({e!r})"
+            if why is not None:
+                idx = np.unravel_index(i, arr.shape) if arr.ndim > 1 else (i,)
+                where = str(idx[0]) if len(idx) == 1 else str(tuple(int(j) for j in idx))
+                raise error(f"{who}{what} must be numeric: {what}[{where}] is {why}, not a "
+                            "real number; convert the data to numbers first")
+        if any(isinstance(e, (complex, np.complexfloating)) for e in flat):
+            flat = np.array([e.real if isinstance(e, (complex, np.complexfloating)) else e
+                             for e in flat], dtype=object)
+            arr = flat.reshape(arr.shape)
+    return as_float_array(arr, what=f"{who}{what}" if who else what, error=error)
 
 
 @dataclass(frozen=True)
@@ -362,6 +467,21 @@ class Distribution:
     Created by calling the family: ``mk.Normal(mu=0, sigma=1)``. Parameters are
     stored as float arrays; ``batch_shape`` is their broadcast shape.
 
+    **Arguments of the numeric methods** (``logpdf``/``pdf``, ``cdf``/``logcdf``,
+    ``sf``/``logsf``, ``ppf``/``isf``), the rule NumPy and SciPy follow:
+
+    * NaN in, NaN out: a NaN argument gives NaN in that position (no error, no warning),
+      so missing values propagate as in NumPy;
+    * a value outside the support is not an error: ``logpdf`` is −inf there
+      (``pdf`` 0), ``cdf`` 0 below and 1 above the support, ``logsf`` 0 below it;
+    * a probability outside [0, 1] given to ``ppf``/``isf`` (also ±inf) is a
+      :class:`~mlekit.errors.DataError` naming the index, never a silent NaN;
+    * complex values with a non-zero imaginary part, text, dates, and booleans (for a
+      continuous family) are a ``DataError`` (see :func:`as_real_array`);
+    * ``sample(size, rng)``: ``size`` a non-negative int or tuple of them, at most 1e9
+      values in all (checked before allocating); ``rng`` None, a seed or a Generator;
+      anything else is a :class:`~mlekit.errors.ParameterError` naming it.
+
     Examples
     --------
     >>> import numpy as np, mlekit as mk
@@ -408,37 +528,156 @@ class Distribution:
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
     # -- numerics (delegate to the family)
+    def _arg(self, x: Any, what: str = "x") -> np.ndarray:
+        return as_real_array(x, what=what, owner=self.family.title,
+                             allow_bool=self.family.discrete)
+
+    def _nan_through(self, x: np.ndarray, out: Any,
+                     limits: tuple[float, float] | None = None) -> np.ndarray:
+        """NaN in, NaN out (NumPy's rule), whatever the family's formula gives for NaN;
+        ``limits``: the values at x = −inf and +inf, the limits every distribution
+        shares (a density → 0, F → 0 and 1), set exactly (formulas may give inf − inf)."""
+        out = np.asarray(out, dtype=float)
+        nd = self.family.event_ndim
+        if limits is not None and not nd and np.any(np.isinf(x)):
+            out = np.where(np.isneginf(x), limits[0], np.where(np.isposinf(x), limits[1], out))
+        nan = np.isnan(x)
+        if nd and nan.ndim >= nd:
+            nan = nan.any(axis=tuple(range(-nd, 0)))
+        if np.any(nan):
+            out = np.where(nan, np.nan, out)
+        return out
+
+    def _probability(self, q: Any, method: str) -> np.ndarray:
+        """A probability argument: NaN passes (NaN out); a finite or infinite value outside
+        [0, 1] is an error naming the index."""
+        q = self._arg(q, "q")
+        bad = (q < 0) | (q > 1)
+        if np.any(bad):
+            where = f"q[{first_bad_index(bad)}] = {q[bad][0]:g}" if q.ndim else f"q = {q:g}"
+            raise DataError(f"{self.family.title}.{method}: q must be a probability in [0, 1]; "
+                            f"{where} is not (NaN is passed through as NaN)")
+        return q
+
     def logpdf(self, x: Any) -> np.ndarray:
-        """log p(x) (log-pmf for discrete families); −inf off the support."""
-        x = np.asarray(x, dtype=float)
-        return self.family.logpdf(x, **self.params, **self.aux)
+        """log p(x) (log-pmf for discrete families); −inf off the support, NaN for NaN."""
+        x = self._arg(x)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return self._nan_through(x, self.family.logpdf(x, **self.params, **self.aux),
+                                     (-np.inf, -np.inf))
 
     logpmf = logpdf
 
     def pdf(self, x: Any) -> np.ndarray:
+        """p(x) (the pmf for discrete families); 0 off the support, NaN for NaN."""
         return np.exp(self.logpdf(x))
 
     pmf = pdf
 
     def cdf(self, x: Any) -> np.ndarray:
-        return self.family.cdf(np.asarray(x, dtype=float), **self.params)
-
-    def ppf(self, q: Any) -> np.ndarray:
-        return self.family.ppf(np.asarray(q, dtype=float), **self.params)
+        """F(x) = P(X ≤ x): 0 below the support, 1 above it, NaN for NaN."""
+        x = self._arg(x)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return self._nan_through(x, self.family.cdf(x, **self.params), (0.0, 1.0))
 
     def logsf(self, x: Any) -> np.ndarray:
-        return self.family.logsf(np.asarray(x, dtype=float), **self.params)
+        """log S(x) = log P(X > x), exact where S underflows; NaN for NaN."""
+        x = self._arg(x)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return self._nan_through(x, self.family.logsf(x, **self.params), (0.0, -np.inf))
+
+    def sf(self, x: Any) -> np.ndarray:
+        """S(x) = P(X > x) = exp(logsf(x))."""
+        return np.exp(self.logsf(x))
+
+    def logcdf(self, x: Any) -> np.ndarray:
+        """log F(x), stable in both tails: the family's own ``logcdf`` if it declares one,
+        else log F where F < 1/2 and log1p(−S) above (S = exp(logsf))."""
+        x = self._arg(x)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            own = getattr(self.family, "logcdf", None)
+            if callable(own):
+                out = own(x, **self.params)
+            else:
+                cdf = np.asarray(self.family.cdf(x, **self.params), float)
+                logsf = np.asarray(self.family.logsf(x, **self.params), float)
+                out = np.where(cdf < 0.5, np.log(cdf), np.log1p(-np.exp(logsf)))
+            return self._nan_through(x, out, (-np.inf, 0.0))
+
+    def ppf(self, q: Any) -> np.ndarray:
+        """Quantile function F⁻¹(q) for q in [0, 1] (NaN for NaN; q outside [0, 1] is a
+        DataError naming the index)."""
+        q = self._probability(q, "ppf")
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return self._nan_through(q, self.family.ppf(q, **self.params))
+
+    def isf(self, q: Any) -> np.ndarray:
+        """Inverse survival function S⁻¹(q) = F⁻¹(1 − q): the family's own ``isf`` if it
+        declares one, else ``ppf(1 − q)`` (which resolves q only down to ~1e-16)."""
+        q = self._probability(q, "isf")
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            own = getattr(self.family, "isf", None)
+            out = own(q, **self.params) if callable(own) else \
+                self.family.ppf(1.0 - q, **self.params)
+            return self._nan_through(q, out)
+
+    def _sample_shape(self, size: Any) -> tuple[int, ...]:
+        """``size`` as a tuple of non-negative ints, checked before anything is allocated."""
+        title = self.family.title
+        if size is None:
+            return ()
+        items = (size,) if np.ndim(size) == 0 and not isinstance(size, (tuple, list)) \
+            else size
+        try:
+            items = tuple(items)
+        except TypeError:
+            items = None  # type: ignore[assignment]
+        out: list[int] = []
+        for s in items if items is not None else (size,):
+            try:
+                if isinstance(s, (bool, np.bool_)) or items is None:
+                    raise TypeError
+                n = operator.index(s)
+            except TypeError:
+                raise ParameterError(
+                    f"{title}.sample: size must be a non-negative integer or a tuple of them; "
+                    f"got {size!r} ({type(s).__name__})") from None
+            if n < 0:
+                raise ParameterError(f"{title}.sample: size must be >= 0; got {size!r}")
+            out.append(int(n))
+        event = 1
+        for p in self.family.parameters:
+            if p.event_ndim:
+                shp = np.shape(self.params[p.name])
+                event = max(event, int(shp[-1]) if shp else 1)
+        count = math.prod(out) * math.prod(self.batch_shape) * event
+        if count > MAX_SAMPLE_VALUES:
+            raise ParameterError(
+                f"{title}.sample: size {tuple(out)} asks for {count:.3g} values, more than "
+                f"the limit of {MAX_SAMPLE_VALUES:.0e} in one call; draw in batches")
+        return tuple(out)
 
     def sample(self, size: int | tuple[int, ...] | None = None,
                rng: np.random.Generator | int | None = None) -> np.ndarray:
-        """Draw samples of shape ``size + batch_shape (+ event shape)``."""
-        rng = np.random.default_rng(rng)
-        size = () if size is None else ((size,) if np.isscalar(size) else tuple(size))
-        return self.family.sample(size, rng, **self.params)
+        """Draw samples of shape ``size + batch_shape (+ event shape)``.
+
+        ``size``: None, a non-negative int or a tuple of them (at most 1e9 values in all,
+        checked before allocating); ``rng``: None, a non-negative integer seed, a
+        ``numpy.random.Generator``, ``BitGenerator`` or ``SeedSequence``. Anything else is
+        a :class:`~mlekit.errors.ParameterError` naming it.
+        """
+        shape = self._sample_shape(size)
+        try:
+            gen = np.random.default_rng(rng)
+        except (TypeError, ValueError) as exc:
+            raise ParameterError(
+                f"{self.family.title}.sample: rng must be None, a non-negative integer seed or "
+                f"a numpy.random.Generator; got {rng!r} ({exc})") from None
+        return self.family.sample(shape, gen, **self.params)
 
     def nll(self, x: Any) -> float:
         """Negative log-likelihood Σ −log p(x_i) of the data under this member."""
-        x = self.family.check_data(x, **self.params)
+        x = self.family.check_data(self._arg(x), **self.params)
         return float(-np.sum(self.logpdf(x)))
 
     @property

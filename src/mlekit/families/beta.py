@@ -17,7 +17,7 @@ Newton's method on the two score equations
 with the trigamma Hessian and a backtracking line search converges from the
 start ``α₀ = ½ + G₁/(2(1 − G₁ − G₂))``, ``β₀ = ½ + G₂/(2(1 − G₁ − G₂))`` (G the
 geometric means of x and 1 − x; from ψ(z) ≈ log(z − ½)), which needs no
-further pass over the data. All-equal data: the MLE does not exist (DataError).
+further pass over the data. All-equal data: the MLE does not exist (NoMaximumError).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import numpy as np
 from scipy.special import betainc, betaincc, betaincinv, betaln, digamma, xlog1py, xlogy
 
 from ..domains import Positive, UnitInterval
-from ..errors import DataError
+from ..errors import DataError, NoMaximumError
 from ._mle_tools import (
     MLEstimate,
     check_fixed,
@@ -88,7 +88,21 @@ class BetaFamily(Family):
             return np.log(betaincc(alpha, beta, np.clip(x, 0.0, 1.0)))
 
     def ppf(self, q, alpha, beta):
-        return betaincinv(alpha, beta, q)
+        r"""``betaincinv``; where its root finder gives up (q of 1e-300), the tail asymptote
+        :math:`F(x) \approx x^\alpha / (\alpha B(\alpha, \beta))` as x → 0 (and its mirror
+        as x → 1), exact to first order in x there."""
+        q, a, b = np.broadcast_arrays(np.asarray(q, float), np.asarray(alpha, float),
+                                      np.asarray(beta, float))
+        with np.errstate(all="ignore"):
+            out = np.asarray(betaincinv(a, b, q), float)
+            bad = np.isnan(out) & ~np.isnan(q) & ~np.isnan(a) & ~np.isnan(b)
+            if bad.any():
+                lb = betaln(a[bad], b[bad])
+                lo = np.exp((np.log(q[bad]) + np.log(a[bad]) + lb) / a[bad])
+                hi = -np.expm1((np.log1p(-q[bad]) + np.log(b[bad]) + lb) / b[bad])
+                out = out.copy()
+                out[bad] = np.where(q[bad] < 0.5, lo, hi)
+        return out if out.ndim else out[()]
 
     def sample(self, size, rng, alpha, beta):
         out = tuple(size) + _bshape(alpha, beta)
@@ -143,9 +157,13 @@ class BetaFamily(Family):
                             "makes the log-likelihood unbounded)")
         # Jensen: G₁ + G₂ <= m + (1 − m) = 1 (geometric means), equality iff all x are equal
         g1, g2 = np.exp(s1), np.exp(s2)
-        gap = 1.0 - g1 - g2
-        if not gap > 1e-13:
-            raise DataError("Beta: all observations are equal, so the MLE does not exist "
+        # 1 − G₂ = −expm1(s₂) keeps its digits when every x is tiny (x ≈ 1e-300 made
+        # G₂ round to 1 and the gap to −G₁: distinct data reported as "all equal")
+        one_minus_g2 = -np.expm1(s2)
+        gap = one_minus_g2 - g1
+        # relative to the arithmetic-mean side: data scaled by 1e-300 keep their spread
+        if not gap > 1e-13 * max(g1, one_minus_g2):
+            raise NoMaximumError("Beta: all observations are equal, so the MLE does not exist "
                             "(alpha, beta -> infinity)")
         # start from ψ(z) ≈ log(z − ½): α₀ = ½ + G₁/(2(1 − G₁ − G₂)), likewise β₀
         start = {"alpha": 0.5 + 0.5 * g1 / gap, "beta": 0.5 + 0.5 * g2 / gap}
@@ -171,6 +189,18 @@ class BetaFamily(Family):
                                  bounds=(lower, np.full(len(free), np.inf)))
         vals.update(zip(free, map(float, theta), strict=True))
         a, b = float(vals["alpha"]), float(vals["beta"])
+        if max(a, b) > _RATIO_LIMIT * min(a, b):
+            import warnings
+
+            from ..errors import NumericalWarning
+
+            side = "0" if b > a else "1"
+            warnings.warn(
+                f"Beta: the data crowd against {side} (alpha = {a:.4g}, beta = {b:.4g}): at a "
+                f"ratio above {_RATIO_LIMIT:.0e} the score ψ(α+β) − ψ(β) loses its digits in "
+                "double precision, so this estimate may be inaccurate; rescale the data away "
+                f"from {side} or fit a {'Gamma' if side == '0' else 'reflected Gamma'} to "
+                f"{'x' if side == '0' else '1 - x'}", NumericalWarning, stacklevel=2)
         # ℓ = W[(α−1)·mean log x + (β−1)·mean log(1−x) − ln B(α, β)]; its Hessian is
         # free of the data: −∂²ℓ = W[[ψ'(α) − ψ'(α+β), −ψ'(α+β)], [·, ψ'(β) − ψ'(α+β)]]
         llf = total * ((a - 1.0) * s1 + (b - 1.0) * s2 - betaln(a, b))
@@ -188,6 +218,9 @@ class BetaFamily(Family):
                     - sp.loggamma(a) - sp.loggamma(b))
         return SymbolicDensity(expr, x, s, log_expr)
 
+
+#: beyond this α/β (or β/α) ratio, ψ(α+β) − ψ(β) in the score keeps few correct digits
+_RATIO_LIMIT = 1e12
 
 Beta = BetaFamily()
 

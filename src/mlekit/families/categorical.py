@@ -19,6 +19,9 @@ from ..errors import ParameterError, SupportError
 from ._registry import register_kl
 from .base import Family, Parameter, SymbolicDensity
 
+#: the most classes a fit infers from the labels alone (k = max label + 1)
+_MAX_CLASSES = 1_000_000
+
 
 class CategoricalFamily(Family):
     r"""Categorical(p): class probabilities ``p`` (last axis, summing to 1), or ``logits=``.
@@ -133,6 +136,13 @@ class CategoricalFamily(Family):
     def mle(self, x, weights=None, fixed=None, k=None):
         if fixed:
             raise ParameterError("Categorical: fixing class probabilities is not supported")
+        if k is None and x.size and float(np.max(x)) >= _MAX_CLASSES:
+            # labels such as 1e300 would ask bincount for 1e300 cells (a raw ValueError)
+            i = int(np.argmax(x >= _MAX_CLASSES))
+            raise SupportError(
+                f"Categorical: x must hold class labels 0, 1, ..., k-1; found {x[i]:g} at "
+                f"index {i}, which would mean more than {_MAX_CLASSES} classes. Recode the "
+                "labels as 0..k-1 (e.g. np.unique(x, return_inverse=True)) or pass k=")
         xi = x.astype(np.intp)
         k = int(xi.max()) + 1 if k is None else int(k)
         if np.any(xi >= k):

@@ -62,8 +62,20 @@ class CauchyFamily(Family):
     example_params: ClassVar[dict[str, Any]] = {"mu": -1.0, "sigma": 0.7}
 
     def logpdf(self, x, mu, sigma):
-        z = (x - mu) / sigma
-        return -_LOG_PI - np.log(sigma) - np.log1p(z * z)
+        # log(1 + z²) = 2 log|z| + log1p(1/z²) for |z| > 1: z² overflows once |z| > 1e154
+        # (x = 1e300 gave -inf instead of -1383); log|z| = log|x - mu| - log sigma.
+        x, mu, sigma = np.broadcast_arrays(*(np.asarray(a, float) for a in (x, mu, sigma)))
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            d = np.abs(x - mu)
+            z = d / sigma
+            big = z > 1.0
+            zb = np.where(big, z, 2.0)
+            log_z = np.where(np.isfinite(zb), np.log(zb), np.log(np.where(big, d, 2.0))
+                             - np.log(sigma))
+            tail = 2.0 * log_z + np.log1p(1.0 / (zb * zb))
+            zs = np.where(big, 0.0, z)
+            core = np.log1p(zs * zs)
+        return -_LOG_PI - np.log(sigma) - np.where(big, tail, core)
 
     def cdf(self, x, mu, sigma):
         return 0.5 + np.arctan((x - mu) / sigma) / np.pi
@@ -76,7 +88,16 @@ class CauchyFamily(Family):
         return np.where(z > 0, right, np.log(0.5 - np.arctan(np.minimum(z, 0.0)) / np.pi))
 
     def ppf(self, q, mu, sigma):
-        return mu + sigma * np.tan(np.pi * (q - 0.5))
+        # x = mu - sigma / tan(pi q) below the median and mu + sigma / tan(pi (1 - q)) above:
+        # exact at the ends (q = 0 -> -inf, q = 1 -> +inf; tan(pi (q - 1/2)) gave ∓1.1e16)
+        # and accurate in both tails.
+        q = np.asarray(q, float)
+        low = q < 0.5
+        t = np.tan(np.pi * np.where(low, q, 1.0 - q))
+        with np.errstate(divide="ignore"):
+            r = np.where(t > 0, 1.0 / np.where(t > 0, t, 1.0), np.inf)
+        r = np.where(np.isnan(q), np.nan, r)
+        return mu + sigma * np.where(low, -r, r)
 
     def sample(self, size, rng, mu, sigma):
         out = tuple(size) + _bshape(mu, sigma)

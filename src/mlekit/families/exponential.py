@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..domains import NonNegative, Positive
-from ..errors import DataError
+from ..errors import NoMaximumError
 from ._mle_tools import check_fixed, prepare, wsum
 from ._registry import register_kl
 from .base import Family, Parameter, SymbolicDensity
@@ -59,6 +59,15 @@ class ExponentialFamily(Family):
     def logsf(self, x, rate):
         return np.where(x > 0, -rate * np.maximum(x, 0.0), 0.0)
 
+    def logcdf(self, x, rate):
+        r"""log F = log(1 − e^{−λx}), exact in both tails (see Weibull.logcdf); −inf for
+        x <= 0."""
+        t = rate * np.maximum(x, 0.0)
+        log2 = float(np.log(2.0))
+        with np.errstate(divide="ignore"):
+            small = np.log(-np.expm1(-np.minimum(t, log2)))
+            return np.where(t <= log2, small, np.log1p(-np.exp(-np.maximum(t, log2))))
+
     def ppf(self, q, rate):
         with np.errstate(divide="ignore"):
             return -np.log1p(-q) / rate
@@ -93,7 +102,7 @@ class ExponentialFamily(Family):
         x, w, total = prepare(x, weights)
         s = wsum(w, x)
         if s <= 0:
-            raise DataError("Exponential: all observations are 0, so the MLE of rate is "
+            raise NoMaximumError("Exponential: all observations are 0, so the MLE of rate is "
                             "infinite (it does not exist)")
         return {"rate": total / s}
 

@@ -18,7 +18,7 @@ import numpy as np
 from scipy.special import erf, log_ndtr, ndtri
 
 from ..domains import NonNegative, Positive
-from ..errors import DataError
+from ..errors import NoMaximumError
 from ._mle_tools import (
     check_fixed,
     prepare,
@@ -97,7 +97,7 @@ class HalfNormalFamily(Family):
         x, w, total = prepare(x, weights)
         c, s2 = scaled_mean_square(x, w, total)  # σ̂ = c·sqrt(Σ w (x/c)² / W), any magnitude
         if s2 <= 0:
-            raise DataError("HalfNormal: all observations are 0, so the MLE of sigma is 0 "
+            raise NoMaximumError("HalfNormal: all observations are 0, so the MLE of sigma is 0 "
                             "(on the boundary; it does not exist)")
         return {"sigma": float(c * np.sqrt(s2))}
 

@@ -19,8 +19,18 @@ import numpy as np
 from scipy.special import log_ndtr, ndtr, ndtri
 
 from ..domains import Positive, Real
-from ..errors import DataError
-from ._mle_tools import MLEstimate, check_fixed, prepare, solver_extras, wsum
+from ..errors import DataError, NoMaximumError
+from ._mle_tools import (
+    MLEstimate,
+    all_equal,
+    check_fixed,
+    log_ratio,
+    prepare,
+    safe_mean,
+    solver_extras,
+    sum_sq_dev,
+    wsum,
+)
 from ._registry import register_kl
 from .base import Family, Parameter, SymbolicDensity
 
@@ -67,6 +77,10 @@ class LogNormalFamily(Family):
 
     def logsf(self, x, mu, sigma):
         return np.where(x > 0, log_ndtr(-(_log_pos(x) - mu) / sigma), 0.0)
+
+    def logcdf(self, x, mu, sigma):
+        """log Φ((log x − μ)/σ), exact far in the lower tail; −inf for x <= 0."""
+        return np.where(x > 0, log_ndtr((_log_pos(x) - mu) / sigma), -np.inf)
 
     def ppf(self, q, mu, sigma):
         return np.exp(mu + sigma * ndtri(q))
@@ -115,19 +129,31 @@ class LogNormalFamily(Family):
             sy = wsum(w, y)  # -inf or NaN when some x <= 0
         if not np.isfinite(sy):
             raise DataError("LogNormal: observations must be > 0 to take logs")
+        log_m = 0.0  # y = log(x / e^{log_m})
         mu = fixed.get("mu", sy / total)
         if "sigma" in fixed:
             return {"mu": float(mu), "sigma": fixed["sigma"]}
-        y -= mu  # in place: three passes over the data in all
-        y *= y
-        s2 = wsum(w, y) / total
-        # a spread below the rounding of the mean: all observations are equal
-        if s2 <= (8.0 * np.finfo(float).eps * max(abs(float(mu)), 1.0)) ** 2:
-            raise DataError("LogNormal: all observations are equal, so the MLE of sigma is 0 "
+        s2 = sum_sq_dev(y, float(mu), w) / total
+        # each log x carries an error of ~ε|log x|: the deviations keep their digits only
+        # while that is far below σ. Else (data far from 0 relative to their spread:
+        # 1e9 + N(0, 1) has log x ≈ 20.7 ± 1e-9, whose deviations keep 7 digits) the logs
+        # are retaken about the mean m, y = log(x/m), exact to ulps of y (log_ratio)
+        eps = np.finfo(float).eps
+        if not 8e12 * eps * np.sqrt(float(mu) ** 2 + s2) < np.sqrt(s2):
+            m = safe_mean(x, w, total)
+            log_m = float(np.log(m))
+            y = log_ratio(x, m)
+            sy = wsum(w, y)
+            mu = fixed.get("mu", log_m + sy / total)
+            center = sy / total if "mu" not in fixed else float(mu) - log_m
+            s2 = sum_sq_dev(y, center, w) / total
+        if not s2 > 0 or all_equal(x, w):
+            raise NoMaximumError("LogNormal: all observations are equal, so the MLE of sigma is 0 "
                             "(it does not exist)")
         sigma = float(np.sqrt(s2))
-        # at σ̂: Σ w (log x − μ)² = W σ̂², and Σ w (log x − μ̂) = 0 when μ is estimated
-        llf = -total * (np.log(sigma) + 0.5 * (_LOG_2PI + 1.0)) - sy
+        # at σ̂: Σ w (log x − μ)² = W σ̂², and Σ w (log x − μ̂) = 0 when μ is estimated;
+        # Σ w log x = W log m + Σ w y (log σ̂ + log m: no cancellation of the two sums)
+        llf = -total * (np.log(sigma) + log_m + 0.5 * (_LOG_2PI + 1.0)) - sy
         info = {("mu", "mu"): total / s2, ("mu", "sigma"): 0.0, ("sigma", "sigma"): 2 * total / s2}
         return MLEstimate({"mu": float(mu), "sigma": sigma}, **solver_extras(llf, info))
 

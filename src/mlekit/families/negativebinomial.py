@@ -168,8 +168,12 @@ class NegativeBinomialFamily(Family):
         mu = float(np.sum(w * x) / wsum)
         if "alpha" in fixed:
             return {"mu": mu, "alpha": float(fixed["alpha"])}
-        s2 = float(np.sum(w * (x - mu) ** 2) / wsum)
-        if not s2 > mu * (1.0 + 1e-12):
+        # the variance in units of c = max x: (x − mu)² overflows for counts near 1e300
+        c = float(np.max(np.abs(x))) or 1.0
+        v = float(np.sum(w * ((x - mu) / c) ** 2) / wsum)  # s2 / c²
+        with np.errstate(over="ignore"):
+            s2 = v * c * c  # only printed
+        if not v > (mu / c) / c * (1.0 + 1e-12):
             raise DataError(
                 f"NegativeBinomial: the sample variance ({s2:.6g}) does not exceed the mean "
                 f"({mu:.6g}), so the likelihood is maximised at alpha = 0, the boundary where "
@@ -185,7 +189,8 @@ class NegativeBinomialFamily(Family):
                    + wsum * mu / (r * (r + mu)))
             return val, der * r
 
-        t = np.log(mu * mu / (s2 - mu))  # the moment estimate of r
+        # the moment estimate of r = mu² / (s2 − mu), in units of c
+        t = 2.0 * np.log(mu / c) - np.log(v - (mu / c) / c)
         lo = hi = t
         for _ in range(200):
             if h(lo)[0] > 0:

@@ -76,6 +76,12 @@ class NormalFamily(Family):
 
         return log_ndtr(-(x - mu) / sigma)
 
+    def logcdf(self, x, mu, sigma):
+        """log Φ((x − μ)/σ), exact far in the lower tail (scipy's log_ndtr)."""
+        from scipy.special import log_ndtr
+
+        return log_ndtr((x - mu) / sigma)
+
     def ppf(self, q, mu, sigma):
         return mu + sigma * ndtri(q)
 

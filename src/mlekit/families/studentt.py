@@ -145,7 +145,11 @@ class StudentTFamily(Family):
             return np.log(stdtr(nu, -(x - mu) / sigma))
 
     def ppf(self, q, nu, mu, sigma):
-        return mu + sigma * stdtrit(nu, q)
+        # scipy's stdtrit(nu, 0) returns +inf, not -inf: set both ends explicitly
+        q = np.asarray(q, float)
+        t = stdtrit(nu, np.where((q > 0) & (q < 1), q, 0.5))
+        t = np.where(q == 0, -np.inf, np.where(q == 1, np.inf, t))
+        return mu + sigma * np.where(np.isnan(q), np.nan, t)
 
     def sample(self, size, rng, nu, mu, sigma):
         out = tuple(size) + _bshape(nu, mu, sigma)
