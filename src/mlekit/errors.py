@@ -172,7 +172,7 @@ class FormulaError(MlekitError, ValueError):
     >>> mk.LinearRegression.from_formula("x", df)
     Traceback (most recent call last):
         ...
-    mlekit.errors.FormulaError: formula 'x' has no left-hand side (write 'y ~ x')
+    mlekit.errors.FormulaError: formula 'x': a formula needs '~' (e.g. 'y ~ x1 + x2'); ...
     """
 
 

@@ -13,10 +13,13 @@ on data that do not fit in memory, or live on a cluster:
 5. **inference** — the estimator's own covariance (observed/expected, HC0–HC3),
    deviance and null model, so ``result_.summary()`` is the in-memory one.
 
+The existence of the MLE (separation; count or binomial levels at 0 or at the
+trials) is diagnosed as in memory, by reductions (:class:`_Existence`); Categorical
+(softmax) fits only warn when they do not converge.
+
 Not covered on Dask: the exact least-squares (QR) and median (LP) solves
 (Normal-identity is fitted by Newton, which is exact for β in one step; Laplace
-raises), and the separation pre-check (it needs the whole design in memory; a
-non-converged classification fit warns instead).
+raises).
 """
 
 from __future__ import annotations
@@ -30,7 +33,6 @@ from ..errors import (
     ConvergenceWarning,
     DataError,
     NotImplementedForFamily,
-    SingularMatrixError,
     SupportError,
 )
 from ._sums import DaskSums
@@ -212,11 +214,9 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, *, persist
     from ..regression.solver import newton, prox_newton
 
     est = estimator
-    if est.cov_type not in ("nonrobust", "HC0", "HC1", "HC2", "HC3"):
-        raise DataError(f"cov_type must be one of nonrobust, HC0, HC1, HC2, HC3; "
-                        f"got {est.cov_type!r}")
-    if est.information not in ("observed", "expected"):
-        raise DataError(f"information must be 'observed' or 'expected'; got {est.information!r}")
+    from ..regression._estimator import check_settings
+
+    check_settings(est)
     fam = est._family_obj()
     if fam.name == "laplace":
         raise NotImplementedForFamily("Laplace (median) regression is solved as a linear "
@@ -305,12 +305,23 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, *, persist
     if n_eff < sums.n_params and prior is None:
         raise DataError(f"too few rows: n_samples = {n_eff} for {sums.n_params} parameters")
     theta0 = _theta0(est, sums, model, yd, w, off, aux_arrays)
+    # existence of the MLE: the cheap screens, one reduction pass (regression._diagnostics)
+    exist = _Existence(est, model, D, yd, w, aux_arrays, names)
+    exist.screen(penalised=prior is not None)
 
     # 4. solve: the in-memory solver on the Dask sums. Warm start as in memory: Newton on
     #    an in-memory subsample (every k-th row of a few random chunks) gives the start
     #    and an approximate Hessian, so the passes over the cluster are gradient-only
     #    until the last one (see regression.solver, step 2)
     from ..regression._diagnostics import check_rank
+    from ..regression._estimator import _hessian_proves_rank
+
+    def rank_check(h_block: np.ndarray) -> None:
+        # as in memory: a well-conditioned curvature block proves the design full rank;
+        # otherwise the design's own Gram DᵀWD decides (one more pass), never the
+        # likelihood's curvature (Normal-log/inverse curvature can be indefinite at θ0)
+        if not _hessian_proves_rank(h_block):
+            check_rank(sums.design_gram(), coef_names)
 
     warm = None
     m = est._warm_rows(sums.n, sums.n_params)
@@ -321,15 +332,13 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, *, persist
         if sub is not None:
             warm = est._warm_fit(sub, theta0, names, model, sums.sum_weights)
         if warm is not None:
-            try:
-                check_rank(warm[1][:sums.p, :sums.p], coef_names)
-            except SingularMatrixError:
+            if not _hessian_proves_rank(warm[1][:sums.p, :sums.p]):
                 warm = None  # the full design decides below
     first = None
     if warm is None:
         first = sums.nll_grad_hess(theta0)
         if prior is None:
-            check_rank(first[2][:sums.p, :sums.p], coef_names)
+            rank_check(first[2][:sums.p, :sums.p])
     if l1 is not None:
         res = prox_newton(sums, theta0, l1, prior=prior if np.any(prior) else None,
                           max_iter=est.max_iter, tol=est.tol)
@@ -340,6 +349,8 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, *, persist
         res = newton(sums, theta0, prior=prior, max_iter=est.max_iter, tol=est.tol,
                      first_pass=first)
     theta = res.theta
+    if prior is None:
+        exist.after_solve(sums, theta, res.converged)
     if classify and not res.converged:
         warnings.warn("the classification fit did not converge: check for (quasi-)separation "
                       "(the separation pre-check of the in-memory fit does not run on Dask)",
@@ -370,7 +381,7 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, *, persist
         dev = sums.map_rows(model.unit_deviance, theta)
     llnull = null_dev = None
     if null_model:
-        llnull, null_dev = est._null(sums, model, y_head, w_head, aux_head)
+        llnull, null_dev = est._null(sums, model, y_head, w_head, aux_head, theta=theta)
 
     from ..regression._results import RegressionResult
 
@@ -396,6 +407,101 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, *, persist
 
 
 _WARM_MAX_ROWS = 250_000  # rows of the in-memory warm-start sample of a Dask fit
+_LP_MAX_ROWS = 1_000_000  # boundary rows the existence LP may gather into memory
+
+
+class _Existence:
+    """The in-memory existence diagnosis (``regression._diagnostics``) as Dask reductions.
+
+    ``screen``: per-block column (min, max) over the rows at a bound / interior and
+    their counts (every y at a bound; one column non-zero only on such rows).
+    ``after_solve``: when the fit signals trouble (not converged, or ``max |η|``
+    beyond the link's bound), the exact LP: the interior rows' Gram (a reduction)
+    gives the null space ``N`` in which a direction must lie; only the rows at a
+    bound whose projection on ``N`` is non-zero are gathered for the LP. If they are
+    too many (``_LP_MAX_ROWS``) the fit is refused, saying the MLE appears not to exist.
+    Categorical (softmax) fits keep the non-convergence warning.
+    """
+
+    def __init__(self, est, model, D, yd, w, aux_arrays, names):
+        from ..regression._diagnostics import existence_boundary
+
+        self.est, self.model, self.D, self.names = est, model, D, names
+        self.bd = existence_boundary(model)
+        if self.bd is None:
+            return
+        self.Db = list(D.to_delayed().ravel())
+        self.yb = list(yd.to_delayed().ravel())
+        self.wb = [None] * len(self.Db) if w is None else list(w.to_delayed().ravel())
+        fam = model.family.name
+        if fam == "binomial" and "trials" in aux_arrays:
+            self.ub = list(aux_arrays["trials"].to_delayed().ravel())
+        else:
+            self.ub = [1.0] * len(self.Db)
+        self.weighted = w is not None
+
+    def _map(self, fn, *args):
+        import dask
+        from dask import delayed
+
+        parts = [delayed(fn, pure=True)(self.Db[i], self.yb[i], self.wb[i], self.ub[i],
+                                        self.bd, *args) for i in range(len(self.Db))]
+        (out,) = dask.compute(parts)
+        return out
+
+    def screen(self, penalised: bool) -> None:
+        from ..regression._diagnostics import (
+            boundary_stats,
+            merge_boundary_stats,
+            screen_existence,
+        )
+
+        if self.bd is None or (penalised and not self.est.fit_intercept):
+            return
+        stats = merge_boundary_stats(self._map(boundary_stats))
+        screen_existence(stats, [] if penalised else self.names, self.est.fit_intercept,
+                         self.bd, weighted=self.weighted)
+
+    def after_solve(self, sums, theta, converged: bool) -> None:
+        from ..regression._diagnostics import (
+            _null_space,
+            boundary_projection,
+            interior_gram,
+            raise_combination,
+            recession_direction,
+        )
+
+        if self.bd is None or not self.bd.at_infinity:
+            return
+        if converged:
+            eta_max = float(abs(sums.predictors(theta)[:, 0]).max().compute())
+            if eta_max <= self.bd.eta_signal:
+                return
+        icpt = self.est.fit_intercept
+        G = sum(self._map(interior_gram, icpt))
+        N = _null_space(G)
+        if N.shape[1] == 0:
+            return
+        parts = self._map(boundary_projection, icpt, N)
+        rows = sum(a.shape[0] + b.shape[0] for a, b in parts)
+        full = (["Intercept"] if icpt else []) + list(self.names)
+        if rows > _LP_MAX_ROWS:
+            raise self.bd.error(
+                f"the {self.bd.family} fit runs off to infinity (|linear predictor| beyond "
+                f"{self.bd.eta_signal:g}, or no convergence) and {rows} rows at a bound of "
+                "the family are too many for the exact check in memory: the "
+                "maximum-likelihood estimate appears not to exist. Check for a level or "
+                "combination of columns whose y are all at 0 (or all at the trials); drop or "
+                "merge it, or fit the MAP with a prior (alpha_l2 > 0)"
+            )
+        AL = np.vstack([a for a, _ in parts]) if parts else np.zeros((0, N.shape[1]))
+        AU = np.vstack([b for _, b in parts]) if parts else np.zeros((0, N.shape[1]))
+        z = recession_direction(AL, AU, np.eye(N.shape[1]))
+        if z is None:
+            return
+        sd = np.asarray(self.D.std(axis=0).compute(), float)
+        sd = np.concatenate([[0.0] if icpt else [], sd])
+        raise_combination(N @ z, sd, full, self.bd, has_zero_rows=AL.shape[0] > 0)
 
 
 def _theta0(est, sums, model, y, w, off, aux) -> np.ndarray:

@@ -62,6 +62,16 @@ def _part_first_pass(D, y, w, off, aux, model, intercept, theta, hessian):
     return f, g, h, sums.grad_at_zero()
 
 
+def _part_design_gram(D, y, w, off, aux, model, intercept):
+    """``Dᵀ W D`` of one chunk (intercept column included), weights only: no curvature."""
+    sums = _chunk_sums(D, y, w, off, aux, model, intercept)
+    ww = np.ones(sums.X.shape[0]) if sums.w is None else sums.w
+    g = sums.design_gram(slice(None), ww)
+    iu = np.triu_indices(g.shape[0], 1)
+    g[(iu[1], iu[0])] = g[iu]
+    return g
+
+
 def _part_rows(D, y, w, off, aux, step):
     """Every ``step``-th row of one chunk (for an in-memory subsample); copies, so the
     worker does not keep the whole chunk alive behind a strided view."""
@@ -256,6 +266,10 @@ class DaskSums:
         f, g, h = self._reduce(kind, _part_nll_grad_hess, theta, hessian)
         return float(f), g, h
 
+    def design_gram(self) -> np.ndarray:
+        """``Dᵀ W D`` over all chunks (one pass): the design's Gram, for the rank check."""
+        return self._reduce("design Gram", _part_design_gram)
+
     def sample(self, m: int, seed: int = 0) -> InMemorySums | None:
         """An in-memory :class:`InMemorySums` over about ``m`` rows: every k-th row of a few
         chunks drawn at random (seeded). Only those chunks are computed (regenerated, for
@@ -341,7 +355,7 @@ class DaskSums:
                                      self.intercept, chunks=(self.row_chunks, (m,)),
                                      dtype=float)
         return self.D.map_blocks(
-            lambda d, o: _part_eta(d, o, self.model, theta, self.starts, self.intercept),
+            lambda d, o: _part_eta(d, o[:, 0], self.model, theta, self.starts, self.intercept),
             self.offset[:, None], chunks=(self.row_chunks, (m,)), dtype=float)
 
     def restrict(self, columns: list[int]) -> DaskSums:
@@ -365,4 +379,19 @@ class DaskSums:
         out.n_passes = 0
         out._model_d = None
         out._blocks = out._make_blocks()
+        return out
+
+    def with_model(self, model: RowModel) -> DaskSums:
+        """The same rows and design under another row model (e.g. the null model with its
+        nuisance held fixed: ``Regression._null``); the data are shared, not copied."""
+        out = DaskSums.__new__(DaskSums)
+        out.__dict__.update(self.__dict__)
+        out.model = model
+        out.slots = model.slots
+        out.sizes = [self.p if s.design == "X" else 1 for s in out.slots]
+        out.starts = np.concatenate([[0], np.cumsum(out.sizes)]).astype(int)
+        out.n_params = int(out.starts[-1])
+        out._grad0 = None
+        out.n_passes = 0
+        out._model_d = None
         return out

@@ -26,7 +26,30 @@ from scipy import stats
 from .._utils.tables import ResultsTable
 from ._models import RowModel
 
-__all__ = ["RegressionResult"]
+__all__ = ["RegressionResult", "WaldTestResult"]
+
+
+@dataclass(frozen=True)
+class WaldTestResult:
+    r"""A Wald test of linear restrictions :math:`R\theta = q`.
+
+    ``statistic`` :math:`W = (R\hat\theta - q)^\top (R V R^\top)^{-1} (R\hat\theta - q)`,
+    asymptotically :math:`\chi^2` with ``df`` = number of restrictions under the
+    hypothesis; ``pvalue`` = :math:`P(\chi^2_{df} > W)`.
+    """
+
+    statistic: float
+    df: int
+    pvalue: float
+    restrictions: str
+    R: np.ndarray
+    q: np.ndarray
+
+    def __repr__(self) -> str:
+        return (f"<Wald test of {self.restrictions!r}: chi2({self.df}) = "
+                f"{self.statistic:.6g}, p = {self.pvalue:.4g}>")
+
+    __str__ = __repr__
 
 
 @dataclass
@@ -206,6 +229,49 @@ class RegressionResult:
         return 1.0 - self.llf / self.llnull
 
     pseudo_rsquared = prsquared
+
+    # ------------------------------------------------------------------ tests
+    def wald_test(self, restrictions: str) -> WaldTestResult:
+        r"""Wald test of linear restrictions on the mean coefficients, typed as text.
+
+        ``restrictions`` such as ``"x1 = x2"``, ``"x1 + 2*x2 = 3, x3 = 0"`` or
+        ``"C(g)[T.b] = 0"`` is read by :func:`mlekit.grammar.parse_restriction`
+        (coefficient names of :attr:`param_names`, numbers, ``+ - * /``, ``=``;
+        never evaluated) into :math:`R\theta = q`. Then
+
+        .. math:: W = (R\hat\theta - q)^\top (R\,V R^\top)^{-1} (R\hat\theta - q)
+                  \sim \chi^2_r,
+
+        with :math:`V` the covariance of the estimates (``cov_type`` as fitted) and
+        :math:`r` the number of restrictions.
+
+        Examples
+        --------
+        >>> import mlekit as mk
+        >>> engel = mk.datasets.load("engel")
+        >>> res = mk.LinearRegression().fit(engel[["income"]], engel["foodexp"]).result_
+        >>> res.wald_test("income = 0.5")     # doctest: +ELLIPSIS
+        <Wald test of 'income = 0.5': chi2(1) = 1.0..., p = 0.3...>
+        """
+        from ..errors import FormulaError, SingularMatrixError
+        from ..grammar import parse_restriction
+
+        idx = self._mean_theta_index()
+        names = self.param_names[:idx.size]
+        R, q = parse_restriction(restrictions, names)
+        V = self.cov_theta[np.ix_(idx, idx)]
+        d = R @ self.theta[idx] - q
+        M = R @ V @ R.T
+        r = R.shape[0]
+        if np.linalg.matrix_rank(R) < r:
+            raise FormulaError(f"the restrictions {restrictions!r} are not independent (one "
+                               "is a combination of the others); drop the redundant ones")
+        try:
+            stat = float(d @ np.linalg.solve(M, d))
+        except np.linalg.LinAlgError:
+            raise SingularMatrixError(f"the covariance of the restrictions {restrictions!r} "
+                                      "is singular; the Wald test is not defined") from None
+        return WaldTestResult(stat, r, float(stats.chi2.sf(stat, r)), restrictions, R, q)
 
     # ------------------------------------------------------------------ rendering
     def summary(self, level: float = 0.95) -> ResultsTable:

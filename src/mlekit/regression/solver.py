@@ -128,6 +128,12 @@ def inner_solve(h: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, str]:
 def _inner_solve(h: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, str]:
     d = np.sqrt(np.abs(np.diag(h)))
     d[d == 0] = 1.0
+    if not np.all(np.isfinite(h)):
+        # curvature overflowed (a mean running to a bound of its domain, e.g. a count
+        # regression whose MLE does not exist): a scaled gradient step, which the line
+        # search shortens; the caller diagnoses the fit (regression._diagnostics)
+        d[~np.isfinite(d)] = 1.0
+        return -g / d**2, "gradient"
     hs = h / d[:, None] / d[None, :]
     gs = g / d
     try:
@@ -145,7 +151,10 @@ def _inner_solve(h: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, str]:
             "(check for collinear columns or a flat likelihood)",
             ConvergenceWarning, stacklevel=4,
         )
-        step = -np.linalg.lstsq(hs, gs, rcond=1e-13)[0]
+        try:
+            step = -np.linalg.lstsq(hs, gs, rcond=1e-13)[0]
+        except np.linalg.LinAlgError:  # (SVD failure: no least-squares step either)
+            return -g / d**2, "gradient"
         return step / d, "lstsq"
     lam = np.maximum(np.abs(lam), 1e-8 * top)
     step = -(V @ ((V.T @ gs) / lam))
