@@ -51,7 +51,7 @@ def test_collinear_design_refused_on_dask_naming_columns():
     x = rng.normal(size=300)
     X = np.c_[x, 2.0 * x]
     y = rng.poisson(np.exp(0.2 + 0.1 * x)).astype(float)
-    with pytest.raises(SingularMatrixError, match="x0.*x1|x1.*x0"):
+    with pytest.raises(SingularMatrixError, match=r"x0.*x1|x1.*x0"):
         mk.Regression(family="poisson").fit(da.from_array(X, chunks=(100, 2)),
                                             da.from_array(y, chunks=100))
 

@@ -302,5 +302,5 @@ def test_fixed_family_estimators_take_formulas_too():
                                plain.result_.params.to_numpy(), rtol=1e-10)
     ols = mk.LinearRegression.from_formula("vote ~ PID", df)
     assert ols.family == "normal"
-    with pytest.raises(ParameterError, match="Regression.from_formula"):
+    with pytest.raises(ParameterError, match=r"Regression\.from_formula"):
         mk.LogisticRegression.from_formula("vote ~ PID", df, family="poisson")
