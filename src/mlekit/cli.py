@@ -623,7 +623,8 @@ def regress_cmd(
                     ] = False,
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help="With --dask: address of a dask.distributed scheduler, e.g. "
-        "tcp://host:8786 (default: threads in this process).")] = None,
+        "tcp://host:8786 (default: threads in this process). mlekit waits at most 5 s for "
+        "it to answer.")] = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
     report: ReportOpt = None,
@@ -659,20 +660,23 @@ def regress_cmd(
     from .regression import Regression
 
     if formula is not None:
-        if "~" not in formula:
-            from .errors import FormulaError
+        # the whitelist grammar reads the text; nothing of it is evaluated as Python
+        from .grammar import parse_model_formula
 
-            raise FormulaError(f"formula {formula!r} needs a '~' (e.g. 'y ~ x1 + x2')")
-        target = formula.split("~", 1)[0].strip()
-        if target not in df.columns:
-            raise DataError(f"{file}: no column {target!r}{_column_hint(target, list(df.columns))}")
-        as_numeric_column(df[target], target, source=str(file))
+        parsed = parse_model_formula(formula)
+        for c in parsed.columns():
+            if c not in df.columns:
+                raise DataError(f"{file}: no column {c!r}{_column_hint(c, list(df.columns))}")
+        resp = parsed.response
+        target = resp.expr.name if resp is not None and resp.kind == "column" else \
+            (resp.display if resp is not None else None)
+        if resp is not None and resp.kind == "column":
+            as_numeric_column(df[target], target, source=str(file))
         model = Regression.from_formula(formula, df, family=fam.name, link=link,
                                         alpha_l2=alpha_l2)
-        X = model.model_spec_.rhs.get_model_matrix(df)
-        X = X[[c for c in X.columns if c != "Intercept"]]
+        X = model.model_spec_.matrix(df)
         names = [str(c) for c in X.columns]
-        y = df[target].to_numpy(dtype=float)
+        y = model.model_spec_.response(df).to_numpy(dtype=float)
     else:
         if target is None:
             raise DataError("give --target COLUMN (or --formula 'y ~ x1 + x2')")
@@ -760,6 +764,11 @@ def kl_cmd(
     from .families import parse_distribution
 
     dp, dq = parse_distribution(p), parse_distribution(q)
+    if samples < 2:
+        raise ParameterError(f"--samples (the Monte Carlo sample size) must be >= 2, not "
+                             f"{samples}; e.g. --samples 100000")
+    if seed is not None and seed < 0:
+        raise ParameterError(f"--seed must be a non-negative integer, not {seed}")
     _check_report_target(report)
     method = method.replace("_", " ").replace("-", " ").strip()
     kw: dict[str, Any] = {"method": method}
@@ -774,7 +783,8 @@ def kl_cmd(
     if json_:
         _print_json({"p": repr(dp), "q": repr(dq), "kl": fwd.value, "method": fwd.method,
                      "error": fwd.error, "seed": getattr(fwd, "seed", None),
-                     "reverse_kl": rev.value, "reverse_method": rev.method})
+                     "notes": list(fwd.notes), "reverse_kl": rev.value,
+                     "reverse_method": rev.method, "reverse_notes": list(rev.notes)})
     elif not quiet:
         from rich.table import Table
 
@@ -785,7 +795,10 @@ def kl_cmd(
         t.add_row(f"KL({dp!r} ‖ {dq!r})", _fmt(fwd.value), fwd.method, _fmt(fwd.error))
         t.add_row(f"KL({dq!r} ‖ {dp!r})", _fmt(rev.value), rev.method, _fmt(rev.error))
         t.caption = "KL ≥ 0, = 0 iff P = Q, and not symmetric"
-        _console().print(t)
+        con = _console()
+        con.print(t)
+        for note in (*fwd.notes, *rev.notes):  # e.g. why a KL is infinite
+            con.print(note, markup=False)
     if report is not None:
         _say_written(report, quiet or json_)
 
@@ -832,20 +845,74 @@ def _one_line(msg: str) -> str:
 
 
 def _showwarning(message, category, filename, lineno, file=None, line=None) -> None:
-    sys.stderr.write(f"mlekit: warning: {_one_line(str(message))}\n")
+    text = _one_line(str(message))
+    if issubclass(category, RuntimeWarning):
+        # a raw NumPy/SciPy floating-point warning that no mlekit code turned into a named
+        # one: say what it is and where, rather than NumPy's bare "overflow encountered…"
+        where = str(filename).replace("\\", "/").rsplit("/src/", 1)[-1]
+        text = (f"numerical problem ({text}, in {where}:{lineno}); the result may be "
+                "inaccurate (please report this)")
+    sys.stderr.write(f"mlekit: warning: {text}\n")
+
+
+class _Interrupt:
+    """Remembers that SIGINT arrived: typer turns KeyboardInterrupt into a silent
+    ``Exit(130)``, click into ``Abort``, and worker threads may wrap it in other errors,
+    so the exit path asks this flag rather than the exception that reached it."""
+
+    seen = False
+
+    @classmethod
+    def handler(cls, signum: int, frame: Any) -> None:
+        cls.seen = True
+        raise KeyboardInterrupt
+
+
+def _click_abort() -> type[BaseException]:
+    """click's own Abort (raised for Ctrl-C when standalone_mode=False); not typer.Abort."""
+    import click
+
+    return click.exceptions.Abort
+
+
+def _interrupted() -> int:
+    sys.stderr.write("mlekit: interrupted\n")
+    return 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status (0 ok, 2 bad input, 1 internal error)."""
+    """Run the command line; return the exit status (0 ok, 2 bad input, 1 internal error,
+    130 interrupted by Ctrl-C, with ``mlekit: interrupted`` on stderr)."""
+    import signal
+    import threading
+
+    _Interrupt.seen = False
+    old_handler = None
+    if threading.current_thread() is threading.main_thread():
+        old_handler = signal.signal(signal.SIGINT, _Interrupt.handler)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # between the handler and _main's own try
+        return _interrupted()
+    finally:
+        if old_handler is not None:
+            signal.signal(signal.SIGINT, old_handler)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     from typer.main import get_command
 
-    command = get_command(app)
     old_show = warnings.showwarning
     warnings.showwarning = _showwarning
     try:
+        command = get_command(app)
         rv = command.main(args=list(sys.argv[1:] if argv is None else argv),
                           prog_name="mlekit", standalone_mode=False)
+        if _Interrupt.seen or rv == 130:  # typer turns Ctrl-C into a silent Exit(130)
+            return _interrupted()
     except MlekitError as exc:
+        if _Interrupt.seen:
+            return _interrupted()
         sys.stderr.write(f"mlekit: error: {_one_line(str(exc))}\n")
         return 2
     except typer.TyperException as exc:  # click usage errors (bad option, missing argument)
@@ -854,15 +921,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         sys.stderr.write(f"mlekit: error: {_one_line(exc.format_message())}\n")
         return 2 if code == 2 else (code or 1)
-    except typer.Abort:
+    except (typer.Abort, _click_abort()):  # Ctrl-C (click) or end of input at a prompt
+        if _Interrupt.seen:
+            return _interrupted()
         sys.stderr.write("mlekit: aborted\n")
         return 130
     except KeyboardInterrupt:
-        sys.stderr.write("mlekit: interrupted\n")
-        return 130
+        return _interrupted()
     except BrokenPipeError:  # `mlekit families | head`
         return 0
     except Exception as exc:
+        if _Interrupt.seen:  # e.g. a KeyboardInterrupt wrapped by a worker thread
+            return _interrupted()
         sys.stderr.write(f"mlekit: internal error: {type(exc).__name__}: "
                          f"{_one_line(str(exc))[:500]} (please report this)\n")
         return 1

@@ -7,6 +7,13 @@ form for the derivation engine (imported lazily).
 
 Registered links: see :data:`LINKS` (``identity``, ``log``, ``logit``,
 ``probit``, ``cloglog``, ``inverse``, ``inverse_squared``, ``sqrt``, ``softmax``).
+
+The numeric functions are total and silent, like the mathematics they implement:
+at the ends of a domain they return the IEEE limits (``log.link(0) = -inf``,
+``log.inverse(1000) = inf``, ``inverse.link(0) = inf``), and outside it NaN
+(``log.link(-1)``, ``logit.link(2)``), never a NumPy ``RuntimeWarning``. Callers
+(the regression engine) check the results: a NaN or infinite mean is handled
+there (step halving, the out-of-domain guard of each model).
 """
 
 from __future__ import annotations
@@ -73,8 +80,28 @@ class Link:
     sympy_inverse: Callable[[Any], Any]
     latex: str
 
+    def __post_init__(self) -> None:
+        for attr in ("link", "inverse", "inverse_deriv", "inverse_deriv2"):
+            object.__setattr__(self, attr, _quiet(getattr(self, attr)))
+
     def __repr__(self) -> str:
         return f"Link({self.name!r})"
+
+
+def _quiet(fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    """``fn`` evaluated with NumPy's floating-point warnings off: the IEEE results (±inf at
+    the ends of the domain, NaN outside it) are the documented values."""
+    if getattr(fn, "_mlekit_quiet", False):
+        return fn
+
+    def quiet(x: Any) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return fn(x)
+
+    quiet._mlekit_quiet = True  # type: ignore[attr-defined]
+    quiet.__doc__ = getattr(fn, "__doc__", None)
+    quiet.__name__ = getattr(fn, "__name__", "link_function")
+    return quiet
 
 
 def _sp():

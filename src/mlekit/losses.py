@@ -12,17 +12,23 @@ so nothing dropped while optimising is lost (STYLE.md §6).
 All losses take ``sample_weight`` (per-row weights) and ``reduction``:
 ``"mean"`` (weighted mean, Σ w_i l_i / Σ w_i), ``"sum"`` (Σ w_i l_i) or
 ``"none"`` (the per-row array, weights applied).
+
+No raw NumPy warning escapes: a loss whose true value exceeds the float range
+(e.g. a squared error of 1e300 − (−1e300)) is returned as ``inf`` with a
+:class:`~mlekit.errors.NumericalWarning` naming the loss and the first row; an
+empty input or weights summing to 0 raise :class:`~mlekit.errors.DataError`.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 from scipy.special import log_expit, logsumexp, xlogy
 
 from .domains import as_float_array, first_bad_index
-from .errors import DataError, SupportError, did_you_mean
+from .errors import DataError, NumericalWarning, ParameterError, SupportError, did_you_mean
 
 __all__ = [
     "LOSSES",
@@ -40,6 +46,11 @@ __all__ = [
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
+
+
+class LossOptionError(ParameterError, DataError):
+    """A bad option of a loss (``reduction``, ``quantile``): a :class:`ParameterError`,
+    and still a :class:`DataError`, which these options raised before."""
 
 
 def _arrays(y_true: Any, y_pred: Any, what: str = "y_pred") -> tuple[np.ndarray, np.ndarray]:
@@ -62,9 +73,23 @@ def _arrays(y_true: Any, y_pred: Any, what: str = "y_pred") -> tuple[np.ndarray,
     return y, p
 
 
+def _overflowed(values: np.ndarray, loss: str, why: str) -> np.ndarray:
+    """Warn (by name, with the first row) where a per-row loss overflowed to +inf."""
+    over = np.isposinf(values)
+    if over.any():
+        warnings.warn(f"{loss}: the loss overflows the float range at index "
+                      f"{first_bad_index(over)} ({int(over.sum())} rows; {why}); it is inf "
+                      "there. Rescale y and the prediction.", NumericalWarning, stacklevel=3)
+    return values
+
+
 def _reduce(values: np.ndarray, sample_weight: Any, reduction: str) -> np.ndarray | float:
     if reduction not in _REDUCTIONS:
-        raise DataError(f"reduction must be one of {', '.join(_REDUCTIONS)}; got {reduction!r}")
+        raise LossOptionError(f"reduction must be one of {', '.join(_REDUCTIONS)}; "
+                              f"got {reduction!r}")
+    if values.size == 0 and reduction == "mean":
+        raise DataError("y_true and the prediction are empty: the mean loss of no rows is "
+                        "undefined (use reduction='sum' for 0)")
     if sample_weight is not None:
         w = as_float_array(sample_weight, "sample_weight")
         if w.shape != values.shape[:1] and w.shape != values.shape:
@@ -74,13 +99,26 @@ def _reduce(values: np.ndarray, sample_weight: Any, reduction: str) -> np.ndarra
                             f"{first_bad_index(~np.isfinite(w) | (w < 0))})")
     else:
         w = None
-    if reduction == "none":
-        return values if w is None else w * values
-    if reduction == "sum":
-        return float(np.sum(values if w is None else w * values))
-    if w is None:
-        return float(np.mean(values))
-    return float(np.sum(w * values) / np.sum(w))
+    if w is not None and reduction == "mean":
+        if not np.any(w > 0):
+            raise DataError("sample_weight is all 0: the weighted mean loss is undefined")
+        w = w / np.max(w)  # the weighted mean is scale-free: avoid overflowing Σ w
+    with np.errstate(over="ignore", invalid="ignore"):
+        weighted = values if w is None else np.where(w == 0, 0.0, w * values)
+        if reduction == "none":
+            out: np.ndarray | float = weighted
+        elif reduction == "sum":
+            out = float(np.sum(weighted))
+        elif w is None:
+            out = float(np.mean(values))
+        else:
+            out = float(np.sum(weighted) / np.sum(w))
+    finite_rows = not np.any(np.isposinf(weighted))
+    if finite_rows and np.any(np.isposinf(out)):
+        warnings.warn(f"the {reduction} of the losses overflows the float range (each row is "
+                      "finite); it is inf. Use reduction='mean' or rescale the data.",
+                      NumericalWarning, stacklevel=3)
+    return out
 
 
 def _check_in(y: np.ndarray, ok: np.ndarray, rule: str, loss: str, name: str = "y_true") -> None:
@@ -111,7 +149,9 @@ def mse(y_true: Any, y_pred: Any, sample_weight: Any = None, reduction: str = "m
     True
     """
     y, mu = _arrays(y_true, y_pred)
-    return _reduce((y - mu) ** 2, sample_weight, reduction)
+    with np.errstate(over="ignore"):
+        values = (y - mu) ** 2
+    return _reduce(_overflowed(values, "mse", "|y - mu| > 1.3e154"), sample_weight, reduction)
 
 
 def mae(y_true: Any, y_pred: Any, sample_weight: Any = None, reduction: str = "mean"):
@@ -133,7 +173,9 @@ def mae(y_true: Any, y_pred: Any, sample_weight: Any = None, reduction: str = "m
     True
     """
     y, mu = _arrays(y_true, y_pred)
-    return _reduce(np.abs(y - mu), sample_weight, reduction)
+    with np.errstate(over="ignore"):
+        values = np.abs(y - mu)
+    return _reduce(_overflowed(values, "mae", "|y - mu| > 1.8e308"), sample_weight, reduction)
 
 
 def pinball(y_true: Any, y_pred: Any, quantile: float = 0.5, sample_weight: Any = None,
@@ -162,11 +204,18 @@ def pinball(y_true: Any, y_pred: Any, quantile: float = 0.5, sample_weight: Any 
     >>> mk.losses.pinball(y, mu, quantile=0.5) == mk.losses.mae(y, mu) / 2
     True
     """
-    if not 0.0 < float(quantile) < 1.0:
-        raise DataError(f"pinball: quantile must be in (0, 1); got {quantile}")
+    try:
+        q_ok = 0.0 < float(quantile) < 1.0
+    except (TypeError, ValueError):
+        q_ok = False
+    if not q_ok:
+        raise LossOptionError(f"pinball: quantile must be a number in (0, 1); got {quantile!r}")
     y, mu = _arrays(y_true, y_pred)
-    r = y - mu
-    return _reduce(np.maximum(quantile * r, (quantile - 1.0) * r), sample_weight, reduction)
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = y - mu
+        values = np.maximum(quantile * r, (quantile - 1.0) * r)
+    return _reduce(_overflowed(values, "pinball", "|y - mu| > 1.8e308"), sample_weight,
+                   reduction)
 
 
 def bce(y_true: Any, y_pred: Any, sample_weight: Any = None, reduction: str = "mean"):
@@ -301,10 +350,14 @@ def poisson(y_true: Any, log_mu: Any, sample_weight: Any = None, reduction: str 
 
     y, eta = _arrays(y_true, log_mu, "log_mu")
     _check_in(y, y >= 0, "y >= 0", "poisson")
-    values = np.exp(eta) - y * eta
-    if full:
-        values = values + gammaln(y + 1.0)
-    return _reduce(values, sample_weight, reduction)
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = np.exp(eta) - y * eta
+        if full:
+            values = values + gammaln(y + 1.0)
+    # exp(eta) overflows only for eta > 709.78, where it dominates y·eta: the loss is +inf
+    values = np.where(np.isnan(values), np.inf, values)
+    return _reduce(_overflowed(values, "poisson", "exp(log_mu) > 1.8e308 or y·log_mu "
+                               "overflows"), sample_weight, reduction)
 
 
 def poisson_deviance(y_true: Any, y_pred: Any, sample_weight: Any = None,
@@ -329,8 +382,11 @@ def poisson_deviance(y_true: Any, y_pred: Any, sample_weight: Any = None,
     y, mu = _arrays(y_true, y_pred)
     _check_in(y, y >= 0, "y >= 0", "poisson_deviance")
     _check_in(mu, mu > 0, "mu > 0", "poisson_deviance", "y_pred")
-    values = 2.0 * (xlogy(y, y) - xlogy(y, mu) - y + mu)
-    return _reduce(values, sample_weight, reduction)
+    with np.errstate(over="ignore"):
+        # y log(y/mu) − y + mu, with log(y/mu) = log y − log mu (no overflow of y/mu)
+        values = 2.0 * (xlogy(y, y) - xlogy(y, mu) - y + mu)
+    return _reduce(_overflowed(values, "poisson_deviance", "|y - mu| near the float limit"),
+                   sample_weight, reduction)
 
 
 def gamma_deviance(y_true: Any, y_pred: Any, sample_weight: Any = None, reduction: str = "mean"):
@@ -360,8 +416,12 @@ def gamma_deviance(y_true: Any, y_pred: Any, sample_weight: Any = None, reductio
     y, mu = _arrays(y_true, y_pred)
     _check_in(y, y > 0, "y > 0", "gamma_deviance")
     _check_in(mu, mu > 0, "mu > 0", "gamma_deviance", "y_pred")
-    values = 2.0 * (-np.log(y / mu) + (y - mu) / mu)
-    return _reduce(values, sample_weight, reduction)
+    with np.errstate(over="ignore"):
+        # −log(y/mu) + y/mu − 1 with the log taken as log y − log mu: exact where y/mu
+        # under- or overflows; y/mu > 1.8e308 makes the deviance itself overflow
+        values = 2.0 * ((np.log(mu) - np.log(y)) + (y / mu - 1.0))
+    return _reduce(_overflowed(values, "gamma_deviance", "y / mu > 1.8e308"), sample_weight,
+                   reduction)
 
 
 LOSSES: dict[str, Any] = {

@@ -2,8 +2,9 @@
 
 ``fit_regression_from_parquet('data/*.parquet', formula='y ~ x1 + C(g)', family='poisson')``
 reads the files with ``dask.dataframe.read_parquet`` (only the needed columns), builds
-the design per partition (formulas: formulaic's model spec, learned on the first
-partition, applied to every partition), and fits with :func:`fit_regression` on the
+the design per partition (formulas: mlekit's whitelist grammar and NumPy design
+builder, levels and transform state learned on the first partition, applied to
+every partition), and fits with :func:`fit_regression` on the
 threaded scheduler or on the cluster at ``scheduler`` (``"tcp://host:8786"``).
 """
 
@@ -13,18 +14,74 @@ import sys
 import time
 from typing import Any
 
-from ..errors import DataError, FormulaError
+from ..errors import DataError
 
 __all__ = ["fit_regression_from_parquet"]
 
 
 def _hint(name: str, columns: list[str]) -> str:
-    from ..errors import did_you_mean
+    """"; did you mean 'x'? (columns: …)" — the same hint as for in-memory tables."""
+    from ..io import _column_hint
+
+    return _column_hint(name, columns)
+
+
+#: seconds to wait for a dask.distributed scheduler before giving up
+CONNECT_TIMEOUT = 5.0
+
+
+def _check_local_files(pattern: str) -> None:
+    """A local path (no ``scheme://``) must exist, and a glob must match a file."""
+    import glob
+    import os
+
+    if "://" in pattern:
+        return  # remote storage: dask/fsspec reports its own errors
+    if glob.has_magic(pattern):
+        if not glob.glob(pattern):
+            raise DataError(f"no Parquet file matches {pattern!r}; check the path and the "
+                            "pattern (e.g. 'data/*.parquet')")
+    elif not os.path.exists(pattern):
+        raise DataError(f"no such Parquet file or directory: {pattern!r}")
+
+
+def _unreachable(scheduler: str, why: str) -> DataError:
+    return DataError(f"cannot reach the Dask scheduler at {scheduler} ({why}): is it running? "
+                     f"(waited at most {CONNECT_TIMEOUT:g} s; start one with `dask scheduler`, "
+                     "or drop --scheduler to use threads in this process)")
+
+
+def _connect(scheduler: str) -> Any:
+    """A ``distributed.Client`` for ``scheduler``, waiting at most :data:`CONNECT_TIMEOUT` s.
+
+    A ``tcp://host:port`` (or bare ``host:port``) address is first probed with a plain
+    socket, so that an unreachable scheduler fails fast and leaves no half-built Client
+    behind (whose clean-up would print a traceback at exit).
+    """
+    import socket
+
+    scheme, sep, rest = scheduler.partition("://")
+    if not sep:
+        scheme, rest = "tcp", scheduler
+    if scheme == "tcp":
+        host, colon, port = rest.rstrip("/").rpartition(":")
+        if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise DataError(f"scheduler {scheduler!r} is not a scheduler address; expected "
+                            "tcp://HOST:PORT, e.g. tcp://127.0.0.1:8786")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)),
+                                          timeout=CONNECT_TIMEOUT):
+                pass
+        except OSError as exc:
+            raise _unreachable(scheduler, " ".join(str(exc).split()) or type(exc).__name__
+                               ) from None
+    from distributed import Client  # (imported only once the address answers)
 
     try:
-        return did_you_mean(name, columns, "column")
-    except Exception:  # pragma: no cover - message helper only
-        return ""
+        return Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        raise _unreachable(scheduler, " ".join(str(exc).split()) or type(exc).__name__
+                           ) from None
 
 
 def fit_regression_from_parquet(pattern: str, target: str | None = None,
@@ -40,8 +97,9 @@ def fit_regression_from_parquet(pattern: str, target: str | None = None,
     pattern : a file, directory or glob (``'data/*.parquet'``)
     target, features : response column and feature columns (default: every other
         numeric column), or
-    formula : ``"y ~ x1 + x2"`` (formulaic); stateful transforms and categorical
-        levels are learned on the first partition
+    formula : ``"y ~ x1 + C(g)"`` (the grammar of :func:`mlekit.grammar.parse_model_formula`);
+        stateful transforms and categorical levels are learned on the first partition
+        (a level missing from it raises a DataError naming it)
     family, link, fit_intercept, alpha_l2 : as in ``Regression``
     scheduler : address of a ``dask.distributed`` scheduler; None uses the threaded
         scheduler of this process
@@ -63,47 +121,46 @@ def fit_regression_from_parquet(pattern: str, target: str | None = None,
     ...                                     scheduler="tcp://10.0.0.5:8786")  # doctest: +SKIP
     >>> tmp.cleanup()
     """
+    _check_local_files(pattern)  # fail fast, before the (slow) dask imports
+    client = _connect(scheduler) if scheduler else None
+
     import dask
     import dask.dataframe as dd
 
     from ..regression import Regression
     from ._fit import fit_regression
 
-    client = None
-    if scheduler:
-        from distributed import Client
-
-        client = Client(scheduler)
     try:
         try:
             ddf = dd.read_parquet(pattern)
         except (FileNotFoundError, OSError, ValueError) as exc:
             raise DataError(f"cannot read Parquet data {pattern!r}: {exc}") from None
         columns = [str(c) for c in ddf.columns]
+        if not columns:
+            raise DataError(f"{pattern!r}: no Parquet data (no file matches, or the files "
+                            "have no columns)")
         if formula is not None:
-            if "~" not in formula:
-                raise FormulaError(f"formula {formula!r} needs a '~' (e.g. 'y ~ x1 + x2')")
-            from formulaic import model_matrix
+            # The whitelist grammar and the NumPy design builder of the in-memory path;
+            # no formula text reaches formulaic or eval. Levels, centring constants and
+            # poly bases are learned on the FIRST partition and applied to every
+            # partition: a level that the first partition lacks raises a named DataError
+            # when its partition is read (it is never dropped).
+            from ..grammar import parse_model_formula
+            from ..regression._formula import FormulaDesign
 
+            parsed = parse_model_formula(formula)
+            for c in parsed.columns():
+                if c not in columns:
+                    raise DataError(f"{pattern}: no column {c!r}{_hint(c, columns)}")
+            ddf = ddf[list(parsed.columns())]
             head = ddf.get_partition(0).compute()
-            try:
-                mm = model_matrix(formula, head)
-            except Exception as exc:
-                raise FormulaError(f"cannot build the model matrix of {formula!r}: "
-                                   f"{exc}") from None
-            spec = mm.model_spec
-            target = str(mm.lhs.columns[0])
-            fit_intercept = "Intercept" in mm.rhs.columns
-            names = [str(c) for c in mm.rhs.columns if c != "Intercept"]
-
-            def rhs(pdf, spec=spec, names=names):
-                out = spec.rhs.get_model_matrix(pdf)
-                return out[names].astype(float)
-
-            meta = mm.rhs[names].astype(float).iloc[:0]
-            X = ddf.map_partitions(rhs, meta=meta)
-            y = ddf.map_partitions(lambda pdf: spec.lhs.get_model_matrix(pdf).iloc[:, 0],
-                                   meta=mm.lhs.iloc[:0, 0])
+            design = FormulaDesign.fit(parsed, head)
+            resp = parsed.response
+            target = resp.expr.name if resp is not None and resp.kind == "column" else \
+                (resp.display if resp is not None else None)
+            fit_intercept = design.intercept
+            X = ddf.map_partitions(design.matrix, meta=design.matrix(head).iloc[:0])
+            y = ddf.map_partitions(design.response, meta=design.response(head).iloc[:0])
         else:
             if target is None:
                 raise DataError("give a target column (or a formula 'y ~ x1 + x2')")
@@ -140,6 +197,8 @@ def fit_regression_from_parquet(pattern: str, target: str | None = None,
             print(file=sys.stderr)
         if formula is not None:
             est.formula_ = formula
+            est.model_spec_ = design
+            est._formula_intercept = design.intercept
         return est
     finally:
         if client is not None:

@@ -45,7 +45,8 @@ class DivergenceResult:
     seed : int or None
         The seed of the Monte Carlo draw (reproducible).
     notes : tuple of str
-        Remarks, e.g. why a value is infinite.
+        Remarks, e.g. why a value is infinite: which part of p's support q does not
+        cover and the mass p puts there (``result.note`` joins them; ``repr`` shows them).
 
     Examples
     --------
@@ -109,8 +110,15 @@ class DivergenceResult:
             return np.array2string(np.asarray(v), precision=6, separator=", ", threshold=6)
 
         extra = f", n_samples={self.n_samples}, seed={self.seed}" if self.method == "mc" else ""
+        if self.notes:
+            extra += f", note={self.note!r}"
         return (f"DivergenceResult({self.quantity} = {fmt(self.value)} nats; "
                 f"method={self.method!r}, error={fmt(self.error)}{extra})")
+
+    @property
+    def note(self) -> str | None:
+        """The notes as one string (e.g. why the value is infinite), or None."""
+        return "; ".join(self.notes) if self.notes else None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python form for JSON output (``mlekit kl --json``); inf stays ``float('inf')``."""

@@ -23,17 +23,26 @@ import itertools
 import math
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from scipy.special import logsumexp
 
-from ..errors import ConvergenceWarning, NotImplementedForFamily, did_you_mean
+from ..errors import (
+    ConvergenceWarning,
+    NotImplementedForFamily,
+    NumericalWarning,
+    ParameterError,
+    did_you_mean,
+)
 from ..families import Distribution, lookup_kl
 from ._result import METHODS, DivergenceResult
 from ._support import (
     as_distribution,
     broadcast_dist,
     check_compatible,
+    explain_infinite,
     has_logsf,
     member,
     support_bounds,
@@ -49,6 +58,31 @@ _ALIASES = {"closedform": "closed form", "closed": "closed form", "formula": "cl
 
 #: the largest number of points summed over a discrete support before giving up
 MAX_TERMS = 10_000_000
+
+
+def _check_options(rtol: Any, n_samples: Any, seed: Any) -> tuple[float, int, int | None]:
+    """Validate the numeric options shared by kl / entropy / cross_entropy (by name)."""
+    try:
+        r = float(rtol)
+    except (TypeError, ValueError):
+        raise ParameterError(f"rtol must be a number in (0, 1), not {rtol!r}") from None
+    if not 0.0 < r < 1.0:
+        raise ParameterError(f"rtol must be in (0, 1), not {rtol!r}")
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)):
+        if isinstance(n_samples, (float, np.floating)) and float(n_samples).is_integer():
+            n_samples = int(n_samples)
+        else:
+            raise ParameterError(f"n_samples (the Monte Carlo sample size) must be an integer "
+                                 f">= 2, not {n_samples!r}")
+    if n_samples < 2:
+        raise ParameterError(f"n_samples (the Monte Carlo sample size) must be >= 2 so that a "
+                             f"standard error can be estimated, not {n_samples}; "
+                             "try n_samples=100000")
+    if seed is not None:
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ParameterError(f"seed must be a non-negative integer or None, not {seed!r}")
+        seed = int(seed)
+    return r, int(n_samples), seed
 
 
 def _method_name(method: str) -> str:
@@ -279,11 +313,12 @@ def _mc(p: Distribution, g_batch: Integrand, shape: tuple[int, ...], n_samples: 
     rng = np.random.default_rng(seed)
     members = max(1, int(np.prod(shape)))
     chunk = max(1, min(n_samples, 4_000_000 // members))
-    shift = None
     s1 = np.zeros(shape)
     s2 = np.zeros(shape)
     infinite = np.zeros(shape, dtype=bool)
     done = 0
+    shift = np.zeros(shape)
+    first = True
     while done < n_samples:
         m = min(chunk, n_samples - done)
         x = p.sample((m,), rng)
@@ -291,17 +326,26 @@ def _mc(p: Distribution, g_batch: Integrand, shape: tuple[int, ...], n_samples: 
         gx = g_batch(x, lp)
         infinite |= np.any(gx == np.inf, axis=0)
         gx = np.where(np.isfinite(gx), gx, 0.0)
-        if shift is None:
-            shift = gx.mean(axis=0)
-        d = gx - shift
-        s1 += d.sum(axis=0)
-        s2 += (d * d).sum(axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked below
+            if first:  # shift by the first chunk's mean: a stable running variance
+                shift, first = gx.mean(axis=0), False
+            d = gx - shift
+            s1 += d.sum(axis=0)
+            s2 += (d * d).sum(axis=0)
         done += m
-    assert shift is not None
-    mean_d = s1 / n_samples
-    var = np.maximum(s2 / n_samples - mean_d**2, 0.0) * n_samples / max(n_samples - 1, 1)
-    value = np.where(infinite, np.inf, shift + mean_d)
-    se = np.where(infinite, 0.0, np.sqrt(var / n_samples))
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean_d = s1 / n_samples
+        var = np.maximum(s2 / n_samples - mean_d**2, 0.0) * n_samples / max(n_samples - 1, 1)
+        value = np.where(infinite, np.inf, shift + mean_d)
+        se = np.where(infinite, 0.0, np.sqrt(var / n_samples))
+    lost = ~infinite & ~(np.isfinite(value) & np.isfinite(se))
+    if lost.any():
+        warnings.warn(
+            f"Monte Carlo for {p!r}: the integrand reaches the float limit (~1e308), so the "
+            f"sample mean or its standard error overflowed ({int(lost.sum())} of "
+            f"{lost.size} members; value {float(np.ravel(value[lost])[0]):g}, standard error "
+            f"{float(np.ravel(se[lost])[0]):g}). Rescale the distributions or use "
+            "method='closed form' / 'quad'.", NumericalWarning, stacklevel=4)
     return value, se
 
 
@@ -417,22 +461,125 @@ def _entropy_integrand(idx: tuple[int, ...] | None) -> Integrand:
     return g
 
 
-def _closed_form_kl(p: Distribution, q: Distribution, shape: tuple[int, ...]) -> np.ndarray | None:
+class _FloatFlags:
+    """Records the floating-point conditions NumPy reports (via ``np.errstate(call=…)``)."""
+
+    def __init__(self) -> None:
+        self.kinds: set[str] = set()
+
+    def __call__(self, kind: str, flag: int) -> None:
+        self.kinds.add(kind)
+
+
+def _closed_form_kl(p: Distribution, q: Distribution, shape: tuple[int, ...]
+                    ) -> tuple[np.ndarray, set[str]] | None:
+    """The registered closed form (None without one) and the floating-point conditions
+    ('overflow', 'invalid') it ran into; division by zero is the legitimate +inf of a
+    support mismatch (log(p/0)) and is not recorded."""
     fn = lookup_kl(p.family, q.family)
     if fn is None:
         return None
+    flags = _FloatFlags()
     try:
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", under="ignore", over="call", invalid="call",
+                         call=flags):
             out = np.asarray(fn(p.params, q.params), dtype=float)
     except NotImplementedForFamily:
         return None  # a generic closed form that needs a moment this family lacks
     if out.shape != shape:
         out = np.array(np.broadcast_to(out, shape))
-    # one cheap pass: a NaN anywhere makes the sum NaN (inf - inf too: then look closer)
-    if np.isnan(out.sum()) and np.isnan(out).any():  # pragma: no cover - must not happen
-        raise FloatingPointError(
-            f"the closed-form KL({p.family.title} || {q.family.title}) produced NaN")
-    return out
+    return out, flags.kinds
+
+
+#: why an overflowed closed form is reported as +inf
+_OVERFLOW_NOTE = ("too large for a float: the closed form overflowed (the divergence exceeds "
+                  "~1.8e308 at these parameters)")
+
+
+def _checked_closed_form(found: tuple[np.ndarray, set[str]], p: Distribution,
+                         q: Distribution | None, shape: tuple[int, ...], label: str,
+                         method: str, rtol: float, n_samples: int,
+                         seed: int | None, explain: bool = True) -> DivergenceResult:
+    """A closed-form KL (or, with ``q=None``, entropy) that is never silently wrong.
+
+    * NaN (an ``inf − inf`` or ``0 · inf`` inside the formula at extreme parameters), and
+      for the entropy any non-finite value after a floating-point overflow, division by
+      zero or invalid operation: with ``method="auto"`` those members are recomputed
+      numerically (the note says so); with ``method="closed form"`` they are kept with a
+      :class:`~mlekit.errors.NumericalWarning`.
+    * KL = +inf after an overflow where p ≪ q: reported as +inf with a NumericalWarning
+      and a note (the true value is finite but beyond the float range).
+    """
+    value, kinds = found
+    value = np.array(value, dtype=float)
+    notes: list[str] = []
+    overflowed = np.zeros(shape, dtype=bool)
+    if q is not None and "overflow" in kinds:
+        ok, _ = _absolutely_continuous(p, q, shape)
+        overflowed = np.isposinf(value) & ok
+    bad = np.isnan(value)
+    if q is None and kinds:
+        bad |= ~np.isfinite(value)
+    what = f"{label} for {p!r}" + (f" and {q!r}" if q is not None else "")
+    if bad.any() and method == "auto":
+        where = _members(bad, shape)
+        pb = broadcast_dist(p, shape)
+        qb = broadcast_dist(q, shape) if q is not None else None
+        used = set()
+        for idx in (list(np.ndindex(*shape)) if shape else [()]):
+            if not bad[idx]:
+                continue
+            pm = member(pb, idx)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                with np.errstate(all="ignore"):
+                    if qb is None:
+                        r = _numeric(pm, (), "auto", _entropy_integrand,
+                                     np.ones((), dtype=bool), label, rtol, n_samples, seed, ())
+                    else:
+                        qm = member(qb, idx)
+                        r = _fallback(pm, qm, (), "auto", _kl_integrand(qm, ()), label,
+                                      rtol, n_samples, seed)
+            value[idx] = float(r.value)
+            used.add(r.method)
+        notes.append(f"the closed form lost precision at {where} (floating-point "
+                     f"{'/'.join(sorted(kinds)) or 'cancellation'}); recomputed there by "
+                     f"{', '.join(sorted(used))}")
+        bad = np.isnan(value) | (~np.isfinite(value) if q is None else False)
+    if bad.any():
+        warnings.warn(
+            f"{what}: the closed form hit a floating-point "
+            f"{'/'.join(sorted(kinds)) or 'NaN'} at {_members(bad, shape)}, so the value "
+            f"there ({', '.join(f'{v:g}' for v in value[bad][:3])}) is doubtful; "
+            "use method='auto' for a numeric value", NumericalWarning, stacklevel=4)
+    if overflowed.any():
+        warnings.warn(f"{what} at {_members(overflowed, shape)} is {_OVERFLOW_NOTE}; "
+                      "reported as inf", NumericalWarning, stacklevel=4)
+    res = DivergenceResult(value, "closed form", 0.0, label, notes=tuple(notes))
+    if q is None or not explain:
+        return res
+    return _explained(res, p, q, shape, overflowed)
+
+
+def _closed_form_entropy(p: Distribution, shape: tuple[int, ...]
+                         ) -> tuple[np.ndarray, set[str]] | None:
+    """The family's closed-form entropy (None without one) and the floating-point
+    conditions it ran into."""
+    flags = _FloatFlags()
+    try:
+        with np.errstate(all="call", under="ignore", call=flags):
+            h = np.asarray(p.entropy(), dtype=float)
+    except NotImplementedForFamily:
+        return None
+    return np.array(np.broadcast_to(h, shape)), flags.kinds
+
+
+def _members(mask: np.ndarray, shape: tuple[int, ...]) -> str:
+    if not shape:
+        return "these parameters"
+    idxs = [i for i in np.ndindex(*shape) if mask[i]]
+    shown = ", ".join(f"[{', '.join(map(str, i))}]" for i in idxs[:5])
+    return f"batch member{'s' if len(idxs) > 1 else ''} {shown}{' …' if len(idxs) > 5 else ''}"
 
 
 # ====================================================================== public API
@@ -440,11 +587,44 @@ def _closed_form_kl(p: Distribution, q: Distribution, shape: tuple[int, ...]) ->
 def _fallback(p, q, shape, method, integrand, label, rtol, n_samples, seed) -> DivergenceResult:
     """The numeric path shared by KL and cross-entropy: +inf wherever p is not absolutely
     continuous w.r.t. q, otherwise exact sums, quadrature or Monte Carlo of ``integrand``."""
-    ok, notes = _absolutely_continuous(p, q, shape)
+    ok, _ = _absolutely_continuous(p, q, shape)
     if not ok.any():
-        return DivergenceResult(np.full(shape, np.inf), method if method != "auto" else "exact",
-                                0.0, label, notes=notes)
-    return _numeric(p, shape, method, integrand, ok, label, rtol, n_samples, seed, notes)
+        res = DivergenceResult(np.full(shape, np.inf), method if method != "auto" else "exact",
+                               0.0, label)
+    else:
+        res = _numeric(p, shape, method, integrand, ok, label, rtol, n_samples, seed, ())
+    return _explained(res, p, q, shape)
+
+
+#: at most this many infinite members of a batch are explained one by one
+_MAX_EXPLAINED = 5
+
+
+def _explained(res: DivergenceResult, p: Distribution, q: Distribution,
+               shape: tuple[int, ...], overflowed: np.ndarray | None = None
+               ) -> DivergenceResult:
+    """``res`` with a note saying why each infinite member is infinite (see
+    :func:`~mlekit.divergence._support.explain_infinite`); ``overflowed`` marks members
+    that are +inf only because the closed form overflowed."""
+    value = np.asarray(res.value, dtype=float)
+    inf = np.isposinf(value)
+    if not inf.any():
+        return res
+    label = "KL" if res.quantity.startswith("KL") else "H"
+    pb, qb = broadcast_dist(p, shape), broadcast_dist(q, shape)
+    idxs = [i for i in np.ndindex(*shape) if inf[i]] if shape else [()]
+    notes = []
+    for idx in idxs[:_MAX_EXPLAINED]:
+        pm, qm = member(pb, idx), member(qb, idx)
+        if overflowed is not None and overflowed[idx]:
+            why = (f"{'KL' if label == 'KL' else 'H'}({pm!r} ‖ {qm!r}) = inf: "
+                   f"{_OVERFLOW_NOTE}")
+        else:
+            why = explain_infinite(pm, qm, label)
+        notes.append(f"[{', '.join(map(str, idx))}] {why}" if idx else why)
+    if len(idxs) > _MAX_EXPLAINED:
+        notes.append(f"… and {len(idxs) - _MAX_EXPLAINED} more infinite members")
+    return replace(res, notes=(*res.notes, *notes))
 
 def kl(p: Distribution | str, q: Distribution | str, method: str = "auto", *,
        rtol: float = 1e-10, n_samples: int = 100_000, seed: int | None = None,
@@ -491,11 +671,13 @@ def kl(p: Distribution | str, q: Distribution | str, method: str = "auto", *,
     p = as_distribution(p, "p")
     q = as_distribution(q, "q")
     method = _method_name(method)
+    rtol, n_samples, seed = _check_options(rtol, n_samples, seed)
     shape = check_compatible(p, q)
     if method in ("auto", "closed form"):
-        value = _closed_form_kl(p, q, shape)
-        if value is not None:
-            return DivergenceResult(value, "closed form", 0.0, "KL(p || q)")
+        found = _closed_form_kl(p, q, shape)
+        if found is not None:
+            return _checked_closed_form(found, p, q, shape, "KL(p || q)", method, rtol,
+                                        n_samples, seed)
         if method == "closed form":
             raise NotImplementedForFamily(
                 f"no closed-form KL({p.family.title} || {q.family.title}) is registered; "
@@ -521,16 +703,16 @@ def entropy(p: Distribution | str, method: str = "auto", *, rtol: float = 1e-10,
     """
     p = as_distribution(p, "p")
     method = _method_name(method)
+    rtol, n_samples, seed = _check_options(rtol, n_samples, seed)
     shape = p.batch_shape
     if method in ("auto", "closed form"):
-        try:
-            with np.errstate(divide="ignore"):
-                h = np.asarray(p.entropy(), dtype=float)
-            return DivergenceResult(np.broadcast_to(h, shape).copy() if shape else h,
-                                    "closed form", 0.0, "H(p)")
-        except NotImplementedForFamily:
-            if method == "closed form":
-                raise
+        found = _closed_form_entropy(p, shape)
+        if found is not None:
+            return _checked_closed_form(found, p, None, shape, "H(p)", method, rtol,
+                                        n_samples, seed)
+        if method == "closed form":
+            raise NotImplementedForFamily(f"{p.family.title} has no closed-form entropy; "
+                                          "use method='auto'")
     return _numeric(p, shape, method, _entropy_integrand,
                     np.ones(shape, dtype=bool), "H(p)", rtol, n_samples, seed, ())
 
@@ -559,20 +741,25 @@ def cross_entropy(p: Distribution | str, q: Distribution | str, method: str = "a
     p = as_distribution(p, "p")
     q = as_distribution(q, "q")
     method = _method_name(method)
+    rtol, n_samples, seed = _check_options(rtol, n_samples, seed)
     shape = check_compatible(p, q)
     if method in ("auto", "closed form"):
-        value = _closed_form_kl(p, q, shape)
-        h = None
-        if value is not None:
-            try:
-                with np.errstate(divide="ignore"):
-                    h = np.broadcast_to(np.asarray(p.entropy(), dtype=float), shape)
-            except NotImplementedForFamily:
-                h = None
-        if value is not None and h is not None:
-            with np.errstate(invalid="ignore"):
-                total = np.where(np.isinf(value), np.inf, h + value)
-            return DivergenceResult(total, "closed form", 0.0, "H(p, q)")
+        found = _closed_form_kl(p, q, shape)
+        found_h = _closed_form_entropy(p, shape) if found is not None else None
+        if found is not None and found_h is not None:
+            klr = _checked_closed_form(found, p, q, shape, "KL(p || q)", method, rtol,
+                                       n_samples, seed, explain=False)
+            hr = _checked_closed_form(found_h, p, None, shape, "H(p)", method, rtol,
+                                      n_samples, seed)
+            with np.errstate(invalid="ignore", over="ignore"):
+                total = np.where(np.isinf(klr.value), np.inf,
+                                 np.asarray(hr.value) + np.asarray(klr.value))
+            overflowed = np.zeros(shape, dtype=bool)
+            if "overflow" in found[1]:
+                overflowed = np.isposinf(total) & _absolutely_continuous(p, q, shape)[0]
+            return _explained(DivergenceResult(total, "closed form", 0.0, "H(p, q)",
+                                               notes=(*hr.notes, *klr.notes)),
+                              p, q, shape, overflowed)
         if method == "closed form":
             raise NotImplementedForFamily(
                 f"no closed-form cross-entropy for ({p.family.title}, {q.family.title}): "

@@ -36,7 +36,7 @@ from .._utils.tables import ResultsTable
 from ..errors import DataError, NotImplementedForFamily, ParameterError
 from ..families import Distribution, Family, get_family
 from ._support import as_distribution
-from .samples import knn_entropy
+from .samples import block_se, blocks, kl_entropy_estimate, knn_entropy, negative_kl_note
 
 __all__ = ["KLDecomposition", "KLProfile", "kl_decomposition", "kl_profile"]
 
@@ -54,6 +54,9 @@ class _DataSide:
     values: np.ndarray | None = None  # discrete: distinct values
     freqs: np.ndarray | None = None  # discrete: their relative frequencies
     method: str = "plug-in"
+    # continuous: the random blocks of the subsampling SE and the entropy estimate on each
+    blocks: tuple[np.ndarray, ...] = ()
+    block_entropy: np.ndarray | None = None
 
 
 def _data_side(x: Any, family: Family, weights: Any, k: int,
@@ -81,26 +84,37 @@ def _data_side(x: Any, family: Family, weights: Any, k: int,
     if weights is not None:
         raise DataError("weights are supported for discrete data only (the k-NN entropy "
                         "estimate of continuous data is unweighted)")
-    hk = knn_entropy(arr, k=k)
-    return _DataSide(arr, w, False, float(hk.value), float(hk.error), method=f"knn (k={k})")
+    hk = knn_entropy(arr, k=k)  # validates the points and k
+    pts = arr[:, None] if arr.ndim == 1 else arr
+    idx = tuple(blocks(pts.shape[0], int(k)))
+    hb = np.array([kl_entropy_estimate(pts[b], int(k)) for b in idx])
+    return _DataSide(arr, w, False, float(hk.value), float(hk.error), method=f"knn (k={k})",
+                     blocks=idx, block_entropy=hb)
 
 
 def _mean_nll(side: _DataSide, model: Distribution) -> tuple[float, float]:
     """Mean NLL of the data under ``model`` (= H(p̂, p_θ)) and its standard error."""
+    nll, se, _ = _mean_nll_terms(side, model)
+    return nll, se
+
+
+def _mean_nll_terms(side: _DataSide, model: Distribution
+                    ) -> tuple[float, float, np.ndarray | None]:
+    """Mean NLL, its standard error and (continuous data) the per-point log q(x_i)."""
     with np.errstate(divide="ignore"):
         if side.discrete:
             assert side.values is not None and side.freqs is not None
             lq = np.asarray(model.logpdf(side.values), dtype=float)
             charged = side.freqs > 0
             if np.any(charged & (lq == -np.inf)):
-                return np.inf, 0.0
+                return np.inf, 0.0, None
             nll = -np.sum(np.where(charged, side.freqs * lq, 0.0))
-            return float(nll), 0.0
+            return float(nll), 0.0, None
         lq = np.asarray(model.logpdf(side.x), dtype=float)
     if np.any(lq == -np.inf):
-        return np.inf, 0.0
+        return np.inf, 0.0, None
     n = lq.shape[0]
-    return float(-lq.mean()), float(lq.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0
+    return float(-lq.mean()), float(lq.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0, lq
 
 
 def _kl_plugin(side: _DataSide, model: Distribution) -> float:
@@ -129,8 +143,13 @@ class KLDecomposition:
     kl : float
         KL(p̂ ‖ p_θ) ≥ 0 (plug-in sum, or mean NLL − k-NN entropy for continuous data).
     mean_nll_error, data_entropy_error, kl_error : float
-        Standard errors (0 for the exact discrete quantities; for continuous data
-        the KL error combines both pieces as if independent).
+        Standard errors: 0 for the exact discrete quantities. For continuous data the
+        mean NLL's is sd(log p_θ(x_i))/√n; the entropy's and the KL's are subsampling
+        SEs: the data are split at random (seed 0) into up to 10 disjoint blocks, the
+        estimate is recomputed on each, and SE = sd(block estimates)/√B (see
+        :mod:`mlekit.divergence.samples`). The KL's blocks pair each block's mean NLL
+        with its own entropy estimate, so the strong correlation of the two pieces
+        cancels. NaN when fewer than 2 blocks of more than k + 1 points fit.
     identity_gap : float
         mean_nll − (data_entropy + kl): 0 up to rounding for discrete data,
         where the three are computed separately.
@@ -140,6 +159,11 @@ class KLDecomposition:
         Number of observations.
     model : Distribution
         The model p_θ.
+    notes : tuple of str
+        Caveats. A continuous-data KL estimate below 0 is **not** clipped: ``kl`` is
+        the raw estimate, and a note says by how many standard errors it is below 0
+        and whether that is consistent with KL = 0 (within 2 SE). ``kl_clipped`` is
+        max(kl, 0) for those who want it, stated as such.
 
     Examples
     --------
@@ -161,6 +185,12 @@ class KLDecomposition:
     method: str
     n: int
     model: Distribution
+    notes: tuple[str, ...] = ()
+
+    @property
+    def kl_clipped(self) -> float:
+        """max(kl, 0): KL cannot be negative (see :attr:`notes` when ``kl`` < 0)."""
+        return max(self.kl, 0.0)
 
     @property
     def cross_entropy(self) -> float:
@@ -168,9 +198,11 @@ class KLDecomposition:
         return self.mean_nll
 
     def __repr__(self) -> str:
+        note = f", note={'; '.join(self.notes)!r}" if self.notes else ""
         return (f"KLDecomposition(H(p_hat, p_theta) = {self.mean_nll:.10g} = "
-                f"H(p_hat) {self.data_entropy:.10g} + KL(p_hat || p_theta) {self.kl:.10g}; "
-                f"method={self.method!r}, n={self.n}, model={self.model!r})")
+                f"H(p_hat) {self.data_entropy:.10g} + KL(p_hat || p_theta) {self.kl:.10g} "
+                f"(SE {self.kl_error:.3g}); method={self.method!r}, n={self.n}, "
+                f"model={self.model!r}{note})")
 
     def summary(self) -> ResultsTable:
         rows = [
@@ -183,7 +215,8 @@ class KLDecomposition:
             info=[("Model", repr(self.model)), ("Observations", self.n),
                   ("Method", self.method), ("Identity gap", self.identity_gap)],
             columns=["value", "std. error"], rows=rows,
-            notes=["Minimising KL(p_hat || p_theta) over theta maximises the likelihood: "
+            notes=[*self.notes,
+                   "Minimising KL(p_hat || p_theta) over theta maximises the likelihood: "
                    "H(p_hat) does not depend on theta."])
 
     def to_dict(self) -> dict[str, Any]:
@@ -191,20 +224,27 @@ class KLDecomposition:
                 "mean_nll_error": self.mean_nll_error,
                 "data_entropy_error": self.data_entropy_error, "kl_error": self.kl_error,
                 "identity_gap": self.identity_gap, "method": self.method, "n": self.n,
-                "model": repr(self.model)}
+                "model": repr(self.model), "notes": list(self.notes)}
 
 
 def _decompose(side: _DataSide, model: Distribution) -> KLDecomposition:
-    nll, nll_se = _mean_nll(side, model)
+    nll, nll_se, lq = _mean_nll_terms(side, model)
+    notes: tuple[str, ...] = ()
     if side.discrete:
         kl = _kl_plugin(side, model)
         kl_se = 0.0
     else:
         kl = nll - side.entropy
-        kl_se = float(np.hypot(nll_se, side.entropy_error))
+        kl_se = 0.0
+        if lq is not None and side.block_entropy is not None:
+            # paired blocks: each block's mean NLL minus its own entropy estimate
+            kl_se = block_se([-lq[b].mean() - h
+                              for b, h in zip(side.blocks, side.block_entropy, strict=True)])
+        note = negative_kl_note(kl, kl_se)
+        notes = (note,) if note else ()
     gap = 0.0 if np.isinf(nll) else nll - (side.entropy + kl)
     return KLDecomposition(nll, side.entropy, kl, nll_se, side.entropy_error, kl_se,
-                           float(gap), side.method, int(side.x.shape[0]), model)
+                           float(gap), side.method, int(side.x.shape[0]), model, notes)
 
 
 def kl_decomposition(data: Any, model: Distribution | str, *, weights: Any = None,
@@ -341,11 +381,16 @@ class KLProfile:
                   ("H(p_hat)", self.data_entropy), ("argmin KL", self.argmin),
                   ("argmin (refined)", self.argmin_refined),
                   ("MLE", self.mle.get(self.param) if self.param else None)],
-            columns=["value", "mean NLL", "KL"],
-            rows=[(str(i), [float(self.grid[i]), float(self.mean_nll[i]), float(self.kl[i])])
+            columns=["value", "mean NLL", "KL", "KL std. error"],
+            rows=[(str(i), [float(self.grid[i]), float(self.mean_nll[i]), float(self.kl[i]),
+                            float(np.asarray(self.kl_error)[i])])
                   for i in sorted({0, max(idx - 1, 0), idx, min(idx + 1, len(self.grid) - 1),
                                    len(self.grid) - 1})],
-            notes=["mean NLL = H(p_hat) + KL: the KL minimiser is the maximum-likelihood "
+            notes=[*([f"at {self.param or 'path point'} = {float(self.grid[idx]):.6g}: {note}"]
+                     if (note := negative_kl_note(float(self.kl[idx]),
+                                                  float(np.asarray(self.kl_error)[idx])))
+                     else []),
+                   "mean NLL = H(p_hat) + KL: the KL minimiser is the maximum-likelihood "
                    "estimate."])
 
     def plot(self, ax: Any = None) -> Any:
