@@ -824,7 +824,9 @@ def demo_cmd(
     """
     from .report import demo as demo_mod
 
-    _check_report_target(out)
+    from . import datasets
+
+    _check_report_target(out, [datasets.path(name) for name in datasets.list()])
     show = not (quiet or json_)
     results = demo_mod.run_demo(progress=show and sys.stderr.isatty())
     if show:

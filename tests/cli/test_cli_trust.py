@@ -159,3 +159,33 @@ def test_sigint_to_a_real_process():
     finally:
         proc.kill()
     assert proc.returncode == 130 and err == "mlekit: interrupted\n" and out == ""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigint_during_startup_says_interrupted():
+    """Ctrl-C while `import mlekit` runs (the first ~0.5 s of every command): the console
+    script's shim (_mlekit_entry) catches it before any traceback: exit 130, one line."""
+    code = ("import sys, time; sys.argv = ['mlekit', 'families']; "
+            "print('ready', file=sys.stderr, flush=True); "
+            "from _mlekit_entry import main; sys.exit(main())")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr.readline().strip() == "ready"
+        time.sleep(0.05)  # inside `from mlekit.cli import main` (measured ~0.5 s)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and err == "mlekit: interrupted\n", err
+
+
+def test_demo_out_never_overwrites_shipped_data(capsys):
+    """`mlekit demo --out <a shipped CSV>` used to overwrite mlekit's own data set."""
+    from mlekit import datasets
+
+    target = datasets.path("nile")
+    before = target.read_bytes()
+    code, out, err = run(capsys, "demo", "--out", str(target))
+    assert code == 2 and "refusing to write the report over the input file" in err
+    assert target.read_bytes() == before

@@ -232,7 +232,10 @@ def demo_report(sections: Sequence[Any], out: PathLike) -> Path:
                    for k, v in s.facts])
         for ok, text in s.checks:
             sec.check(ok, text)
-    return write_html(out, page.render())
+    from .. import datasets
+
+    shipped = [datasets.path(name) for name in datasets.list()]  # never over the data
+    return write_html(out, page.render(), inputs=shipped)
 
 
 def _bce_figure(y: np.ndarray, p: np.ndarray) -> tuple[str, str]:
