@@ -822,9 +822,8 @@ def demo_cmd(
       mlekit demo
       mlekit demo --out demo.html
     """
-    from .report import demo as demo_mod
-
     from . import datasets
+    from .report import demo as demo_mod
 
     _check_report_target(out, [datasets.path(name) for name in datasets.list()])
     show = not (quiet or json_)

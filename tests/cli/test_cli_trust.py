@@ -174,7 +174,7 @@ def test_sigint_during_startup_says_interrupted():
         assert proc.stderr.readline().strip() == "ready"
         time.sleep(0.05)  # inside `from mlekit.cli import main` (measured ~0.5 s)
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        _out, err = proc.communicate(timeout=30)
     finally:
         proc.kill()
     assert proc.returncode == 130 and err == "mlekit: interrupted\n", err
@@ -186,6 +186,6 @@ def test_demo_out_never_overwrites_shipped_data(capsys):
 
     target = datasets.path("nile")
     before = target.read_bytes()
-    code, out, err = run(capsys, "demo", "--out", str(target))
+    code, _out, err = run(capsys, "demo", "--out", str(target))
     assert code == 2 and "refusing to write the report over the input file" in err
     assert target.read_bytes() == before
