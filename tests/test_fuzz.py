@@ -192,6 +192,74 @@ def test_fuzz_custom_family(text: str, watch: EvalWatch) -> None:
     assert fam.param_names == ("mu", "b")
 
 
+# ----------------------------------------------------------------- model formulas
+TERMS = st.sampled_from(["x1", "x2", "g", "C(g)", "C(g, ref='b')", "I(x1 ** 2)", "log(x2)",
+                         "poly(x1, 2)", "1", "0", "-1", "`x 3`", "np.log(x1)", CANARY,
+                         f"__import__('{CANARY}')", f"I(__import__('{CANARY}'))",
+                         f"{{__import__('{CANARY}')}}", "x1.__class__", "x1[0]",
+                         "(lambda: 1)", "eval('1')", "open('f')", "C(g, ref=__import__)",
+                         "poly(x1, x2)", "'s'", "x1 if x2 else g", "f'{x1}'", "(y := 1)"])
+TOPS = st.sampled_from([" + ", " - ", ":", " * ", " / ", " ** 2", " | ", "", " ~ "])
+MODEL = st.one_of(
+    st.tuples(st.lists(st.tuples(TERMS, TOPS), min_size=1, max_size=4)).map(
+        lambda t: "y ~ " + "".join(a + b for a, b in t[0]).rstrip(" +-*/:|~")),
+    st.text(alphabet=string.printable, max_size=60).map(lambda s: "y ~ " + s),
+    st.text(max_size=40),
+)
+
+
+@pytest.fixture(scope="module")
+def regression_imported() -> None:
+    """Fit one formula before the eval/exec spy starts: lazy imports (scipy.stats builds
+    docstrings with exec in its own namespace) must happen outside the spy."""
+    import pandas as pd
+
+    df = pd.DataFrame({"y": [1.0, 0.0, 2.0, 3.0, 1.0, 4.0], "x1": [0.1, 0.4, 0.2, 0.9, 0.3, 1.0]})
+    mk.Regression.from_formula("y ~ x1", df, family="poisson").result_.summary()
+
+
+@FUZZ
+@given(text=MODEL)
+def test_fuzz_model_formula(text: str, regression_imported: None, watch: EvalWatch) -> None:
+    """Model formulas: the whole from_formula path only raises MlekitError, and no text
+    reaches an evaluator (EvalWatch traps eval/exec/sympify/parse_expr)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"y": rng.poisson(2.0, 40).astype(float), "x1": rng.normal(size=40),
+                       "x2": rng.uniform(1, 2, 40), "g": list("abcd") * 10,
+                       "x 3": rng.normal(size=40)})
+    watch.user_text = [text.strip()]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mk.errors.ConvergenceWarning)
+        warnings.simplefilter("error", RuntimeWarning)
+        try:
+            mk.Regression.from_formula(text, df, family="poisson")
+        except MlekitError as exc:
+            assert str(exc)
+            return
+
+
+@FUZZ
+@given(text=st.one_of(
+    st.tuples(st.lists(st.sampled_from(["x1", "x2", "2", "*", "+", "-", "/", "=", ",",
+                                        "(", ")", "`x1`", CANARY, "__import__('os')",
+                                        "x1.real", "x1 * x2", "1e400"]),
+                       max_size=8)).map(lambda t: " ".join(t[0])),
+    st.text(alphabet=string.printable, max_size=40)))
+def test_fuzz_restriction(text: str, watch: EvalWatch) -> None:
+    """Linear-restriction strings (wald_test) only raise MlekitError; R is finite."""
+    from mlekit.grammar import parse_restriction
+
+    watch.user_text = [text.strip()]
+    try:
+        R, q = parse_restriction(text, ["Intercept", "x1", "x2"])
+    except MlekitError as exc:
+        assert str(exc)
+        return
+    assert np.all(np.isfinite(R)) and np.all(np.isfinite(q))
+
+
 # ----------------------------------------------------------------- data files
 @FUZZ
 @given(data=st.one_of(st.binary(max_size=400),
