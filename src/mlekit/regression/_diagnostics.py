@@ -95,10 +95,31 @@ def check_rank(gram: np.ndarray, names: Sequence[str], rtol: float | None = None
     if p == 0:
         return
     d = np.sqrt(np.abs(np.diag(gram)))
+    huge = np.flatnonzero(~np.isfinite(d))
+    if huge.size or not np.all(np.isfinite(gram)):
+        # a sum of squares beyond double precision (|x| ~ 1e300): the scaled Gram would
+        # be inf/inf = NaN and the rank unknowable
+        j = int(huge[0]) if huge.size else int(np.argmax(np.any(~np.isfinite(gram), axis=0)))
+        raise DataError(
+            f"column {names[j]!r} spans magnitudes beyond double precision: its weighted "
+            "sum of squares overflows, so the fit cannot be computed; rescale the column "
+            "(e.g. divide it by its largest absolute value) and refit"
+        )
     zero = np.flatnonzero(d == 0)
     if zero.size:
+        j = int(zero[0])
+        if design is not None:
+            A = design() if callable(design) else design
+            col = np.asarray(A)[:, j]
+            if np.any(col != 0):  # not zeros: x² underflows (|x| ~ 1e-300)
+                big = float(np.max(np.abs(col)))
+                raise DataError(
+                    f"column {names[j]!r} spans magnitudes beyond double precision: its "
+                    f"largest weighted value {big:.3g} squares to 0; rescale the column "
+                    f"(e.g. multiply it by {1.0 / big:.3g}) and refit"
+                )
         raise SingularMatrixError(
-            f"column {names[int(zero[0])]!r} is all zeros (or has zero weight): its "
+            f"column {names[j]!r} is all zeros (or has zero weight): its "
             "coefficient is not identified; drop it"
         )
     c = gram / d[:, None] / d[None, :]

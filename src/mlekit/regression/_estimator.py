@@ -98,6 +98,50 @@ def _numeric_y(y: Any, family: str) -> np.ndarray:
         raise DataError(f"y must be numeric for the {family} family") from None
 
 
+#: the largest power of y (or of the mean) a family's link-space rows form: the inverse
+#: Gaussian's canonical link and derivatives reach mu³, the others y² (variance, deviance)
+_Y_POWER = {"inversegaussian": 3}
+
+
+def _y_magnitude_bound(model: RowModel) -> float:
+    r"""The largest ``|y|`` (and ``1 /`` the smallest non-zero ``|y|``) a fit may see.
+
+    Its rows form powers ``y^k`` (``k = 2``: squared residuals, variances, the Gram of
+    ``X'y``; ``k = 3``: the inverse Gaussian) summed over up to ``~1e8`` rows, so with
+    ``B^k · 1e8 · margin <= 1.8e308`` the bound is ``B = 1e120`` (``k = 2``) and ``B = 1e80``
+    (``k = 3``); the same bound below, ``|y| >= 1/B``, keeps ``y^k`` away from underflow.
+    """
+    return 1e80 if _Y_POWER.get(model.family.name, 2) == 3 else 1e120
+
+
+def _check_y_magnitude(y: np.ndarray, w: np.ndarray | None, model: RowModel) -> None:
+    """Refuse y whose magnitude the fit cannot represent (|y| ~ 1e±300), naming the factor.
+
+    Data of any magnitude are not silently mis-fitted: y beyond :func:`_y_magnitude_bound`
+    (or non-zero and all below its reciprocal) raise a :class:`DataError` that says by
+    which power of ten to rescale y. Within the bound the fits are scale-equivariant
+    (``y·c`` gives the transformed estimates; tested for ``c = 1e±100``).
+    """
+    if model.classification or y.size == 0:
+        return
+    yy = y if w is None else y[w > 0]
+    a = np.abs(yy)
+    top = float(np.max(a)) if a.size else 0.0
+    if top == 0.0 or not np.isfinite(top):
+        return  # all zero: the existence checks; non-finite: check_y's
+    bound = _y_magnitude_bound(model)
+    if top <= bound and top >= 1.0 / bound:
+        return
+    i = int(np.flatnonzero(np.abs(y) == top)[0])
+    factor = 10.0 ** (-round(float(np.log10(top))))
+    side = "above" if top > bound else "below"
+    raise DataError(
+        f"y spans magnitudes beyond double precision for {model.family.name} regression: "
+        f"|y| reaches {top:.3g} (row {i}), {side} the {bound if top > bound else 1 / bound:.0e} "
+        f"its squared terms can hold; rescale y by {factor:.0e} (fit y * {factor:.0e}; "
+        "the coefficients and scale transform back) and refit")
+
+
 def _check_constant_y(y: np.ndarray, w: np.ndarray | None, model: RowModel) -> None:
     r"""Refuse a fit whose dispersion MLE is at infinity because every y is the same.
 
@@ -110,6 +154,7 @@ def _check_constant_y(y: np.ndarray, w: np.ndarray | None, model: RowModel) -> N
     """
     from ..errors import NoMaximumError
 
+    _check_y_magnitude(y, w, model)
     free = [nm for nm in model.nuisance_names if nm not in model.fixed]
     if not free or model.classification or model.family.name == "normal" or y.size == 0:
         return
@@ -574,7 +619,9 @@ class Regression(BaseEstimator):
                 raise DataError(f"y contains a {'NaN' if np.isnan(y[i]) else 'infinite'} value "
                                 f"at row {i}")
         try:
-            check_classification_targets(y)
+            with warnings.catch_warnings():  # sklearn casts huge floats to int to look at them
+                warnings.simplefilter("ignore", RuntimeWarning)
+                check_classification_targets(y)
         except ValueError as exc:
             if y.dtype.kind in "fiu":
                 frac = np.flatnonzero(y != np.round(y))
@@ -584,7 +631,9 @@ class Regression(BaseEstimator):
                         f"Unknown label type: {fam_name} regression needs class labels; "
                         f"y = {y[i]:g} at row {i} is not an integer (see {exc})"
                     ) from None
-            raise
+                # whole numbers too large for sklearn's int cast (1e300): labels all the same
+            else:
+                raise SupportError(f"{fam_name} regression needs class labels: {exc}") from None
         classes, codes = np.unique(y, return_inverse=True)
         if fam_name == "bernoulli" and classes.size > 2:
             if y.dtype.kind in "fiub":

@@ -59,6 +59,26 @@ __all__ = ["MODELS", "Cumulant", "RowModel", "Slot", "make_model"]
 _LOG_SQRT_2PI = 0.5 * float(np.log(2.0 * np.pi))
 
 
+def _scaled_moments(y: np.ndarray, w: np.ndarray) -> tuple[float, float, float]:
+    r"""Weighted mean and variance of ``y`` in units of its largest magnitude ``s``.
+
+    Returns ``(m_z, v_z, s)`` with ``z = y / s``, ``s = max |y|`` (1 if every y is 0),
+    ``m_z = Σ w z / Σ w`` and ``v_z = Σ w (z - m_z)² / Σ w``; the moments of y are
+    ``m = s m_z`` and ``v = s² v_z``. Squaring ``z`` (``|z| <= 1``) cannot overflow
+    where ``y²`` would (``|y| ~ 1e300``), so a start value such as ``log sd`` or a
+    coefficient of variation ``v / m²`` is formed from ``m_z, v_z`` and ``log s``
+    without an overflow or a division of two infinities.
+    """
+    s = float(np.max(np.abs(y))) if y.size else 0.0
+    if not np.isfinite(s) or s == 0.0:
+        s = 1.0
+    z = y / s
+    sw = float(np.sum(w))
+    mz = float(np.sum(w * z) / sw)
+    vz = float(np.sum(w * (z - mz) ** 2) / sw)
+    return mz, vz, s
+
+
 class Cumulant:
     r"""A one-slot canonical pair written through its cumulant function ``a``.
 
@@ -346,12 +366,13 @@ class NormalModel(RowModel):
         return self.link.name == "identity" and not self.heteroscedastic
 
     def init_eta(self, y, w, aux):
-        mu = float(np.sum(w * y) / np.sum(w))
-        sd = float(np.sqrt(np.sum(w * (y - mu) ** 2) / np.sum(w))) or 1.0
+        mz, vz, s = _scaled_moments(y, w)
+        mu = s * mz
+        log_sd = np.log(s) + 0.5 * np.log(vz) if vz > 0 else 0.0  # log sd, sd = s sqrt(v_z)
         if self.link.name == "log" and mu <= 0:
             mu = max(float(np.mean(np.abs(y))), 1e-3)
         eta0 = float(self.link.link(np.asarray(mu)))
-        return np.array([eta0] + ([np.log(sd)] if "sigma" not in self.fixed else []))
+        return np.array([eta0] + ([log_sd] if "sigma" not in self.fixed else []))
 
     def rows(self, y, eta, aux, order=2):
         mu = self.link.inverse(eta[:, 0])
@@ -762,11 +783,10 @@ class GammaModel(_MeanModel):
     mean_domain: ClassVar[str] = "positive"
 
     def init_eta(self, y, w, aux):
-        m = float(np.sum(w * y) / np.sum(w))
-        v = float(np.sum(w * (y - m) ** 2) / np.sum(w))
-        start = [float(self.link.link(np.asarray(m)))]
-        if "shape" not in self.fixed:
-            start.append(np.log(max(m * m / v, 1e-3)) if v > 0 else 0.0)
+        mz, vz, s = _scaled_moments(y, w)
+        start = [float(self.link.link(np.asarray(s * mz)))]
+        if "shape" not in self.fixed:  # moment shape m²/v = m_z²/v_z (scale-free)
+            start.append(np.log(max(mz * mz / vz, 1e-3)) if vz > 0 else 0.0)
         return np.array(start)
 
     def _loglik(self, y, mu, nu, aux, order):
@@ -816,11 +836,13 @@ class InverseGaussianModel(_MeanModel):
     mean_domain: ClassVar[str] = "positive"
 
     def init_eta(self, y, w, aux):
-        m = float(np.sum(w * y) / np.sum(w))
-        start = [float(self.link.link(np.asarray(m)))]
+        mz, _, s = _scaled_moments(y, w)
+        start = [float(self.link.link(np.asarray(s * mz)))]
         if "lam" not in self.fixed:
-            q = float(np.sum(w * (y - m) ** 2 / (m * m * y)) / np.sum(w))
-            start.append(-np.log(q) if q > 0 else 0.0)
+            # 1/λ = mean (y - m)² / (m² y) = q_z / s with z = y / s (no y² or m² y formed)
+            z = y / s
+            qz = float(np.sum(w * ((z - mz) / mz) ** 2 / z) / np.sum(w))
+            start.append(np.log(s) - np.log(qz) if qz > 0 else 0.0)
         return np.array(start)
 
     def check_y(self, y, aux):
@@ -877,11 +899,12 @@ class NegativeBinomialModel(_MeanModel):
     mean_domain: ClassVar[str] = "positive"
 
     def init_eta(self, y, w, aux):
-        m = max(float(np.sum(w * y) / np.sum(w)), 1e-3)
-        v = float(np.sum(w * (y - m) ** 2) / np.sum(w))
+        mz, vz, s = _scaled_moments(y, w)
+        m = max(s * mz, 1e-3)
         start = [float(self.link.link(np.asarray(m)))]
-        if "alpha" not in self.fixed:
-            start.append(np.log(max((v - m) / (m * m), 0.05)))
+        if "alpha" not in self.fixed:  # moment α = (v - m)/m² = v_z/m_z² - 1/m
+            ratio = vz / (mz * mz) - 1.0 / m if mz > 0 else 0.0
+            start.append(np.log(max(ratio, 0.05)))
         return np.array(start)
 
     def check_y(self, y, aux):

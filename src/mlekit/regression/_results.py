@@ -29,6 +29,14 @@ from ._models import RowModel
 __all__ = ["RegressionResult", "WaldTestResult"]
 
 
+def _se(var: Any) -> np.ndarray:
+    """Standard errors from variances; a negative variance (an indefinite information,
+    e.g. a nuisance running to its boundary) gives NaN, not a NumPy warning."""
+    v = np.asarray(var, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.where(v >= 0, np.sqrt(np.abs(v)), np.nan)
+
+
 @dataclass(frozen=True)
 class WaldTestResult:
     r"""A Wald test of linear restrictions :math:`R\theta = q`.
@@ -142,19 +150,19 @@ class RegressionResult:
     @property
     def bse(self):
         idx = self._mean_theta_index()
-        return self._shape(np.sqrt(np.diag(self.cov_theta)[idx]))
+        return self._shape(_se(np.diag(self.cov_theta)[idx]))
 
     @property
     def tvalues(self):
         idx = self._mean_theta_index()
-        return self._shape(self.theta[idx] / np.sqrt(np.diag(self.cov_theta)[idx]))
+        return self._shape(self.theta[idx] / _se(np.diag(self.cov_theta)[idx]))
 
     zvalues = tvalues
 
     @property
     def pvalues(self):
         idx = self._mean_theta_index()
-        z = self.theta[idx] / np.sqrt(np.diag(self.cov_theta)[idx])
+        z = self.theta[idx] / _se(np.diag(self.cov_theta)[idx])
         return self._shape(2.0 * stats.norm.sf(np.abs(z)))
 
     def conf_int(self, level: float = 0.95):
@@ -164,7 +172,7 @@ class RegressionResult:
         """
         q = stats.norm.ppf(0.5 + level / 2.0)
         idx = self._mean_theta_index()
-        b, se = self.theta[idx], np.sqrt(np.diag(self.cov_theta)[idx])
+        b, se = self.theta[idx], _se(np.diag(self.cov_theta)[idx])
         lo, hi = b - q * se, b + q * se
         if self._mean_count() == 1 and not self.pandas_names:
             return np.column_stack([lo, hi])
@@ -198,7 +206,7 @@ class RegressionResult:
         for j, s in enumerate(self.model.slots):
             if s.nuisance is not None and s.design == "1":
                 i = self.slot_starts[j]
-                out[s.nuisance] = float(np.exp(self.theta[i]) * np.sqrt(self.cov_theta[i, i]))
+                out[s.nuisance] = float(np.exp(self.theta[i]) * _se(self.cov_theta[i, i]))
         return out
 
     # ------------------------------------------------------------------ fit statistics
@@ -295,7 +303,7 @@ class RegressionResult:
         q = stats.norm.ppf(0.5 + level / 2.0)
         pct = f"{100 * level:g}%"
         rows = []
-        se_all = np.sqrt(np.diag(self.cov_theta))
+        se_all = _se(np.diag(self.cov_theta))
         for name, b, se in zip(self.param_names, self.theta, se_all, strict=True):
             z = b / se if se > 0 else np.nan
             p = float(2.0 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan
