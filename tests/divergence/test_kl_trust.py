@@ -170,9 +170,12 @@ def test_closed_form_overflow_is_named():
 
 
 def test_entropy_underflowing_closed_form_is_recomputed():
-    r = mk.entropy(mk.HalfNormal(1e-300))  # log(sigma**2) with sigma**2 = 0 in floats
+    r = mk.entropy(mk.HalfNormal(1e-300))  # once log(sigma**2), with sigma**2 = 0 in floats
     exact = 0.5 * np.log(np.pi / 2) + np.log(1e-300) + 0.5
-    assert r.value == pytest.approx(exact, rel=1e-9) and "recomputed" in r.note
+    # HalfNormal's closed form is now written without sigma**2 (exact, no note needed);
+    # a closed form that still fails is recomputed by quadrature with a note
+    assert r.value == pytest.approx(exact, rel=1e-9)
+    assert r.note is None or "recomputed" in r.note
 
 
 def test_monte_carlo_overflow_is_named():

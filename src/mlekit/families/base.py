@@ -673,28 +673,57 @@ class Distribution:
             raise ParameterError(
                 f"{self.family.title}.sample: rng must be None, a non-negative integer seed or "
                 f"a numpy.random.Generator; got {rng!r} ({exc})") from None
-        return self.family.sample(shape, gen, **self.params)
+        try:
+            return self._guarded("sample", lambda: self.family.sample(shape, gen, **self.params))
+        except ValueError as exc:  # NumPy's samplers refuse e.g. Poisson rates above ~1e19
+            if isinstance(exc, MlekitError):
+                raise
+            raise ParameterError(
+                f"{self!r}.sample: NumPy's sampler cannot draw from these parameters "
+                f"({exc}); rescale the parameters") from None
+
+    def _guarded(self, what: str, compute: Callable[[], Any]) -> Any:
+        """Run ``compute`` without NumPy floating-point warnings; a non-finite result from
+        finite parameters becomes one :class:`~mlekit.errors.NumericalWarning` naming the
+        member and the method (the value itself is kept: ±inf is the IEEE answer)."""
+        import warnings
+
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # e.g. casts inside samplers
+            out = compute()
+        arr = np.asarray(out)
+        if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
+            finite = all(np.all(np.isfinite(np.asarray(v, dtype=float)))
+                         for v in self.params.values()
+                         if np.asarray(v).dtype.kind in "fiub")
+            if finite:
+                from ..errors import NumericalWarning
+
+                warnings.warn(
+                    f"{self!r}.{what} is not finite: the value exceeds (or underflows) "
+                    "double precision at these parameters", NumericalWarning, stacklevel=3)
+        return out
 
     def nll(self, x: Any) -> float:
         """Negative log-likelihood Σ −log p(x_i) of the data under this member."""
         x = self.family.check_data(self._arg(x), **self.params)
-        return float(-np.sum(self.logpdf(x)))
+        return float(self._guarded("nll", lambda: -np.sum(self.logpdf(x))))
 
     @property
     def mean(self) -> np.ndarray:
-        return self.family.mean(**self.params)
+        return self._guarded("mean", lambda: self.family.mean(**self.params))
 
     @property
     def var(self) -> np.ndarray:
-        return self.family.var(**self.params)
+        return self._guarded("var", lambda: self.family.var(**self.params))
 
     @property
     def std(self) -> np.ndarray:
-        return np.sqrt(self.var)
+        return self._guarded("std", lambda: np.sqrt(self.family.var(**self.params)))
 
     def entropy(self) -> np.ndarray:
         """Differential (continuous) or Shannon (discrete) entropy in nats."""
-        return self.family.entropy(**self.params)
+        return self._guarded("entropy", lambda: self.family.entropy(**self.params))
 
     def __getitem__(self, index: Any) -> Distribution:
         """Select members of a batch: ``d[0]``, ``d[1:3]``."""

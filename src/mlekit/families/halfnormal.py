@@ -77,7 +77,8 @@ class HalfNormalFamily(Family):
         return np.asarray(sigma, float) ** 2 * (1.0 - 2.0 / np.pi)
 
     def entropy(self, sigma):
-        return 0.5 * np.log(0.5 * np.pi * np.asarray(sigma, float) ** 2) + 0.5
+        # log σ + ½ log(π/2) + ½, without squaring σ (σ = 1e-300 gave −inf)
+        return np.log(np.asarray(sigma, float)) + 0.5 * np.log(0.5 * np.pi) + 0.5
 
     def score(self, x, sigma):
         z = x / sigma
