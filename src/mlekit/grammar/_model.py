@@ -84,6 +84,28 @@ _BAD = {
 _OPS = ("**", "~", "+", "-", "*", "/", ":", "(", ")", ",", "=", "|")
 
 
+
+def number_end(text: str, i: int) -> int:
+    """The end of the decimal literal starting at ``text[i]`` (digits, an optional
+    fraction, an optional exponent): the number grammar shared by the formula and
+    restriction parsers."""
+    j, n = i, len(text)
+    while j < n and text[j].isdigit():
+        j += 1
+    if j < n and text[j] == ".":
+        j += 1
+        while j < n and text[j].isdigit():
+            j += 1
+    if j < n and text[j] in "eE":
+        k = j + 1
+        if k < n and text[k] in "+-":
+            k += 1
+        if k < n and text[k].isdigit():
+            j = k
+            while j < n and text[j].isdigit():
+                j += 1
+    return j
+
 def _fail(msg: str, text: str, col: int, token: str | None = None) -> FormulaError:
     what = "" if token is None else f": {token!r}"
     return FormulaError(f"formula {_short(text)}: {msg}{what} at column {col}")
@@ -124,21 +146,7 @@ def _tokenize(text: str) -> list[Token]:
             i = j
             continue
         if ch.isdigit() or (ch == "." and i + 1 < n and text[i + 1].isdigit()):
-            j = i
-            while j < n and text[j].isdigit():
-                j += 1
-            if j < n and text[j] == ".":
-                j += 1
-                while j < n and text[j].isdigit():
-                    j += 1
-            if j < n and text[j] in "eE":
-                k = j + 1
-                if k < n and text[k] in "+-":
-                    k += 1
-                if k < n and text[k].isdigit():
-                    j = k
-                    while j < n and text[j].isdigit():
-                        j += 1
+            j = number_end(text, i)
             if j < n and (text[j].isalpha() or text[j] == "_" or text[j] == "."):
                 raise _fail("malformed number", text, col, text[i:j + 1])
             lit = text[i:j]

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import FormulaError, did_you_mean
+from ._model import number_end
 
 __all__ = ["parse_restriction"]
 
@@ -73,12 +74,12 @@ class _P:
                         continue
                     hit = nm
                     break
-            if hit is not None and not (ch.isdigit() and _number_at(text, i)):
+            if hit is not None and not (ch.isdigit() and number_end(text, i)):
                 out.append(("NAME", hit, col, self.names.index(hit)))
                 i += len(hit)
                 continue
             if ch.isdigit() or (ch == "." and i + 1 < n and text[i + 1].isdigit()):
-                j = _number_at(text, i)
+                j = number_end(text, i)
                 lit = text[i:j]
                 val = float(lit)
                 if not math.isfinite(val) or len(lit) > 40:
@@ -214,23 +215,6 @@ class _P:
         return {j: v / kb for j, v in ca.items()}, ka / kb
 
 
-def _number_at(text: str, i: int) -> int:
-    j, n = i, len(text)
-    while j < n and text[j].isdigit():
-        j += 1
-    if j < n and text[j] == ".":
-        j += 1
-        while j < n and text[j].isdigit():
-            j += 1
-    if j < n and text[j] in "eE":
-        k = j + 1
-        if k < n and text[k] in "+-":
-            k += 1
-        if k < n and text[k].isdigit():
-            j = k
-            while j < n and text[j].isdigit():
-                j += 1
-    return j
 
 
 def _hint(word: str, names: list[str]) -> str:
