@@ -162,7 +162,8 @@ def test_sigint_to_a_real_process():
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-def test_sigint_during_startup_says_interrupted():
+@pytest.mark.parametrize("delay", [0.05, 0.2])
+def test_sigint_during_startup_says_interrupted(delay):
     """Ctrl-C while `import mlekit` runs (the first ~0.5 s of every command): the console
     script's shim (_mlekit_entry) catches it before any traceback: exit 130, one line."""
     code = ("import sys, time; sys.argv = ['mlekit', 'families']; "
@@ -172,7 +173,7 @@ def test_sigint_during_startup_says_interrupted():
                             stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stderr.readline().strip() == "ready"
-        time.sleep(0.05)  # inside `from mlekit.cli import main` (measured ~0.5 s)
+        time.sleep(delay)  # inside `from mlekit.cli import main` (measured ~0.5 s)
         proc.send_signal(signal.SIGINT)
         _out, err = proc.communicate(timeout=30)
     finally:
