@@ -6,20 +6,24 @@ A :class:`Domain` is one object that serves four jobs (STYLE.md §2):
   error naming the first offending index and the rule broken;
 * **reparameterisation** — :meth:`Domain.to_unconstrained` /
   :meth:`Domain.from_unconstrained` form a smooth bijection with the real line
-  (``Positive ↔ exp``, ``UnitInterval ↔ expit``), used by the generic optimiser;
+  (``Positive ↔ exp``, ``UnitInterval ↔ expit``), used by the generic optimiser,
+  with its analytic Jacobian :meth:`Domain.dtheta_du` / :meth:`Domain.jacobian`,
+  the domain's :attr:`Domain.edges` and the regression link that maps the real
+  line onto it (:attr:`Domain.default_link`);
 * **test-data generation** — :meth:`Domain.example` draws valid points;
 * **symbolic assumptions** — :attr:`Domain.sympy_assumptions` for SymPy symbols.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import expit, logit
 
-from .errors import DataError, MlekitError, ParameterError, SupportError
+from .errors import DataError, MlekitError, NotImplementedForFamily, ParameterError, SupportError
 
 __all__ = [
     "Binary",
@@ -87,7 +91,7 @@ _RANGE_CHECK_SIZE = 4096  # arrays at least this large try the min/max shortcut 
 
 @dataclass(frozen=True)
 class Domain:
-    """Base class: a set of allowed values, elementwise unless stated otherwise.
+    r"""Base class: a set of allowed values, elementwise unless stated otherwise.
 
     Examples
     --------
@@ -109,12 +113,35 @@ class Domain:
     (array([-0.6931,  0.6931]), array([0.5, 2. ]))
     >>> bool(np.all(Positive.example(np.random.default_rng(0), size=5) > 0))
     True
+
+    What the generic optimiser needs, declared by the domain itself: the map
+    :math:`\theta = g(u)`, its derivative written in :math:`\theta`, the edges and the
+    regression link onto the domain:
+
+    >>> Positive.bijection, Positive.dtheta_du(np.array([0.5, 2.0])), Positive.edges
+    ('exp', array([0.5, 2. ]), (0.0, inf))
+    >>> Positive.default_link
+    'log'
     """
 
     name: str = "domain"
     rule: str = "any value"
     discrete: bool = False
     sympy_assumptions: dict[str, bool] = field(default_factory=lambda: {"real": True})
+
+    #: the map :math:`u \mapsto \theta` from the unconstrained reals onto the domain, by
+    #: name (``"identity"``, ``"exp"``, ``"lower + exp"``, ``"scaled expit"``,
+    #: ``"softmax"``); ``None``: the domain has no bijection with the reals (integers,
+    #: matrices), and the generic optimiser cannot move a parameter living there
+    bijection: ClassVar[str | None] = None
+    #: trailing axes that make up ONE value: 0 for an elementwise domain, 1 for a
+    #: probability vector (Simplex), 2 for a matrix (PositiveDefinite)
+    event_ndim: ClassVar[int] = 0
+    #: the regression link :math:`g` whose inverse maps the real line onto the domain
+    #: (``"identity"`` on the reals, ``"log"`` on the positives, ``"logit"`` on the unit
+    #: interval); ``None`` where no named link does (integers, a simplex, matrices,
+    #: ``Interval(a, b)`` other than (0, 1), ``GreaterThan(l)``)
+    default_link: ClassVar[str | None] = None
 
     # --- membership -------------------------------------------------------------
     def contains(self, x: np.ndarray) -> np.ndarray:
@@ -174,13 +201,57 @@ class Domain:
         return False
 
     # --- bijection with the unconstrained reals -----------------------------------
+    @property
+    def has_bijection(self) -> bool:
+        """True when :meth:`to_unconstrained`, :meth:`from_unconstrained` and the
+        analytic Jacobian (:meth:`jacobian`) exist for this domain."""
+        return self.bijection is not None
+
+    def _no_bijection(self, what: str) -> NotImplementedForFamily:
+        return NotImplementedForFamily(
+            f"the domain {self.name} ({self.rule}) has no bijection with the unconstrained "
+            f"reals, so it has no {what}; a parameter living there must be fitted in "
+            "closed form or held fixed")
+
     def to_unconstrained(self, x: np.ndarray) -> np.ndarray:
-        """Map a point of the domain to the unconstrained reals."""
-        raise NotImplementedError(f"{self.name} has no bijection to the reals")
+        r"""Map a point of the domain to the unconstrained reals, :math:`u = g^{-1}(\theta)`."""
+        raise self._no_bijection("map to the reals")
 
     def from_unconstrained(self, u: np.ndarray) -> np.ndarray:
-        """Inverse of :meth:`to_unconstrained`."""
-        raise NotImplementedError(f"{self.name} has no bijection to the reals")
+        r"""Inverse of :meth:`to_unconstrained`, :math:`\theta = g(u)`."""
+        raise self._no_bijection("map from the reals")
+
+    def dtheta_du(self, theta: np.ndarray) -> np.ndarray:
+        r"""Diagonal Jacobian :math:`d\theta/du = g'(g^{-1}(\theta))`, written in θ.
+
+        Elementwise domains only (same shape as ``theta``); a vector domain (Simplex)
+        gives its full block through :meth:`jacobian`.
+        """
+        raise self._no_bijection("Jacobian")
+
+    def unconstrained_size(self, shape: tuple[int, ...]) -> int:
+        """Number of unconstrained coordinates of a parameter of this ``shape``."""
+        if not self.has_bijection:
+            raise self._no_bijection("unconstrained coordinates")
+        return math.prod(shape)
+
+    def jacobian(self, theta: np.ndarray) -> np.ndarray:
+        r"""Dense Jacobian :math:`\partial\theta/\partial u` of one parameter value,
+        shape ``(theta.size, unconstrained_size(theta.shape))``.
+
+        For an elementwise domain it is ``diag(dtheta_du(theta))``.
+        """
+        return np.diag(np.ravel(self.dtheta_du(np.ravel(np.asarray(theta, dtype=float)))))
+
+    @property
+    def edges(self) -> tuple[float, float]:
+        """``(lower, upper)``: where the domain ends (±inf where it is unbounded).
+
+        An end may or may not belong to the domain (:meth:`contains` says); an estimate
+        equal to a finite end is on the boundary. A bound given per element
+        (``GreaterThan(lower=array)``) is summarised by its largest value.
+        """
+        return (-np.inf, np.inf)
 
     def example(self, rng: np.random.Generator, size: int | tuple = ()) -> np.ndarray:
         """Draw valid example points (for tests and property checks)."""
@@ -193,6 +264,11 @@ class Domain:
 # ----------------------------------------------------------------------------------
 @dataclass(frozen=True, repr=False)
 class _Real(Domain):
+    r"""The real line: :math:`\theta = u`, :math:`d\theta/du = 1`; identity link."""
+
+    bijection: ClassVar[str | None] = "identity"
+    default_link: ClassVar[str | None] = "identity"
+
     def contains(self, x):
         return np.isfinite(x)
 
@@ -205,40 +281,56 @@ class _Real(Domain):
     def from_unconstrained(self, u):
         return np.asarray(u, dtype=float)
 
+    def dtheta_du(self, theta):
+        return np.ones_like(np.asarray(theta, dtype=float))
+
+
+class _ExpBijection:
+    r"""Mixin for the half-line above 0: :math:`\theta = e^u`, so
+    :math:`d\theta/du = e^u = \theta`; log link; edges (0, ∞)."""
+
+    bijection: ClassVar[str | None] = "exp"
+    default_link: ClassVar[str | None] = "log"
+
+    def to_unconstrained(self, x):
+        return np.log(x)
+
+    def from_unconstrained(self, u):
+        return np.exp(u)
+
+    def dtheta_du(self, theta):
+        return np.array(theta, dtype=float)  # a copy: θ itself
+
+    @property
+    def edges(self) -> tuple[float, float]:
+        return (0.0, np.inf)
+
 
 @dataclass(frozen=True, repr=False)
-class _Positive(Domain):
+class _Positive(_ExpBijection, Domain):
+    """Values above 0 (``value > 0``)."""
+
     def contains(self, x):
         return x > 0
 
     def range_within(self, lo, hi):
         return lo > 0
 
-    def to_unconstrained(self, x):
-        return np.log(x)
-
-    def from_unconstrained(self, u):
-        return np.exp(u)
-
 
 @dataclass(frozen=True, repr=False)
-class _NonNegative(Domain):
+class _NonNegative(_ExpBijection, Domain):
+    """Values at or above 0 (``value >= 0``); the bijection reaches the open half-line."""
+
     def contains(self, x):
         return x >= 0
 
     def range_within(self, lo, hi):
         return lo >= 0
 
-    def to_unconstrained(self, x):
-        return np.log(x)
-
-    def from_unconstrained(self, u):
-        return np.exp(u)
-
 
 @dataclass(frozen=True, repr=False)
 class Interval(Domain):
-    """The interval between ``low`` and ``high`` (open or closed at each end).
+    r"""The interval between ``low`` and ``high`` (open or closed at each end).
 
     Examples
     --------
@@ -256,11 +348,22 @@ class Interval(Domain):
     Traceback (most recent call last):
         ...
     mlekit.errors.SupportError: p must satisfy 0 < value < 1 (UnitInterval); found 1 at index 1 ...
+
+    The bijection is :math:`\theta = a + (b-a)\,\sigma(u)` with the logistic
+    :math:`\sigma`, so :math:`d\theta/du = (b-a)\sigma(u)(1-\sigma(u)) =
+    (\theta-a)(b-\theta)/(b-a)`; the regression link is the logit on (0, 1) only:
+
+    >>> half_open.dtheta_du(np.array([0.0])), half_open.edges
+    (array([0.5]), (-1.0, 1.0))
+    >>> UnitInterval.default_link, half_open.default_link
+    ('logit', None)
     """
 
     low: float = 0.0
     high: float = 1.0
     closed: tuple[bool, bool] = (False, False)
+
+    bijection: ClassVar[str | None] = "scaled expit"
 
     def contains(self, x):
         lo = x >= self.low if self.closed[0] else x > self.low
@@ -275,6 +378,20 @@ class Interval(Domain):
 
     def from_unconstrained(self, u):
         return self.low + (self.high - self.low) * expit(u)
+
+    def dtheta_du(self, theta):
+        a, b = float(self.low), float(self.high)
+        theta = np.asarray(theta, dtype=float)
+        return (theta - a) * (b - theta) / (b - a)
+
+    @property
+    def edges(self) -> tuple[float, float]:
+        return (float(self.low), float(self.high))
+
+    @property  # type: ignore[override]
+    def default_link(self) -> str | None:
+        # the logit maps the reals onto (0, 1), inside [0, 1] closed or open
+        return "logit" if (self.low, self.high) == (0.0, 1.0) else None
 
 
 def _interval(low: float, high: float, closed=(False, False), name: str | None = None) -> Interval:
@@ -318,6 +435,8 @@ class GreaterThan(Domain):
     lower: Any = 0.0
     closed: bool = True
 
+    bijection: ClassVar[str | None] = "lower + exp"
+
     def contains(self, x):
         return x >= self.lower if self.closed else x > self.lower
 
@@ -331,6 +450,14 @@ class GreaterThan(Domain):
 
     def from_unconstrained(self, u):
         return self.lower + np.exp(u)
+
+    def dtheta_du(self, theta):
+        r""":math:`\theta = l + e^u`, so :math:`d\theta/du = e^u = \theta - l`."""
+        return np.asarray(theta, dtype=float) - np.asarray(self.lower, dtype=float)
+
+    @property
+    def edges(self) -> tuple[float, float]:
+        return (float(np.max(self.lower)), np.inf)
 
 
 @dataclass(frozen=True, repr=False)
@@ -348,12 +475,25 @@ class _Integers(Domain):
         high = 10 if self.high is None else self.high
         return rng.integers(self.low, np.asarray(high) + 1, size=size).astype(float)
 
+    @property
+    def edges(self) -> tuple[float, float]:
+        return (float(self.low), np.inf if self.high is None else float(np.max(self.high)))
+
 
 @dataclass(frozen=True, repr=False)
 class _Simplex(Domain):
-    """Vectors along the last axis with non-negative entries summing to one."""
+    r"""Vectors along the last axis with non-negative entries summing to one.
+
+    The bijection is the softmax of :math:`(u, 0)` (additive log-ratios against the last
+    class), so a vector of k entries has k − 1 coordinates and its Jacobian is the
+    k × (k − 1) block :math:`\partial p_j/\partial u_l = p_j(\delta_{jl} - p_l)`
+    (:meth:`jacobian`; there is no elementwise :meth:`dtheta_du`).
+    """
 
     atol: float = 1e-8
+
+    bijection: ClassVar[str | None] = "softmax"
+    event_ndim: ClassVar[int] = 1
 
     def contains(self, x):
         x = np.asarray(x)
@@ -397,10 +537,33 @@ class _Simplex(Domain):
         e = np.exp(z)
         return e / e.sum(axis=-1, keepdims=True)
 
+    def dtheta_du(self, theta):
+        raise NotImplementedForFamily(
+            f"the domain {self.name} is not elementwise: its Jacobian couples the entries "
+            "of a probability vector; use Simplex.jacobian(p)")
+
+    def unconstrained_size(self, shape):
+        # k − 1 coordinates per probability vector along the last axis
+        if len(shape) == 0:
+            raise NotImplementedForFamily(
+                f"the domain {self.name} holds probability vectors, not a single number")
+        return math.prod(shape[:-1]) * (int(shape[-1]) - 1)
+
+    def jacobian(self, theta):
+        p = np.ravel(np.asarray(theta, dtype=float))
+        # p = softmax(u, 0): dp_j/du_l = p_j (δ_jl − p_l), l < k − 1
+        return np.diag(p)[:, :-1] - np.outer(p, p[:-1])
+
+    @property
+    def edges(self) -> tuple[float, float]:
+        return (0.0, 1.0)  # of each entry
+
 
 @dataclass(frozen=True, repr=False)
 class _PositiveDefinite(Domain):
     """Symmetric positive-definite matrices over the last two axes."""
+
+    event_ndim: ClassVar[int] = 2
 
     def contains(self, x):
         x = np.asarray(x)

@@ -25,6 +25,7 @@ returns the arrays a plot needs, the argmin and the MLE.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,7 @@ from scipy.special import xlogy
 
 from .._utils.tables import ResultsTable
 from ..errors import DataError, NotImplementedForFamily, ParameterError
+from ..estimate._fit import BoundaryWarning, fit_estimate
 from ..families import Distribution, Family, get_family
 from ._support import as_distribution
 from .samples import block_se, blocks, kl_entropy_estimate, knn_entropy, negative_kl_note
@@ -57,6 +59,7 @@ class _DataSide:
     # continuous: the random blocks of the subsampling SE and the entropy estimate on each
     blocks: tuple[np.ndarray, ...] = ()
     block_entropy: np.ndarray | None = None
+    weighted: bool = False  # the user gave weights (else the MLE is unweighted)
 
 
 def _data_side(x: Any, family: Family, weights: Any, k: int,
@@ -80,7 +83,8 @@ def _data_side(x: Any, family: Family, weights: Any, k: int,
         vals, inv = np.unique(arr, return_inverse=True, axis=0 if arr.ndim > 1 else None)
         freqs = np.bincount(np.ravel(inv), weights=w, minlength=len(vals))
         h = float(-np.sum(xlogy(freqs, freqs)))
-        return _DataSide(arr, w, True, h, 0.0, vals, freqs, "plug-in")
+        return _DataSide(arr, w, True, h, 0.0, vals, freqs, "plug-in",
+                         weighted=weights is not None)
     if weights is not None:
         raise DataError("weights are supported for discrete data only (the k-NN entropy "
                         "estimate of continuous data is unweighted)")
@@ -410,56 +414,32 @@ class KLProfile:
         return ax
 
 
-def _unconstrained_nll_fit(family: Family, side: _DataSide, fixed: Mapping[str, Any],
-                           start: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Conditional MLE of the free parameters by L-BFGS over unconstrained coordinates
-    (used only when the family has no closed-form ``mle`` for these ``fixed``)."""
-    from scipy.optimize import minimize
-
-    free = [p for p in family.parameters if p.name not in fixed and p.estimable]
-    base = dict(family.example_params)
-    base.update(start or {})
-    base.update(fixed)
-    sizes = [int(np.size(base[p.name])) for p in free]
-    u0 = np.concatenate([np.ravel(p.domain.to_unconstrained(np.asarray(base[p.name], float)))
-                         for p in free]) if free else np.zeros(0)
-
-    def unpack(u):
-        out, i = dict(fixed), 0
-        for p, s in zip(free, sizes, strict=True):
-            shape = np.shape(base[p.name])
-            out[p.name] = np.reshape(p.domain.from_unconstrained(u[i:i + s]), shape)
-            i += s
-        return out
-
-    def f(u):
-        try:
-            with np.errstate(all="ignore"):
-                v = _mean_nll(side, family(**unpack(u)))[0]
-        except (ParameterError, DataError):
-            return 1e300
-        return v if np.isfinite(v) else 1e300
-
-    if free:
-        res = minimize(f, u0, method="L-BFGS-B")
-        return {k: (float(v) if np.ndim(v) == 0 else np.asarray(v))
-                for k, v in unpack(res.x).items()}
-    return dict(fixed)
-
-
 def _conditional_mle(family: Family, side: _DataSide, fixed: Mapping[str, Any],
                      start: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """MLE of the parameters not in ``fixed``: the family's closed form, else numeric."""
-    try:
-        est = family.mle(side.x, weights=side.weights * side.x.shape[0],
-                         fixed=dict(fixed) or None)
-    except (ParameterError, NotImplementedForFamily, TypeError):
-        est = None
-    if est is not None:
-        out = dict(fixed)
-        out.update({k: v for k, v in est.items() if k not in fixed and not k.startswith("_")})
-        return out
-    return _unconstrained_nll_fit(family, side, fixed, start)
+    """MLE of the parameters not in ``fixed``, by :mod:`mlekit.estimate` (one fitter).
+
+    The same path as ``mlekit.fit(data, family, weights, fixed=fixed)``: the family's
+    closed form where it has one for these ``fixed``, else the generic Newton path
+    (warm-started at ``start``), with the same checks and named errors; no standard
+    errors are computed (the profile needs only the estimates). A family whose own
+    ``mle`` refuses these ``fixed`` (NotImplementedForFamily) is fitted generically.
+    A BoundaryWarning is not repeated here (an estimate on the edge of its domain, such
+    as p̂ = 0, is a valid point of the KL curve); a ConvergenceWarning is.
+    """
+    weights = side.weights * side.x.shape[0] if side.weighted else None
+    free = {n for n in family.estimable_names if n not in fixed}
+    warm = {n: v for n, v in (start or {}).items() if n in free} or None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BoundaryWarning)
+        try:
+            res = fit_estimate(side.x, family, weights, dict(fixed) or None, start=warm)
+        except NotImplementedForFamily:
+            res = fit_estimate(side.x, family, weights, dict(fixed) or None, "generic",
+                               start=warm)
+    out = dict(fixed)
+    out.update({k: (float(v) if np.ndim(v) == 0 else np.asarray(v))
+                for k, v in res.params.items() if k not in fixed})
+    return out
 
 
 def _default_grid(family: Family, param: str, mle: Mapping[str, Any], n: int,

@@ -31,10 +31,10 @@ from ..families.base import Family
 from ._data import Prepared, check_deferred_support, mle_accepts, prepare
 from ._generic import GenericFitter, generic_fit, numerical_hessian_f, numerical_hessian_u
 from ._loglik import Objective
-from ._transform import FreeParam, Packer, _kind
+from ._transform import FreeParam, Packer, domain_supported, is_vector_domain
 from .result import FitResult
 
-__all__ = ["BoundaryWarning", "fit"]
+__all__ = ["BoundaryWarning", "fit", "fit_estimate"]
 
 _METHODS = {"auto": "auto", "generic": "generic", "closed form": "closed form",
             "closed-form": "closed form", "closed_form": "closed form", "closedform": "closed form"}
@@ -136,6 +136,34 @@ def fit(x: Any, family: str | Family, weights: Any = None,
     return _fit_prepared(prep, method, information, start, maxiter, fixed, k)
 
 
+def fit_estimate(x: Any, family: str | Family, weights: Any = None,
+                 fixed: Mapping[str, Any] | None = None, method: str = "auto", *,
+                 start: Mapping[str, Any] | None = None, maxiter: int = 1000) -> FitResult:
+    """:func:`fit` without the standard errors: the estimate, ``llf`` and ``method``.
+
+    For callers that need many fits of the same data (a profile over a grid, the KL
+    profiles of :mod:`mlekit.divergence.mle_kl`): the same closed form or generic path
+    as :func:`fit`, its checks, errors and warnings, but no information matrix is built
+    (``result.cov`` is NaN, ``result.information == "not computed"``).
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> from mlekit.estimate._fit import fit_estimate
+    >>> res = fit_estimate([1.0, 2.0, 4.0], "normal", fixed={"mu": 2.0})
+    >>> round(float(res.params["sigma"]), 6), res.information    # sqrt(mean((x - 2)^2))
+    (1.290994, 'not computed')
+    """
+    fam = get_family(family)
+    key = str(method).strip().lower()
+    if key not in _METHODS:
+        raise UnknownMethodError(f"unknown fit method {method!r} (choose from: auto, closed form, "
+                                 "generic)")
+    method = _METHODS[key]
+    prep = prepare(x, fam, weights, fixed, start=start, defer_support=method != "generic")
+    return _fit_prepared(prep, method, "observed", start, maxiter, fixed, None, need_cov=False)
+
+
 def _fixed_for_mle(prep: Prepared) -> dict[str, Any] | None:
     if not prep.fixed:
         return None
@@ -175,7 +203,7 @@ def _fit_prepared(prep: Prepared, method: str, information: str, start, maxiter:
     fitter: GenericFitter | None = None
     if closed is not None:
         closed = dict(closed)
-        label = str(details.get("method", getattr(fam, "mle_method", "closed form")))
+        label = str(details.get("method", fam.mle_method))
         converged = bool(details.get("converged", True))
         nit = int(details.get("nit", 0))
         message = str(details.get("message", ""))
@@ -200,7 +228,7 @@ def _fit_prepared(prep: Prepared, method: str, information: str, start, maxiter:
     else:
         family_edges = ()
         solver_info = None
-        moving = [n for n in getattr(fam, "support_parameters", ())
+        moving = [n for n in fam.support_parameters
                   if n in {fp.name for fp in prep.free}]
         if moving:
             raise NotImplementedForFamily(
@@ -232,11 +260,9 @@ def _fit_prepared(prep: Prepared, method: str, information: str, start, maxiter:
 
     # a family may know edges its domains do not show (StudentT's cap on nu): it says so
     # for the free parameters through ``mle_boundary`` (a method, so that ``mle()`` itself
-    # keeps returning plain parameter values for its other callers)
-    edge_fn = getattr(fam, "mle_boundary", None)
-    if callable(edge_fn):
-        family_edges = family_edges + tuple(
-            str(b) for b in edge_fn({fp.name: theta[fp.name] for fp in prep.free}))
+    # keeps returning plain parameter values for its other callers; default: none)
+    family_edges = family_edges + tuple(
+        str(b) for b in fam.mle_boundary({fp.name: theta[fp.name] for fp in prep.free}))
     boundary = _boundary(prep, theta) + family_edges
     if boundary:
         warnings.warn(
@@ -297,16 +323,15 @@ def _scaled_covariance(prep: Prepared, theta, observed: np.ndarray | None, bound
     Used when a family offers it and the solver's own information is missing or out of
     the well-scaled float range (data near 1e±300: there n/σ² under- or overflows).
     """
-    hook = getattr(prep.family, "scaled_information", None)
-    if (not callable(hook) or boundary or prep.censored is not None or not prep.free
-            or any(fp.shape != () for fp in prep.free)):
+    if (prep.family.scaled_information is None or boundary or prep.censored is not None
+            or not prep.free or any(fp.shape != () for fp in prep.free)):
         return None
     if observed is not None:
         d = np.abs(np.diag(observed))
         if np.all((d > 1e-200) & (d < 1e200)):
             return None  # the solver's information is accurate: nothing to rescale
     params = {**prep.fixed, **{k: float(v) for k, v in theta.items()}}
-    info_u, scale = hook(prep.x, prep.w, params)
+    info_u, scale = prep.family.scaled_information(prep.x, prep.w, params)
     return scaled_covariance(info_u, scale, [fp.name for fp in prep.free])
 
 
@@ -333,8 +358,6 @@ def _all_finite(estimate: Mapping[str, Any]) -> bool:
 
 
 def _all_supported(prep: Prepared) -> bool:
-    from ._transform import domain_supported
-
     return all(domain_supported(fp.domain) for fp in prep.free)
 
 
@@ -347,7 +370,7 @@ def _check_estimate(prep: Prepared, theta: dict[str, np.ndarray]) -> None:
             raise NoMaximumError(
                 f"{fam.title}: the MLE of {fp.name} is not finite ({_show(val)}); the "
                 "likelihood increases without bound, so the MLE does not exist for these data")
-        if _kind(fp.domain) == "simplex":
+        if is_vector_domain(fp.domain):
             continue
         try:
             ok = np.all(fp.domain.contains(val))
@@ -429,15 +452,12 @@ def _check_runaway(fitter: GenericFitter, theta: dict[str, np.ndarray], llf: flo
 
 
 def _edge_towards(domain: Any, up: bool) -> float | None:
-    """The end of a scalar parameter domain in the direction of travel (None: unknown)."""
-    kind = _kind(domain)
-    if kind == "interval":
-        return float(domain.high if up else domain.low)
-    if kind in ("exp", "shift_exp"):
-        return np.inf if up else float(np.max(getattr(domain, "lower", 0.0)))
-    if kind == "real":
-        return np.inf if up else -np.inf
-    return None
+    """The end of a scalar parameter domain in the direction of travel (None: unknown,
+    for a domain without a bijection or a vector domain)."""
+    if not domain_supported(domain) or is_vector_domain(domain):
+        return None
+    lower, upper = domain.edges
+    return float(upper if up else lower)
 
 
 def _edge_text(edge: float | None, up: bool) -> str:
@@ -463,14 +483,9 @@ def _boundary(prep: Prepared, theta) -> tuple[str, ...]:
     out = []
     for fp in prep.free:
         val = np.ravel(np.asarray(theta[fp.name], float))
-        kind = _kind(fp.domain)
-        edges: list[float] = []
-        if kind == "interval":
-            edges = [fp.domain.low, fp.domain.high]
-        elif kind == "exp" or kind == "shift_exp":
-            edges = [float(np.max(getattr(fp.domain, "lower", 0.0)))]
-        elif kind == "simplex":
-            edges = [0.0, 1.0]
+        # the finite ends of a domain the optimiser moves in (an infinite one is never hit)
+        edges = [e for e in fp.domain.edges if np.isfinite(e)] \
+            if domain_supported(fp.domain) else []
         for j, v in enumerate(val):
             if any(v == e for e in edges):
                 out.append(fp.labels[j] + f" = {v:g}")
@@ -488,14 +503,16 @@ def _covariance(prep: Prepared, theta, information: str, obj: Objective, packer,
         return np.zeros((0, 0)), "none (all parameters fixed)"
     params = {**prep.fixed, **theta}
     censored = prep.censored is not None
-    moving = [fp.name for fp in prep.free if fp.name in getattr(fam, "support_parameters", ())]
+    moving = [fp.name for fp in prep.free if fp.name in fam.support_parameters]
     if moving:
         return _nonregular_covariance(prep, params, moving, nan, notes)
-    if (callable(getattr(fam, "mle_covariance", None)) and not prep.fixed and not censored
+    if (fam.mle_covariance is not None and not prep.fixed and not censored
             and len(prep.free) == len(fam.parameters)):
-        cov = np.asarray(fam.mle_covariance(params, prep.nobs), float)
-        if cov.shape == (size, size):
-            return cov, "closed form (family)"
+        closed_cov = fam.mle_covariance(params, prep.nobs)  # None: not at this point
+        if closed_cov is not None:
+            cov = np.asarray(closed_cov, float)
+            if cov.shape == (size, size):
+                return cov, "closed form (family)"
     if information == "expected":
         if censored:
             notes.append("expected information is not available for censored data; "
@@ -588,9 +605,10 @@ def _nonregular_covariance(prep: Prepared, params, moving: list[str], nan: np.nd
             "(not a stationary point of the likelihood) and Hessian-based (Wald) standard "
             "errors do not apply")
     cov = None
-    if callable(getattr(fam, "mle_covariance", None)) and all(fp.shape == () for fp in prep.free):
+    if fam.mle_covariance is not None and all(fp.shape == () for fp in prep.free):
         try:
-            full = np.asarray(fam.mle_covariance(params, prep.nobs), float)
+            full = fam.mle_covariance(params, prep.nobs)  # None: not at this point
+            full = None if full is None else np.asarray(full, float)
         except Exception:  # e.g. too few observations for the formula
             full = None
         if full is not None and full.shape == (len(names), len(names)):

@@ -24,19 +24,13 @@ __all__ = ["Objective", "log_cdf", "log_interval"]
 
 
 def log_cdf(family, x, params) -> np.ndarray:
-    """log F(x), stable in both tails: log F where F < 1/2, else log1p(−S) with S = e^{log S}.
+    """log F(x), stable in both tails: the family's ``logcdf``.
 
-    A family's own ``logcdf`` is used when it declares one (exact where F underflows).
+    :meth:`Family.logcdf <mlekit.families.base.Family.logcdf>` is log F where F < 1/2,
+    else log1p(−S) with S = e^{log S}; a family overrides it where F underflows.
     """
-    own = getattr(family, "logcdf", None)
-    if callable(own):
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return np.asarray(own(x, **params), float)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        cdf = np.asarray(family.cdf(x, **params), float)
-        logsf = np.asarray(family.logsf(x, **params), float)
-        return np.where(cdf < 0.5, np.log(np.where(cdf > 0, cdf, 1.0)) + np.where(
-            cdf > 0, 0.0, -np.inf), np.log1p(-np.exp(logsf)))
+        return np.asarray(family.logcdf(x, **params), float)
 
 
 def log_interval(family, lo, hi, params) -> np.ndarray:

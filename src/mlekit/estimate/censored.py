@@ -177,8 +177,6 @@ _ESCAPES = frozenset({"normal", "lognormal", "weibull", "gamma", "exponential", 
                       "logistic", "cauchy", "gumbel", "studentt", "halfnormal", "rayleigh",
                       "inversegaussian", "beta"})
 _CONCENTRATES = _ESCAPES - {"exponential", "halfnormal", "rayleigh"}
-_SUPPORT_ENDS = {"Real": (-np.inf, np.inf), "Positive": (0.0, np.inf),
-                 "NonNegative": (0.0, np.inf), "UnitInterval": (0.0, 1.0)}
 
 
 def check_censored_maximum(family: Any, data: Censored, weights: np.ndarray,
@@ -205,7 +203,7 @@ def check_censored_maximum(family: Any, data: Censored, weights: np.ndarray,
     """
     from ..families._registry import FAMILIES
 
-    name = getattr(family, "name", "")
+    name = family.name
     if (fixed or family.discrete or FAMILIES.get(name) is not family
             or name not in _ESCAPES):
         return
@@ -230,7 +228,7 @@ def check_censored_maximum(family: Any, data: Censored, weights: np.ndarray,
             "at least one exact or right/interval-censored observation is needed")
     if name not in _CONCENTRATES:
         return
-    s_lo, s_hi = _SUPPORT_ENDS.get(getattr(family.support, "name", ""), (-np.inf, np.inf))
+    s_lo, s_hi = family.support.edges  # where the support ends (the domain says)
     cen = ~exact
     low = max(float(np.max(lo[cen])), s_lo) if cen.any() else s_lo
     high = min(float(np.min(hi[cen])), s_hi) if cen.any() else s_hi

@@ -216,6 +216,13 @@ class Family:
     #: the parameter a regression models through its link (None: not a GLM family)
     mean_parameter: ClassVar[str | None] = None
     canonical_link: ClassVar[str | None] = None
+    #: the parameter a plain ``link="..."`` string of a regression refers to, when the
+    #: family has no mean parameter (Weibull: ``scale``); None: the mean parameter, else
+    #: the mean of a ``"mean"`` parametrisation, else the first real-valued parameter
+    location_parameter: ClassVar[str | None] = None
+    #: alternative coordinates a regression may use (``{"mean": Parametrisation}``:
+    #: Gamma in (mean, shape)); see :mod:`mlekit.families._parametrisation`
+    parametrisations: ClassVar[dict[str, Any]] = {}
     #: extra exact representations a member may carry (Bernoulli keeps its ``logits``
     #: so that log-probabilities stay exact where p rounds to 0 or 1)
     aux_names: ClassVar[tuple[str, ...]] = ()
@@ -226,6 +233,25 @@ class Family:
     #: whenever some x is NaN, ±inf or off the support (its sufficient statistics prove
     #: the data valid): ``mlekit.estimate.fit`` may then skip its own pass over large data
     mle_checks_support: ClassVar[bool] = False
+    #: the label ``mlekit.estimate.fit`` gives a fit by the family's own :meth:`mle`
+    #: (``FitResult.method``) unless its ``details`` name one ("damped Newton …")
+    mle_method: ClassVar[str] = "closed form"
+    #: optional capability ``mle_covariance(params, nobs) -> array | None``: the covariance
+    #: of the MLE in closed form over the flattened estimable parameters (order of
+    #: :attr:`estimable_names`), from the estimates ``params`` (all parameters) and the
+    #: weighted number of observations; a ``None`` result means "not at this point".
+    #: ``mlekit.estimate.fit`` uses it, with every parameter free, where the information is
+    #: not the right tool: a support parameter (Uniform's ends: the sampling covariance
+    #: of the order statistics, Var = (b−a)² n/((n+1)²(n+2))), or where inverting the
+    #: information loses every digit (Gamma at shape > 1e6). ``None``: the family has none
+    mle_covariance: ClassVar[Callable[..., np.ndarray | None] | None] = None
+    #: optional capability ``scaled_information(x, weights, params) -> (info_u, scale)``,
+    #: the observed information of standardised data u = (x − m)/c, for data near 1e±300:
+    #: ``info_u[(a, b)] = −Σ w ∂²log p(u)/∂a∂b`` and ``scale[name] = c``, so that the
+    #: information on the data's scale is info_u[(a, b)] / (c_a c_b) (see
+    #: ``families._mle_tools.scaled_information``); ``mlekit.estimate.fit`` uses it where
+    #: n/σ² under- or overflows. ``None``: the family has none
+    scaled_information: ClassVar[Callable[..., tuple[dict, dict]] | None] = None
     #: a typical valid member, used by registry-driven tests and examples
     example_params: ClassVar[dict[str, Any]] = {}
 
@@ -325,6 +351,23 @@ class Family:
         """log P(X > x); default ``log1p(-cdf)``."""
         return np.log1p(-self.cdf(x, **params))
 
+    def logcdf(self, x: np.ndarray, **params: np.ndarray) -> np.ndarray:
+        r"""log F(x) = log P(X ≤ x), stable in both tails.
+
+        Default, from :meth:`cdf` and :meth:`logsf`:
+
+        .. math:: \log F(x) = \begin{cases} \log F(x) & F(x) < 1/2 \\
+                  \operatorname{log1p}(-e^{\log S(x)}) & \text{otherwise} \end{cases}
+
+        A family overrides it where F itself underflows (Normal's ``log_ndtr``); censored
+        likelihoods (``mlekit.estimate``) and ``Distribution.logcdf`` call it.
+        """
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            cdf = np.asarray(self.cdf(x, **params), float)
+            logsf = np.asarray(self.logsf(x, **params), float)
+            low = np.log(np.where(cdf > 0, cdf, 1.0)) + np.where(cdf > 0, 0.0, -np.inf)
+            return np.where(cdf < 0.5, low, np.log1p(-np.exp(logsf)))
+
     def ppf(self, q: np.ndarray, **params: np.ndarray) -> np.ndarray:
         raise NotImplementedForFamily(f"{self.title} has no closed-form quantile function")
 
@@ -361,6 +404,16 @@ class Family:
         """Expected information of ONE observation, shape (..., k, k) in the order of
         :attr:`estimable_names`; ``None`` when not known in closed form."""
         return None
+
+    def mle_boundary(self, estimates: Mapping[str, np.ndarray]) -> tuple[str, ...]:
+        """Edges of the parameter space that the domains do not show, at which
+        ``estimates`` (the free parameters) lie, as ``"name = value (why)"`` strings.
+
+        Default: none. StudentT caps ν: at the cap the likelihood still rises towards
+        ν = ∞; ``mlekit.estimate.fit`` reports these in ``FitResult.at_boundary`` with a
+        ``BoundaryWarning`` and gives no Wald standard error there.
+        """
+        return ()
 
     # ------------------------------------------------------------------ derivatives
     def score(self, x: np.ndarray, **params: np.ndarray) -> dict[str, np.ndarray]:
