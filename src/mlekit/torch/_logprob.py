@@ -368,9 +368,31 @@ def symbolic_log_density(family: Family, heads: dict[str, object] | None = None)
             h = P[n]
             vals.append(h.eta if e and h.eta is not None else h.value)
         out = fn(y, *vals)
-        return out.expand(torch.broadcast_shapes(out.shape, y.shape, *[v.shape for v in vals]))
+        out = out.expand(torch.broadcast_shapes(out.shape, y.shape, *[v.shape for v in vals]))
+        if family.support_parameters:
+            out = _off_support_to_minus_inf(family, y, P, out)
+        return out
 
     return logpdf
+
+
+def _off_support_to_minus_inf(family: Family, y: torch.Tensor, P: _P,
+                              out: torch.Tensor) -> torch.Tensor:
+    """log p = −∞ where ``y`` lies off a support that moves with the parameters.
+
+    A SymPy density states p(x; θ) on the support only (Pareto: α s^α / x^(α+1) for
+    x ≥ s; Uniform: 1/(high − low) on [low, high]), so its compiled log-density is finite
+    off it, where the family's ``logpdf`` is −∞. The support comes from the family itself
+    (:meth:`~mlekit.families.Family.support_of` with the parameter values); the mask
+    carries no gradient.
+    """
+    with torch.no_grad():
+        params = {n: P[n].value.detach().cpu().double().numpy()
+                  for n in family.support_parameters}
+        domain = family.support_of(**params)
+        inside = np.asarray(domain.contains(y.detach().cpu().double().numpy()), dtype=bool)
+        mask = torch.as_tensor(np.broadcast_to(inside, out.shape).copy(), device=out.device)
+    return torch.where(mask, out, torch.full_like(out, -math.inf))
 
 
 def resolve_log_density(family: Family, heads: dict[str, object] | None = None,
