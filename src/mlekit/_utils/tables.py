@@ -38,7 +38,9 @@ class ResultsTable:
     """A title, key/value facts, and a coefficient table.
 
     ``info`` is a list of ``(label, value)`` pairs; ``columns`` names the
-    coefficient columns; ``rows`` is a list of ``(name, [values…])``.
+    coefficient columns; ``rows`` is a list of ``(name, [values…])``. A row
+    ``(heading, None)`` opens a block (one block per modelled parameter of a
+    distributional regression: ``"sigma  (log link)"``).
     """
 
     title: str
@@ -54,7 +56,8 @@ class ResultsTable:
         left, right = info[:half], info[half:]
         lw = max((len(k) + len(v) for k, v in left), default=0) + 4
         rw = max((len(k) + len(v) for k, v in right), default=0) + 4
-        body_rows = [[name, *(_fmt(v) for v in vals)] for name, vals in self.rows]
+        body_rows = [[name, *(_fmt(v) for v in vals)] for name, vals in self.rows
+                     if vals is not None]
         header = ["", *self.columns]
         widths = [max(len(r[i]) for r in [header, *body_rows]) for i in range(len(header))]
         table_width = sum(widths) + 2 * (len(widths) - 1) if self.columns else 0
@@ -72,7 +75,11 @@ class ResultsTable:
             lines.append("  ".join(h.rjust(w) if j else h.ljust(w)
                                    for j, (h, w) in enumerate(zip(header, widths, strict=True))))
             lines.append("-" * width)
-            for r in body_rows:
+            for name, vals in self.rows:
+                if vals is None:  # a block heading
+                    lines.append(f"[{name}]")
+                    continue
+                r = [name, *(_fmt(v) for v in vals)]
                 lines.append("  ".join(c.rjust(w) if j else c.ljust(w)
                                        for j, (c, w) in enumerate(zip(r, widths, strict=True))))
         lines.append("=" * width)
@@ -92,6 +99,10 @@ class ResultsTable:
             heads = "".join(f"<th>{e(c)}</th>" for c in self.columns)
             out.append(f"<tr><th></th>{heads}</tr>")
             for name, vals in self.rows:
+                if vals is None:
+                    out.append(f"<tr class='mlekit-block'><th colspan='{len(self.columns) + 1}'>"
+                               f"{e(name)}</th></tr>")
+                    continue
                 out.append(f"<tr><th>{e(name)}</th>"
                            + "".join(f"<td>{e(_fmt(v))}</td>" for v in vals) + "</tr>")
         out.append("</table>")
@@ -117,6 +128,9 @@ class ResultsTable:
             out.append(" & ".join(["", *map(esc, self.columns)]) + r" \\")
             out.append(r"\hline")
             for name, vals in self.rows:
+                if vals is None:
+                    out.append(rf"\multicolumn{{{ncol + 1}}}{{l}}{{\textit{{{esc(name)}}}}} \\")
+                    continue
                 out.append(" & ".join([esc(name), *(esc(_fmt(v)) for v in vals)]) + r" \\")
         out += [r"\hline", r"\end{tabular}"]
         return "\n".join(out)
@@ -128,7 +142,8 @@ class ResultsTable:
         if self.columns:
             out += ["", "| | " + " | ".join(self.columns) + " |",
                     "|---|" + "---:|" * len(self.columns)]
-            out += ["| " + name + " | " + " | ".join(_fmt(v) for v in vals) + " |"
+            out += [("| **" + name + "** |" + " |" * len(self.columns)) if vals is None else
+                    "| " + name + " | " + " | ".join(_fmt(v) for v in vals) + " |"
                     for name, vals in self.rows]
         out += ["", *self.notes]
         return "\n".join(out).rstrip() + "\n"

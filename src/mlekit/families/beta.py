@@ -38,6 +38,7 @@ from ._mle_tools import (
     trigamma,
     wsum,
 )
+from ._parametrisation import Parametrisation
 from ._registry import register_kl
 from .base import Family, Parameter, SymbolicDensity
 
@@ -65,6 +66,23 @@ class BetaFamily(Family):
     name = "beta"
     title = "Beta"
     parameters = (Parameter("alpha", Positive, r"\alpha"), Parameter("beta", Positive, r"\beta"))
+    #: mean-precision coordinates (Ferrari & Cribari-Neto): alpha = m phi, beta = (1 - m) phi
+    parametrisations = {"mean": Parametrisation(
+        "mean", (Parameter("mean", UnitInterval, r"\mu"),
+                 Parameter("precision", Positive, r"\phi")),
+        to_base=lambda mean, precision: {"alpha": mean * precision,
+                                         "beta": (1.0 - mean) * precision},
+        jacobian=lambda mean, precision: {("alpha", "mean"): precision + 0.0 * mean,
+                                          ("alpha", "precision"): mean + 0.0 * precision,
+                                          ("beta", "mean"): -precision + 0.0 * mean,
+                                          ("beta", "precision"): 1.0 - mean + 0.0 * precision},
+        second=lambda mean, precision: {("alpha", "mean", "precision"):
+                                        np.ones_like(mean * precision),
+                                        ("beta", "mean", "precision"):
+                                        -np.ones_like(mean * precision)},
+        from_base=lambda alpha, beta: {"mean": alpha / (alpha + beta),
+                                       "precision": alpha + beta},
+        mean_parameter="mean")}
     support = UnitInterval
     #: what ``mle`` runs (read by mlekit.estimate for ``FitResult.method``)
     mle_method: ClassVar[str] = "Newton on the score equations (trigamma Hessian, line search)"

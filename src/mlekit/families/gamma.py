@@ -38,6 +38,7 @@ from ._mle_tools import (
     trigamma,
     wsum,
 )
+from ._parametrisation import Parametrisation
 from ._registry import register_kl
 from .base import Family, Parameter, SymbolicDensity
 from .exponential import ExponentialFamily
@@ -71,6 +72,17 @@ class GammaFamily(Family):
     name = "gamma"
     title = "Gamma"
     parameters = (Parameter("shape", Positive, "k"), Parameter("rate", Positive, "r"))
+    #: regression on the mean m = k / r (a GLM) with the shape k: rate r = k / m
+    parametrisations = {"mean": Parametrisation(
+        "mean", (Parameter("mean", Positive, r"\mu"), Parameter("shape", Positive, "k")),
+        to_base=lambda mean, shape: {"shape": shape, "rate": shape / mean},
+        jacobian=lambda mean, shape: {("shape", "shape"): np.ones_like(shape / mean),
+                                      ("rate", "mean"): -shape / mean**2,
+                                      ("rate", "shape"): 1.0 / mean + 0.0 * shape},
+        second=lambda mean, shape: {("rate", "mean", "mean"): 2.0 * shape / mean**3,
+                                    ("rate", "mean", "shape"): -1.0 / mean**2 + 0.0 * shape},
+        from_base=lambda shape, rate: {"mean": shape / rate, "shape": shape},
+        mean_parameter="mean")}
     support = Positive
     canonical_link = "inverse"
     #: what ``mle`` runs (read by mlekit.estimate for ``FitResult.method``)

@@ -71,6 +71,7 @@ class WeibullFamily(Family):
 
     name = "weibull"
     title = "Weibull"
+    location_parameter = "scale"  # a plain regression link models the scale (AFT)
     parameters = (Parameter("shape", Positive, "k"), Parameter("scale", Positive, r"\lambda"))
     support = NonNegative
     #: what ``mle`` runs (read by mlekit.estimate for ``FitResult.method``)

@@ -32,10 +32,11 @@ from scipy import linalg
 from sklearn.base import BaseEstimator
 from sklearn.utils.metaestimators import available_if
 
-from ..errors import DataError, SingularMatrixError, SupportError
+from ..errors import DataError, NotImplementedForFamily, SingularMatrixError, SupportError
 from ..families import get_family
 from ._diagnostics import _RANK_SURE, check_finite_matrix, check_rank, check_separation
-from ._models import RowModel, make_model
+from ._engine import build_family_model, regressable
+from ._models import RowModel, has_fast_path, make_model
 from ._results import RegressionResult
 from ._sums import InMemorySums, _single_threaded_blas
 from .solver import newton, prox_newton
@@ -511,11 +512,11 @@ class Regression(BaseEstimator):
     [0.0139, 0.005, 0.0232]
     """
 
-    def __init__(self, family: Any = "normal", link: str | None = None,
+    def __init__(self, family: Any = "normal", link: Any = None,
                  fit_intercept: bool = True, alpha_l2: float = 0.0, alpha_l1: float = 0.0,
                  fixed: dict[str, float] | None = None, cov_type: str = "nonrobust",
                  information: str = "observed", heteroscedastic: bool = False,
-                 max_iter: int = 100, tol: float = 1e-8):
+                 max_iter: int = 100, tol: float = 1e-8, engine: str = "auto"):
         self.family = family
         self.link = link
         self.fit_intercept = fit_intercept
@@ -527,6 +528,7 @@ class Regression(BaseEstimator):
         self.heteroscedastic = heteroscedastic
         self.max_iter = max_iter
         self.tol = tol
+        self.engine = engine
 
     # ------------------------------------------------------------------ sklearn plumbing
     def _family_obj(self):
@@ -555,16 +557,32 @@ class Regression(BaseEstimator):
         tags.target_tags.required = True
         return tags
 
-    def _make_model(self, n_classes: int | None = None) -> RowModel:
+    def _make_model(self, n_classes: int | None = None,
+                    designs: dict[str, Any] | None = None) -> RowModel:
+        """The row model: a family's hand-written fast path where it covers the request
+        (a link on the mean, intercept-only nuisances), else the generic engine
+        (``_engine.FamilyModel``: any family, a link and a design per parameter)."""
         fam = self._family_obj()
         opts: dict[str, Any] = {}
         if fam.name == "categorical":
             opts["n_classes"] = n_classes
         if self.heteroscedastic:
             if fam.name != "normal":
-                raise DataError("heteroscedastic=True is available for the Normal family only")
+                raise DataError("heteroscedastic=True is available for the Normal family only; "
+                                "for any family, model a parameter with designs={name: Z} "
+                                "(or a formula per parameter)")
             opts["heteroscedastic"] = True
-        return make_model(fam, self.link, self.fixed, **opts)
+        engine = self.engine
+        if engine not in ("auto", "generic", "fast"):
+            from ..errors import did_you_mean
+
+            raise did_you_mean(engine, ("auto", "generic", "fast"), what="engine")
+        simple = (self.link is None or isinstance(self.link, str)) and not designs
+        if engine == "fast" or (engine == "auto" and simple and has_fast_path(fam)) \
+                or fam.name == "categorical" or self.heteroscedastic:
+            return make_model(fam, self.link, self.fixed, **opts)
+        return build_family_model(fam, self.link, self.fixed, designs,
+                                  information="observed")
 
     # ------------------------------------------------------------------ data
     def _validate_X(self, X: Any, reset: bool, finite: bool = True
@@ -689,21 +707,35 @@ class Regression(BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any, sample_weight: Any = None, offset: Any = None,
-            exposure: Any = None, **aux: Any) -> Regression:
+            exposure: Any = None, designs: dict[str, Any] | None = None,
+            **aux: Any) -> Regression:
         """Fit by maximum likelihood (or MAP with ``alpha_l2``); returns ``self``.
 
         Parameters
         ----------
-        X : (n, p) array or DataFrame (column names are carried to ``result_``)
+        X : (n, p) array or DataFrame (column names are carried to ``result_``): the
+            design of the mean (location) parameter
         y : (n,) responses (class labels for Bernoulli / Categorical)
         sample_weight : (n,) non-negative weights (frequency-weight semantics)
         offset : (n,) added to the linear predictor of the mean
         exposure : (n,) positive; adds ``log(exposure)`` to the offset (log links)
+        designs : ``{parameter: Z}``: the other parameters' designs (distributional
+            regression), each an (n, q) array or DataFrame of its own, a list of ``X``'s
+            column names or indices, ``"X"`` (all of ``X``) or ``"1"`` (a constant, the
+            default); an intercept is added to each when ``fit_intercept``
         **aux : per-row data some families need (Binomial ``trials``)
         """
         from . import _DATA_BACKENDS
 
         for accepts, backend_fit in _DATA_BACKENDS:  # e.g. dask arrays / dataframes
+            if designs:
+                if accepts(X) or accepts(y):
+                    from ..errors import NotImplementedForFamily
+
+                    raise NotImplementedForFamily(
+                        "designs per parameter (distributional regression) are not yet "
+                        "available on the Dask path; fit in memory, or model the mean only")
+                continue
             if accepts(X) or accepts(y):
                 return backend_fit(self, X, y, sample_weight=sample_weight, offset=offset,
                                    exposure=exposure, **aux)
@@ -712,6 +744,8 @@ class Regression(BaseEstimator):
             raise DataError(f"{type(self).__name__} requires y to be passed, but the target y "
                             "is None")
         fam = self._family_obj()
+        if not has_fast_path(fam):  # (a multivariate family: said before y is read)
+            regressable(fam)
         # the check for NaN / inf in X may be left to the first pass over the rows
         # (below: a lean, warm-started fit); otherwise it runs here
         Xa, names, has_names = self._validate_X(X, reset=True, finite=False)
@@ -736,12 +770,27 @@ class Regression(BaseEstimator):
         off = self._offset(offset, exposure, n)
         aux_arrays = {k: np.broadcast_to(np.asarray(v, float), (n,)).copy()
                       for k, v in aux.items() if v is not None}
-        model = self._make_model(len(self.classes_) if self._is_classifier() else None)
+        Xm = Xa  # the mean's design (the existence screens read it)
+        Xa, spec, slot_terms = self._combine_designs(designs, X, Xa, names, fitting=True)
+        model = self._make_model(len(self.classes_) if self._is_classifier() else None,
+                                 designs=spec)
         yv = model.check_y(yv, aux_arrays)
         _check_constant_y(yv, w, model)
         coef_names = (["Intercept"] if self.fit_intercept else []) + names
+        icpt_name = ["Intercept"] if self.fit_intercept else []
+        slot_names = None
+        if any(sl.columns is not None for sl in model.slots):
+            slot_names = [icpt_name + ([slot_terms[c] for c in sl.columns]
+                                       if sl.columns is not None else list(names))
+                          if sl.design == "X" else ["Intercept"] for sl in model.slots]
+            for sl, terms in zip(model.slots, slot_names, strict=True):
+                if sl.design == "X" and not terms:
+                    raise DataError(f"the design of {sl.name!r} is empty (no columns and no "
+                                    "intercept): give it columns or fit_intercept=True")
         # the intercept column is implicit: X is never copied (InMemorySums)
         sums = InMemorySums(Xa, yv, model, w, off, aux_arrays, intercept=self.fit_intercept)
+        if slot_names is not None:  # each parameter's design is checked on its own
+            self._check_slot_ranks(sums, model, slot_names)
         if sums._cum is not None and self._warm_rows(n, sums.n_params) is not None:
             sums.finite_names = names  # checked in the first pass (InMemorySums)
         elif not _all_finite(Xa):
@@ -787,20 +836,22 @@ class Regression(BaseEstimator):
             with _single_threaded_blas():
                 check_rank(gram, coef_names, design=lambda: _weighted_design(sums))
         else:
+            b0 = int(sums.starts[1])  # the mean's block
             if warm is not None and prior is None:
-                if not _hessian_proves_rank(warm[2][:sums.p, :sums.p]):
+                if not _hessian_proves_rank(warm[2][:b0, :b0]):
                     warm = None
             if warm is None:
                 sums.check_finite()  # before the full-data separation check below
                 first = sums.nll_grad_hess(theta0)
-                if prior is None and not _hessian_proves_rank(first[2][:sums.p, :sums.p]):
+                if prior is None and slot_names is None and \
+                        not _hessian_proves_rank(first[2][:b0, :b0]):
                     _check_design_rank(sums, coef_names)
                 if n * sums.n_params**2 >= _GRAM32_MIN_WORK:  # wide data, no warm start:
                     # the Gram passes dominate; single precision where conditioning allows
                     sums.gram32 = _gram32_safe(first[2], sums.p, sums.sum_weights)
         # existence of the MLE: y at a bound of the family (every y, or the rows of a
         # column); with a prior or after a warm start only the y-only screen (O(n))
-        self._precheck_separation(Xa, yv, names, model, w=w, aux=aux_arrays,
+        self._precheck_separation(Xm, yv, names, model, w=w, aux=aux_arrays,
                                   penalised=prior is not None,
                                   columns=warm is None or not model.classification)
 
@@ -824,7 +875,7 @@ class Regression(BaseEstimator):
             # trouble signs (no convergence, a mean within ~1e-10 of a bound): the exact LP
             signal = 25.0 if bd is None else bd.eta_signal
             if not res.converged or sums.max_abs_eta(theta, len(model.mean_slots)) > signal:
-                self._precheck_separation(Xa, yv, names, model, lp=True, w=w, aux=aux_arrays)
+                self._precheck_separation(Xm, yv, names, model, lp=True, w=w, aux=aux_arrays)
 
         information = self.information if model.family.name != "laplace" else "expected"
         if information == "observed" and res.hess is not None and res.method == "newton":
@@ -862,7 +913,7 @@ class Regression(BaseEstimator):
             nobs=nobs, n_rows=n, converged=res.converged, method=res.method,
             n_iter=res.n_iter, cov_type=self.cov_type, deviance=dev, null_deviance=null_dev,
             llnull=llnull, penalised=prior is not None, pandas_names=has_names,
-            slot_starts=sums.starts,
+            slot_starts=sums.starts, slot_names=slot_names,
         )
         if res.method.startswith("linear program"):
             self.result_.extra_info["Sum |residuals|"] = self._sum_abs_dev
@@ -872,6 +923,108 @@ class Regression(BaseEstimator):
         return self
 
     # ------------------------------------------------------------------ fit pieces
+    def _combine_designs(self, designs: dict[str, Any] | None, X: Any, Xa: np.ndarray,
+                         names: list[str], fitting: bool
+                         ) -> tuple[np.ndarray, dict[str, Any], list[str]]:
+        """One matrix ``[X, Z_1, Z_2 …]`` for the parameters' designs, each parameter's
+        columns in it, and the column names.
+
+        ``designs`` maps a parameter to an array/DataFrame ``Z`` (its columns are
+        appended), a list of ``X``'s column names or indices, ``"X"`` or ``"1"``. At fit
+        time the layout is remembered (``_design_layout``); at predict time the same
+        parameters' ``Z`` must be given again, with the same number of columns.
+        """
+        from ..errors import ParameterError
+
+        if not designs:
+            if not fitting and getattr(self, "_design_layout", None):
+                need = [k for k, v in self._design_layout if v is not None]
+                if need:
+                    raise DataError(f"this model was fitted with designs for {', '.join(need)}: "
+                                    "pass them again, designs={...}, with new rows")
+            if fitting:
+                self._design_layout = []
+            return Xa, {}, list(names)
+        if not isinstance(designs, dict):
+            raise ParameterError("designs must be a dict {parameter: design}; got "
+                                 f"{type(designs).__name__}")
+        blocks, spec, terms, layout = [Xa], {}, list(names), []
+        p = Xa.shape[1]
+        col = p
+        for pname, Z in designs.items():
+            if isinstance(Z, str):
+                if Z not in ("X", "1"):
+                    raise ParameterError(f"designs[{pname!r}] = {Z!r}: a string design is "
+                                         "'X' (the columns of X) or '1' (a constant)")
+                spec[pname] = Z
+                layout.append((pname, None))
+                continue
+            if isinstance(Z, (list, tuple)) and all(isinstance(c, (str, int, np.integer))
+                                                    and not isinstance(c, bool) for c in Z):
+                idx = []
+                for c in Z:
+                    if isinstance(c, str):
+                        if c not in names:
+                            raise DataError(f"designs[{pname!r}]: no column {c!r} in X "
+                                            f"(columns: {', '.join(names)})")
+                        idx.append(names.index(c))
+                    else:
+                        if not 0 <= int(c) < p:
+                            raise DataError(f"designs[{pname!r}]: column index {c} is outside "
+                                            f"X's {p} columns")
+                        idx.append(int(c))
+                spec[pname] = tuple(idx)
+                layout.append((pname, None))
+                continue
+            Zn = [str(c) for c in Z.columns] if hasattr(Z, "columns") else None
+            try:
+                Za = np.asarray(Z.to_numpy() if hasattr(Z, "to_numpy") else Z, dtype=float)
+            except (TypeError, ValueError):
+                raise DataError(f"designs[{pname!r}] must be numeric (an (n, q) array or "
+                                "DataFrame)") from None
+            if Za.ndim == 1:
+                Za = Za[:, None]
+            if Za.ndim != 2 or Za.shape[0] != Xa.shape[0]:
+                raise DataError(f"designs[{pname!r}] has shape {Za.shape}; it needs one row per "
+                                f"row of X ({Xa.shape[0]})")
+            if Zn is None:
+                Zn = [f"z{j}" for j in range(Za.shape[1])]
+            if not fitting:
+                fitted = dict(self._design_layout).get(pname)
+                if fitted is None or fitted != Za.shape[1]:
+                    raise DataError(f"designs[{pname!r}] has {Za.shape[1]} columns; the model "
+                                    f"was fitted with {fitted if fitted is not None else 'none'}")
+            if not _all_finite(Za):
+                check_finite_matrix(Za, [f"{pname}:{c}" for c in Zn])
+            blocks.append(Za)
+            spec[pname] = tuple(range(col, col + Za.shape[1]))
+            terms += Zn
+            layout.append((pname, Za.shape[1]))
+            col += Za.shape[1]
+        if fitting:
+            self._design_layout = layout
+        if not fitting:
+            fitted = [k for k, v in self._design_layout if v is not None]
+            missing = [k for k in fitted if k not in designs]
+            if missing:
+                raise DataError(f"designs for {', '.join(missing)} are missing: the model was "
+                                "fitted with them")
+        Xc = np.column_stack(blocks) if len(blocks) > 1 else Xa
+        if len(blocks) > 1:  # the mean keeps X's own columns
+            spec = {"__location__": tuple(range(p)), **spec}
+        return Xc, spec, terms
+
+    def _check_slot_ranks(self, sums: InMemorySums, model: RowModel,
+                          slot_names: list[list[str]]) -> None:
+        """:func:`check_rank` on each parameter's own design (the names say which)."""
+        for j, sl in enumerate(model.slots):
+            if sl.design != "X":
+                continue
+            cols = list(range(sums.X.shape[1])) if sl.columns is None else list(sl.columns)
+            sub = sums.restrict([0] * self.fit_intercept + [c + self.fit_intercept
+                                                            for c in cols])
+            _check_design_rank(sub, [f"{sl.name}: {t}" for t in slot_names[j]])
+
     def _prior(self, sums: InMemorySums, model: RowModel) -> np.ndarray | None:
         if not self.alpha_l2:
             return None
@@ -1341,18 +1494,20 @@ class Regression(BaseEstimator):
 
         check_is_fitted(self, "result_")
 
-    def _eta(self, X: Any, offset: Any = None, exposure: Any = None) -> np.ndarray:
+    def _eta(self, X: Any, offset: Any = None, exposure: Any = None,
+             designs: dict[str, Any] | None = None) -> np.ndarray:
         self._check_fitted()
         X = self._formula_rhs(X)
-        Xa, _, _ = self._validate_X(X, reset=False)
-        D = self._design(Xa)
-        sizes = [D.shape[1] if s.design == "X" else 1 for s in self._model.slots]
+        Xa, names, _ = self._validate_X(X, reset=False)
+        Xa, _, _ = self._combine_designs(designs, X, Xa, names, fitting=False)
+        slots = self._model.slots
+        sizes = [s.size(Xa.shape[1], self.fit_intercept) for s in slots]
         starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
-        eta = np.empty((D.shape[0], len(sizes)))
-        for j, s in enumerate(self._model.slots):
+        eta = np.empty((Xa.shape[0], len(sizes)))
+        for j, s in enumerate(slots):
             b = self._theta[starts[j]:starts[j + 1]]
-            eta[:, j] = D @ b if s.design == "X" else b[0]
-        off = self._offset(offset, exposure, D.shape[0])
+            eta[:, j] = self._design(s.take(Xa)) @ b if s.design == "X" else b[0]
+        off = self._offset(offset, exposure, Xa.shape[0])
         if off is not None:
             eta[:, 0] += off
         return eta
@@ -1371,13 +1526,23 @@ class Regression(BaseEstimator):
             return spec.matrix(X)
         return X
 
-    def predict_mean(self, X: Any, offset: Any = None, exposure: Any = None) -> np.ndarray:
+    def predict_mean(self, X: Any, offset: Any = None, exposure: Any = None,
+                     designs: dict[str, Any] | None = None) -> np.ndarray:
         """E[y | x]: (n,), or (n, k) class probabilities for Categorical."""
-        return self._model.mean(self._eta(X, offset, exposure))
+        return self._mean_of(self._eta(X, offset, exposure, designs))
 
-    def predict(self, X: Any, offset: Any = None, exposure: Any = None) -> np.ndarray:
+    def _mean_of(self, eta: np.ndarray) -> np.ndarray:
+        try:
+            return self._model.mean(eta)
+        except NotImplementedForFamily as exc:
+            raise NotImplementedForFamily(
+                f"{exc}; predict returns the mean, which this family does not have: use "
+                "predict_distribution(X) and its median or quantiles (ppf)") from None
+
+    def predict(self, X: Any, offset: Any = None, exposure: Any = None,
+                designs: dict[str, Any] | None = None) -> np.ndarray:
         """The mean E[y | x] (regressors) or the most probable class label (classifiers)."""
-        eta = self._eta(X, offset, exposure)
+        eta = self._eta(X, offset, exposure, designs)
         if self._is_classifier():
             k = len(self._model.mean_slots)
             if self._family_obj().name == "categorical":
@@ -1386,7 +1551,7 @@ class Regression(BaseEstimator):
             p = self._model.mean(eta)
             return self.classes_[(eta[:, 0] > 0 if self._model.link.name == "logit"
                                   else p > 0.5).astype(int)]
-        return self._model.mean(eta)
+        return self._mean_of(eta)
 
     @available_if(_classifier)
     def predict_proba(self, X: Any, offset: Any = None) -> np.ndarray:
@@ -1422,9 +1587,11 @@ class Regression(BaseEstimator):
             return eta[:, 0]
         return np.column_stack([np.zeros(eta.shape[0]), eta])
 
-    def predict_distribution(self, X: Any, offset: Any = None, exposure: Any = None, **aux):
-        """The predictive distributions p(y | x_i): a batch Distribution of the family."""
-        eta = self._eta(X, offset, exposure)
+    def predict_distribution(self, X: Any, offset: Any = None, exposure: Any = None,
+                             designs: dict[str, Any] | None = None, **aux):
+        """The predictive distributions p(y | x_i): a batch Distribution of the family, every
+        parameter at its fitted value for the row (``.mean()``, ``.ppf(q)``, ``.logpdf(y)``)."""
+        eta = self._eta(X, offset, exposure, designs)
         n = eta.shape[0]
         aux_arrays = {k: np.broadcast_to(np.asarray(v, float), (n,)).copy()
                       for k, v in aux.items() if v is not None}
@@ -1432,9 +1599,10 @@ class Regression(BaseEstimator):
         return self._model.family(**params)
 
     def score(self, X: Any, y: Any, sample_weight: Any = None, offset: Any = None,
-              exposure: Any = None, **aux: Any) -> float:
+              exposure: Any = None, designs: dict[str, Any] | None = None,
+              **aux: Any) -> float:
         """Mean log-likelihood per row, Σ w_i log p(y_i | x_i) / Σ w_i (NOT R², not accuracy)."""
-        eta = self._eta(X, offset, exposure)
+        eta = self._eta(X, offset, exposure, designs)
         n = eta.shape[0]
         if self._is_classifier():
             y = np.asarray(y)
@@ -1529,6 +1697,7 @@ class LinearRegression(Regression):
     link = None
     information = "observed"
     heteroscedastic = False
+    engine = "auto"
 
     def __init__(self, fit_intercept: bool = True, alpha_l2: float = 0.0, alpha_l1: float = 0.0,
                  fixed: dict[str, float] | None = None, cov_type: str = "nonrobust",
@@ -1565,6 +1734,7 @@ class LogisticRegression(Regression):
     fixed = None
     information = "observed"
     heteroscedastic = False
+    engine = "auto"
 
     def __init__(self, fit_intercept: bool = True, alpha_l2: float = 0.0, alpha_l1: float = 0.0,
                  cov_type: str = "nonrobust", max_iter: int = 100, tol: float = 1e-8):

@@ -173,15 +173,28 @@ class Slot:
     """One linear predictor of a row model.
 
     name : label used in parameter names (``"mu"``, ``"log(sigma)"``, ``"y=2"``)
-    design : ``"X"`` (all columns of the design matrix) or ``"1"`` (intercept only)
+    design : ``"X"`` (columns of the design matrix) or ``"1"`` (intercept only)
     nuisance : the natural-scale nuisance parameter this slot carries, if any
-    transform : how the slot maps to it (``"log"``: param = exp(slot))
+    transform : the link that maps it (``"log"``: param = exp(slot))
+    columns : with ``design="X"``, the indices of the columns of ``X`` this slot uses
+        (None: all of them); the intercept, when the fit has one, comes first
     """
 
     name: str
     design: str = "X"
     nuisance: str | None = None
     transform: str = "log"
+    columns: tuple[int, ...] | None = None
+
+    def size(self, p: int, intercept: bool) -> int:
+        """Coefficients of this slot when ``X`` has ``p`` columns (intercept excluded)."""
+        if self.design != "X":
+            return 1
+        return (p if self.columns is None else len(self.columns)) + bool(intercept)
+
+    def take(self, X: np.ndarray) -> np.ndarray:
+        """The columns of ``X`` this slot uses (``X`` itself when all)."""
+        return X if self.columns is None else X[:, list(self.columns)]
 
 
 @dataclass
@@ -1148,6 +1161,11 @@ MODELS: dict[str, type[RowModel]] = {
     "beta": BetaModel,
     "laplace": LaplaceModel,
 }
+
+
+def has_fast_path(family: str | Family) -> bool:
+    """Does ``family`` have a hand-written row model here (else: the generic engine)?"""
+    return get_family(family).name.replace("_", "") in MODELS
 
 
 def make_model(family: str | Family, link: str | Link | None = None,

@@ -105,6 +105,9 @@ class RegressionResult:
     pandas_names: bool = False
     slot_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     extra_info: dict[str, Any] = field(default_factory=dict)
+    #: coefficient names per linear predictor, when the predictors have designs of their
+    #: own (distributional regression); None: every full-design slot uses ``coef_names``
+    slot_names: list[list[str]] | None = None
 
     # ------------------------------------------------------------------ layout
     def _mean_count(self) -> int:
@@ -138,10 +141,41 @@ class RegressionResult:
             size = int(self.slot_starts[j + 1] - self.slot_starts[j])
             if s.design == "X":
                 prefix = "" if j == 0 and self._mean_count() == 1 else f"{s.name}:"
-                names += [f"{prefix}{n}" for n in self.coef_names[:size]]
+                terms = self.coef_names if self.slot_names is None else self.slot_names[j]
+                names += [f"{prefix}{n}" for n in terms[:size]]
             else:
                 names.append(s.name)
         return names
+
+    @property
+    def distributional(self) -> bool:
+        """Does a parameter other than the mean have covariates (a design of its own)?"""
+        return any(s.design == "X" for s in self.model.slots[max(self._mean_count(), 1):])
+
+    def _terms(self, j: int) -> list[str]:
+        s = self.model.slots[j]
+        if s.design != "X":
+            return ["Intercept"]
+        size = int(self.slot_starts[j + 1] - self.slot_starts[j])
+        return list((self.coef_names if self.slot_names is None else self.slot_names[j])[:size])
+
+    @property
+    def coefs(self) -> dict[str, Any]:
+        """One coefficient table per linear predictor, ``{parameter: DataFrame}``, with the
+        columns ``coef``, ``std err``, ``z`` and ``P>|z|`` (the parameter's link scale)."""
+        import pandas as pd
+
+        out = {}
+        se_all = _se(np.diag(self.cov_theta))
+        for j, s in enumerate(self.model.slots):
+            sl = slice(int(self.slot_starts[j]), int(self.slot_starts[j + 1]))
+            b, se = self.theta[sl], se_all[sl]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                z = np.where(se > 0, b / se, np.nan)
+            out[s.nuisance or s.name] = pd.DataFrame(
+                {"coef": b, "std err": se, "z": z, "P>|z|": 2.0 * stats.norm.sf(np.abs(z))},
+                index=self._terms(j))
+        return out
 
     @property
     def params(self):
@@ -193,20 +227,26 @@ class RegressionResult:
     @property
     def nuisance(self) -> dict[str, float]:
         """Estimated nuisance parameters (natural scale); fixed ones included."""
+        from ..links import get_link
+
         out = {k: float(v) for k, v in self.model.fixed.items()}
         for j, s in enumerate(self.model.slots):
             if s.nuisance is not None and s.design == "1":
-                out[s.nuisance] = float(np.exp(self.theta[self.slot_starts[j]]))
+                out[s.nuisance] = float(get_link(s.transform).inverse(
+                    np.asarray(self.theta[self.slot_starts[j]], float)))
         return out
 
     @property
     def nuisance_bse(self) -> dict[str, float]:
         """Delta-method standard errors: se(exp(u)) = exp(u) · se(u); 0 for fixed ones."""
+        from ..links import get_link
+
         out = {k: 0.0 for k in self.model.fixed}
         for j, s in enumerate(self.model.slots):
             if s.nuisance is not None and s.design == "1":
                 i = self.slot_starts[j]
-                out[s.nuisance] = float(np.exp(self.theta[i]) * _se(self.cov_theta[i, i]))
+                d = get_link(s.transform).inverse_deriv(np.asarray(self.theta[i], float))
+                out[s.nuisance] = float(np.abs(d) * _se(self.cov_theta[i, i]))
         return out
 
     # ------------------------------------------------------------------ fit statistics
@@ -304,7 +344,16 @@ class RegressionResult:
         pct = f"{100 * level:g}%"
         rows = []
         se_all = _se(np.diag(self.cov_theta))
-        for name, b, se in zip(self.param_names, self.theta, se_all, strict=True):
+        blocks = self.distributional
+        names = self.param_names
+        for i, (name, b, se) in enumerate(zip(names, self.theta, se_all, strict=True)):
+            if blocks:
+                j = int(np.searchsorted(self.slot_starts, i, side="right") - 1)
+                s = self.model.slots[j]
+                if i == self.slot_starts[j]:
+                    lk = s.transform if s.nuisance else link.name
+                    rows.append((f"{s.nuisance or s.name}  ({lk} link)", None))
+                name = self._terms(j)[i - int(self.slot_starts[j])]
             z = b / se if se > 0 else np.nan
             p = float(2.0 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan
             rows.append((name, [float(b), float(se), float(z), p, float(b - q * se),

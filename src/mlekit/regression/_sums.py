@@ -168,6 +168,11 @@ def _gram(X: np.ndarray, h: np.ndarray, intercept: bool, single: bool = False) -
         return G
 
 
+def _with_intercept(X: np.ndarray, intercept: bool) -> np.ndarray:
+    """``[1, X]`` (a copy) when the design has an implicit intercept, else ``X``."""
+    return np.column_stack([np.ones(X.shape[0]), X]) if intercept else X
+
+
 def _cross(X: np.ndarray, h: np.ndarray, intercept: bool) -> np.ndarray:
     """``Dᵀ h`` as a column block (a full-design slot against an intercept-only slot)."""
     return _dt(X, h, intercept)[:, None]
@@ -198,7 +203,8 @@ class InMemorySums:
     def __init__(self, X: np.ndarray, y: np.ndarray, model: RowModel,
                  sample_weight: np.ndarray | None = None, offset: np.ndarray | None = None,
                  aux: Mapping[str, np.ndarray] | None = None, chunk_rows: int | None = None,
-                 n_threads: int | None = None, intercept: bool = False):
+                 n_threads: int | None = None, intercept: bool = False,
+                 slots: list | None = None):
         self.X = X
         self.y = y
         self.model = model
@@ -208,8 +214,9 @@ class InMemorySums:
         self.intercept = bool(intercept)
         self.n = X.shape[0]
         self.p = X.shape[1] + self.intercept
-        self.slots = model.slots
-        self.sizes = [self.p if s.design == "X" else 1 for s in self.slots]
+        #: the linear predictors (the model's, or a restriction of them: :meth:`restrict`)
+        self.slots = model.slots if slots is None else list(slots)
+        self.sizes = [s.size(X.shape[1], self.intercept) for s in self.slots]
         self.starts = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int)
         self.n_params = int(self.starts[-1])
         self.chunk_rows_fixed = chunk_rows is not None
@@ -224,7 +231,8 @@ class InMemorySums:
         self.track_grad0 = True
         # the lean passes: one mean slot on the full design with a canonical link
         # (ℓ = a(η) - yη + c(y); ``_models.Cumulant``)
-        lean = len(self.slots) == 1 and self.slots[0].design == "X"
+        lean = (len(self.slots) == 1 and self.slots[0].design == "X"
+                and self.slots[0].columns is None)
         self._cum = model.cumulant() if lean else None
         self._const: float | None = None  # Σ w c(y), summed once
         self._table: tuple | None = None  # the table of y's values (_y_table); () if none
@@ -309,7 +317,7 @@ class InMemorySums:
         for j, s in enumerate(self.slots):
             b = theta[self.starts[j]:self.starts[j + 1]]
             if s.design == "X":
-                out[:, j] = X @ b[self.intercept:]
+                out[:, j] = s.take(X) @ b[self.intercept:]
                 if self.intercept:
                     out[:, j] += b[0]
             else:
@@ -550,6 +558,7 @@ class InMemorySums:
         m = len(self.slots)
         X = self.X[sl]
         icpt = self.intercept
+        Xs = [s.take(X) if s.design == "X" else X for s in self.slots]
         eta = self.eta(theta, sl)
         eta_max = np.max(np.abs(eta), axis=0) if eta.shape[0] else np.zeros(m)
         nll, g, h = self.model.rows(self.y[sl], eta, self._aux(sl), order=2 if hessian else 1)
@@ -562,7 +571,8 @@ class InMemorySums:
         f = float(np.sum(nll))
         for a, sa in enumerate(self.slots):
             ra = slice(self.starts[a], self.starts[a + 1])
-            grad[ra] = _dt(X, g[:, a], icpt) if sa.design == "X" else np.sum(g[:, a])
+            Xa = Xs[a]
+            grad[ra] = _dt(Xa, g[:, a], icpt) if sa.design == "X" else np.sum(g[:, a])
             if not hessian:
                 continue
             for b in range(a, m):
@@ -571,14 +581,14 @@ class InMemorySums:
                 hab = h[:, a, b]
                 if sa.design == "X" and sb.design == "X":
                     if a == b:
-                        block = _gram(X, hab, icpt)
+                        block = _gram(Xa, hab, icpt)
                     else:
-                        D = self.design_rows(sl)
-                        block = D.T @ (hab[:, None] * D)
+                        Da, Db = _with_intercept(Xa, icpt), _with_intercept(Xs[b], icpt)
+                        block = Da.T @ (hab[:, None] * Db)
                 elif sa.design == "X":
-                    block = _cross(X, hab, icpt)
+                    block = _cross(Xa, hab, icpt)
                 elif sb.design == "X":
-                    block = _cross(X, hab, icpt).T
+                    block = _cross(Xs[b], hab, icpt).T
                 else:
                     block = np.array([[np.sum(hab)]])
                 hess[ra, rb] += block
@@ -594,7 +604,7 @@ class InMemorySums:
                 grad0 = np.empty(P)
                 for a, sa in enumerate(self.slots):
                     ra = slice(self.starts[a], self.starts[a + 1])
-                    grad0[ra] = (_dt(X, g0[:, a], icpt) if sa.design == "X"
+                    grad0[ra] = (_dt(Xs[a], g0[:, a], icpt) if sa.design == "X"
                                  else np.sum(g0[:, a]))
         return f, grad, hess, grad0, eta_max
 
@@ -613,13 +623,12 @@ class InMemorySums:
         return meat
 
     def _row_scores(self, theta: np.ndarray, sl: slice) -> np.ndarray:
-        X = self.design_rows(sl)
         _, g, _ = self.model.rows(self.y[sl], self.eta(theta, sl), self._aux(sl), order=1)
         w = self._weights(sl, g.shape[0])
         if w is not None:
             g = g * w[:, None]
-        parts = [X * g[:, [a]] if s.design == "X" else g[:, [a]]
-                 for a, s in enumerate(self.slots)]
+        parts = [_with_intercept(s.take(self.X[sl]), self.intercept) * g[:, [a]]
+                 if s.design == "X" else g[:, [a]] for a, s in enumerate(self.slots)]
         return np.concatenate(parts, axis=1)
 
     def leverage(self, theta: np.ndarray, cov_unscaled: np.ndarray,
@@ -636,7 +645,8 @@ class InMemorySums:
             _, _, h = self.model.rows(self.y[sl], self.eta(theta, sl), self._aux(sl), order=2)
             w = self._weights(sl, h.shape[0])
             rows = X.shape[0]
-            D = [X if s.design == "X" else np.ones((rows, 1)) for s in self.slots]
+            D = [_with_intercept(s.take(self.X[sl]), self.intercept) if s.design == "X"
+                 else np.ones((rows, 1)) for s in self.slots]
             lev = np.zeros(rows)
             for a in range(m):
                 ra = slice(self.starts[a], self.starts[a + 1])
@@ -678,8 +688,15 @@ class InMemorySums:
         keep = [c - self.intercept for c in columns if c >= self.intercept]
         icpt = self.intercept and 0 in columns
         X = self.X[:, keep] if keep else np.zeros((self.n, 0))
+        slots = None
+        if any(s.columns is not None for s in self.slots):  # re-index the slots' columns
+            import dataclasses
+
+            slots = [s if s.columns is None else dataclasses.replace(
+                s, columns=tuple(keep.index(c) for c in s.columns if c in keep))
+                for s in self.slots]
         out = InMemorySums(X, self.y, self.model, self.w, self.offset, self.aux,
-                           self.chunk_rows, self.n_threads, intercept=icpt)
+                           self.chunk_rows, self.n_threads, intercept=icpt, slots=slots)
         out._table, out._const = self._table, self._const  # sums over the same y and w
         return out
 
@@ -691,7 +708,7 @@ class InMemorySums:
             None if self.w is None else self.w[rows],
             None if self.offset is None else self.offset[rows],
             {k: v[rows] for k, v in self.aux.items()}, None, self.n_threads,
-            intercept=self.intercept)
+            intercept=self.intercept, slots=self.slots)
 
     def map_rows(self, fn: Any, theta: np.ndarray) -> float:
         """Σ_i w_i fn(y_i, eta_i, aux_i) — e.g. the unit deviance."""
