@@ -975,8 +975,7 @@ class StudentTModel(_MeanModel):
     .. math:: \ell = -\log\Gamma(\tfrac{\nu+1}{2}) + \log\Gamma(\tfrac{\nu}{2})
               + \tfrac12\log(\nu\pi) + \log\sigma + \tfrac{\nu+1}{2}\log(1 + r^2/(\nu\sigma^2))
 
-    Derivatives in ``mu`` and ``log sigma`` are analytic; those in ``log nu``
-    are analytic to first order and differenced (central, per row) to second.
+    Every first and second derivative, those in ``log nu`` included, is analytic.
     """
 
     nuisance_names: ClassVar[tuple[str, ...]] = ("sigma", "nu")
@@ -1024,18 +1023,21 @@ class StudentTModel(_MeanModel):
             hess[(a, a)] = -(nu + 1.0) * r * r * 2.0 * nu * s2 / D**2
             hess[(0, a)] = -(nu + 1.0) * r * 2.0 * nu * s2 / D**2
         if "nu" in idx:
+            # exact, with v = log nu, r2 = r^2, G = nu D = nu^2 s2 + nu r2:
+            #   d2l/dnu2 = psi'((nu+1)/2)/4 - psi'(nu/2)/4 + 1/(2 nu^2) + r2/(2 nu D)
+            #              + r2 (G - (nu+1) dG/dnu) / (2 G^2),     dG/dnu = 2 nu s2 + r2
+            #   d2l/dv2 = nu^2 d2l/dnu2 + nu dl/dnu;  d/dv (dl/dmu) = nu (r/D - (nu+1) r s2/D^2)
+            #   d/dv (dl/dlog sigma) = nu (r2/D - (nu+1) r2 s2/D^2)
             b = idx["nu"]
-            lv = np.log(nu)
-
-            def first(v):
-                _, m_, u_, v_, *_ = self._parts(y, mu, sigma, np.exp(v), 1)
-                return np.stack([m_, u_, v_])
-
-            col = _fd_column(first, lv)
-            hess[(0, b)] = col[0]
-            hess[(b, b)] = col[2]
+            r2 = r * r
+            G = nu * D
+            d2nu = (0.25 * polygamma(1, 0.5 * (nu + 1.0)) - 0.25 * polygamma(1, 0.5 * nu)
+                    + 0.5 / (nu * nu) + 0.5 * r2 / G
+                    + 0.5 * r2 * (G - (nu + 1.0) * (2.0 * nu * s2 + r2)) / (G * G))
+            hess[(b, b)] = nu * nu * d2nu + dv
+            hess[(0, b)] = nu * (r / D - (nu + 1.0) * r * s2 / D**2)
             if "sigma" in idx:
-                hess[(idx["sigma"], b)] = col[1]
+                hess[(idx["sigma"], b)] = nu * (r2 / D - (nu + 1.0) * r2 * s2 / D**2)
         return ll, grads, hess
 
     def distribution_params(self, eta, aux):
