@@ -643,3 +643,50 @@ def multinomial_direction(D: np.ndarray, codes: np.ndarray, k: int) -> np.ndarra
     if np.sum(np.clip(-(A @ res.x), 0.0, None)) > 1e-7:
         return None
     return np.vstack([np.zeros(p), res.x.reshape(k - 1, p)])
+
+
+#: how far (in link units) a parameter's predictor may move from its unconditional value
+#: on some row before the fit is called divergent: e^23 ~ 1e10 (a sigma 1e-10 times the
+#: unconditional one: the rows are fitted exactly and the likelihood has no maximum)
+_DIVERGENCE_SPAN = 23.0
+
+
+def check_parameter_divergence(model: Any, sums: Any, theta: np.ndarray,
+                               theta0: np.ndarray) -> None:
+    r"""Raise NoMaximumError when a non-location parameter ran off to an edge of its domain.
+
+    With a design of its own, a scale parameter can be driven to 0 on the rows its
+    design singles out whenever the mean fits those rows exactly: the log-likelihood
+    :math:`-\log\sigma_i - (y_i - \mu_i)^2 / 2\sigma_i^2` then rises without bound as
+    :math:`\sigma_i \to 0`. The sign is a linear predictor ``η_ik`` of a log- or
+    logit-linked parameter more than ``_DIVERGENCE_SPAN`` from the unconditional start
+    ``θ0`` (a factor 1e10 on the parameter's scale, or a probability within 1e-10 of 0 or 1).
+    """
+    from ..links import get_link
+
+    slots = sums.slots
+    eta = sums.eta(theta)
+    for j, s in enumerate(slots):
+        if s.nuisance is None or s.design != "X":
+            continue
+        link = getattr(s, "transform", "log")
+        if link not in ("log", "logit", "probit", "cloglog"):
+            continue
+        e0 = float(theta0[sums.starts[j]])
+        lo, hi = float(np.min(eta[:, j])), float(np.max(eta[:, j]))
+        edge = None
+        if lo < e0 - _DIVERGENCE_SPAN:
+            edge = "0"
+        elif hi > e0 + _DIVERGENCE_SPAN:
+            edge = "infinity" if link == "log" else "1"
+        if edge is None:
+            continue
+        rows = np.flatnonzero((eta[:, j] < e0 - _DIVERGENCE_SPAN) if edge == "0"
+                              else (eta[:, j] > e0 + _DIVERGENCE_SPAN))
+        val = float(get_link(link).inverse(np.asarray(lo if edge == "0" else hi)))
+        raise NoMaximumError(
+            f"{model.family.title} regression: the likelihood has no maximum: "
+            f"{s.nuisance} runs to {edge} on {rows.size} row(s) (first row {int(rows[0])}, "
+            f"{s.nuisance} = {val:.3g}), where the other parameters fit the data exactly; "
+            f"the design of {s.nuisance!r} singles those rows out. Drop the columns of "
+            f"{s.nuisance!r}'s design that separate them, or hold {s.nuisance} constant")

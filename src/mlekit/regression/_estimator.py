@@ -864,9 +864,20 @@ class Regression(BaseEstimator):
             else:
                 res = self._exact(sums, model, yv, w, off, gram, rhs)
         else:
-            res = newton(sums, theta0, prior=prior, max_iter=self.max_iter, tol=self.tol,
-                         first_pass=first if warm is None else warm[3],
-                         hess0=None if warm is None else warm[1])
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                res = newton(sums, theta0, prior=prior, max_iter=self.max_iter, tol=self.tol,
+                             first_pass=first if warm is None else warm[3],
+                             hess0=None if warm is None else warm[1])
+            if prior is None and any(sl.nuisance is not None and sl.design == "X"
+                                     for sl in model.slots):
+                from ._diagnostics import check_parameter_divergence
+
+                # a parameter run off to an edge of its domain on some rows (sigma -> 0 at
+                # a perfect fit of those rows): named, before the solver's own warnings
+                check_parameter_divergence(model, sums, res.theta, theta0)
+            for wm in caught:
+                warnings.warn_explicit(wm.message, wm.category, wm.filename, wm.lineno)
         theta = res.theta
         from ._diagnostics import existence_boundary
 

@@ -584,7 +584,8 @@ class InMemorySums:
                         block = _gram(Xa, hab, icpt)
                     else:
                         Da, Db = _with_intercept(Xa, icpt), _with_intercept(Xs[b], icpt)
-                        block = Da.T @ (hab[:, None] * Db)
+                        with np.errstate(all="ignore"):  # (inf/NaN: the solver backtracks)
+                            block = Da.T @ (hab[:, None] * Db)
                 elif sa.design == "X":
                     block = _cross(Xa, hab, icpt)
                 elif sb.design == "X":
