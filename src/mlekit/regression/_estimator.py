@@ -1658,6 +1658,11 @@ class Regression(BaseEstimator):
 
         from ._formula import design_from_formula
 
+        if isinstance(formula, dict):
+            raise NotImplementedForFamily(
+                "a formula per parameter ({'mu': 'y ~ x1', 'sigma': '~ x1'}) is planned, not "
+                "yet available: build each parameter's design yourself and pass it as "
+                "fit(X, y, designs={'sigma': Z})")
         takes_family = "family" in inspect.signature(cls.__init__).parameters
         if family is None:  # the class's own family (LinearRegression, LogisticRegression)
             family = "normal" if takes_family else cls.family
