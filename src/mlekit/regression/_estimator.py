@@ -169,6 +169,12 @@ def _check_constant_y(y: np.ndarray, w: np.ndarray | None, model: RowModel) -> N
         "without one")
 
 
+def _quietly(fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` without NumPy's floating-point warnings (a probe whose value is unused)."""
+    with np.errstate(all="ignore"):
+        return fn(*args)
+
+
 def _link_of(model: RowModel, value: float) -> float:
     """g(value) for the mean's link; ±inf or NaN (no NumPy warning) off the link's domain."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -1067,6 +1073,22 @@ class Regression(BaseEstimator):
             # the intercept-only start ignores the offset; remove its mean
             ow = np.sum(ww * sums.offset) / np.sum(ww)
             theta0[0] -= ow
+        if not self.fit_intercept and sums.n:
+            # no intercept: θ = 0 puts every η at 0, outside the domain of some links (the
+            # inverse link's μ = ∞). Then start from the coefficients whose η is closest to
+            # the intercept-only start, by least squares on the first rows
+            k = min(sums.n, 4096)
+            sl = slice(0, k)
+            with np.errstate(all="ignore"):
+                nll0, _, _ = model.rows(y[sl], sums.eta(theta0, sl), sums._aux(sl), order=0)
+            if not np.all(np.isfinite(nll0)):
+                for j, s in enumerate(sums.slots):
+                    if s.design != "X":
+                        continue
+                    D = s.take(sums.X[sl])
+                    if D.shape[1]:
+                        b = np.linalg.lstsq(D, np.full(k, start[j]), rcond=None)[0]
+                        theta0[sums.starts[j]:sums.starts[j + 1]] = b
         return theta0
 
     def _warm_start(self, sums: InMemorySums, theta0: np.ndarray, names: list[str],
@@ -1422,12 +1444,17 @@ class Regression(BaseEstimator):
         if sat is not None:
             dev = 2.0 * (fun - (null.map_y(model.saturated_nll) if sat_sum is None
                                 else sat_sum))
-        elif model.unit_deviance(y[:1], null.eta(theta_null, slice(0, 1)),
-                                 {k: v[:1] for k, v in aux.items()}) is not None:
+        elif _quietly(model.unit_deviance, y[:1], null.eta(theta_null, slice(0, 1)),
+                      {k: v[:1] for k, v in aux.items()}) is not None:
             held = self._held_nuisance(sums, model, theta)
             if held and self._deviance_uses(model, held, null, theta_null, y, aux):
                 return -fun, self._null_deviance_held(null, model, held, theta_null)
-            dev = null.map_rows(model.unit_deviance, theta_null)
+            with np.errstate(all="ignore"):  # (no intercept: η = 0 may be μ = ∞)
+                dev = null.map_rows(model.unit_deviance, theta_null)
+            if not np.isfinite(dev):
+                dev = None
+        if not np.isfinite(fun):
+            return None, dev
         return -fun, dev
 
     @staticmethod
