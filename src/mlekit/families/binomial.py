@@ -15,16 +15,100 @@ not depend on p; on logits it is ``Σ [n log(1+e^η) − x η]``, evaluated with
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.special import betainc, expit, log_expit, xlog1py, xlogy
+from scipy.special import betainc, expit, gammaln, log_expit, xlog1py, xlogy
 
 from ..domains import BoundedCounts, ClosedUnitInterval, Counts, PositiveIntegers, Real
-from ..errors import NotImplementedForFamily, ParameterError
+from ..errors import DataError, NotImplementedForFamily, ParameterError, SupportError
 from ._registry import register_kl
+from ._rowmodel import _pack, _xmul
 from .base import Family, Parameter, SymbolicDensity
+from .bernoulli import BernoulliModel
 from .poisson import _entropy_by_sum, _flat, _log_binom_raw
+
+
+# ---------------------------------------------------------------- fast path: link-space row model
+@dataclass
+class BinomialModel(BernoulliModel):
+    r"""Binomial with ``trials`` n_i per row: ``y`` successes out of ``n_i``.
+
+    .. math:: \ell = -\log\binom{n}{y} - y\log F(\eta) - (n-y)\log(1-F(\eta))
+
+    Canonical logit: ``n logaddexp(0, eta) - y eta - log C(n, y)``.
+    """
+
+    classification: ClassVar[bool] = False
+    saturated_zero: ClassVar[bool] = False
+
+    def cumulant(self):
+        return None  # a(η) = n log(1 + e^η) needs the trials: the general path
+
+    def check_y(self, y, aux):
+        owner = "Binomial regression"
+        if "trials" not in aux:
+            raise DataError("Binomial regression needs the number of trials per row: "
+                            "fit(X, y, trials=n) or y as (successes, failures) columns")
+        n = aux["trials"]
+        bad = ~((n == np.floor(n)) & (n >= 1))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise SupportError(f"{owner}: trials must be integers >= 1; found {n[i]:g} at row {i}")
+        bad = ~((y == np.floor(y)) & (y >= 0) & (y <= n))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise SupportError(f"{owner}: y must satisfy value in {{0, 1, ..., n}} "
+                               f"(BoundedCounts); found {y[i]:g} at row {i} with n = {n[i]:g}")
+        return y
+
+    def init_eta(self, y, w, aux):
+        n = aux["trials"]
+        p = float(np.clip(np.sum(w * y) / np.sum(w * n), 0.01, 0.99))
+        return np.array([float(self.link.link(np.asarray(p)))])
+
+    def rows(self, y, eta, aux, order=2):
+        n = aux["trials"]
+        e = eta[:, 0]
+        logc = gammaln(n + 1.0) - gammaln(y + 1.0) - gammaln(n - y + 1.0)
+        if self.link.name == "logit":
+            nll = n * np.logaddexp(0.0, e) - y * e - logc
+            if order == 0:
+                return nll, None, None
+            p = expit(e)
+            g = (n * p - y)[:, None]
+            if order == 1:
+                return nll, g, None
+            return nll, g, (n * p * expit(-e))[:, None, None]
+        lf, l1f, a, b, r = self._logs(e)
+        ll = logc + _xmul(y, lf) + _xmul(n - y, l1f)
+        if order == 0:
+            return -ll, None, None
+        with np.errstate(all="ignore"):
+            d1 = _xmul(y, a, log=False) - _xmul((n - y), b, log=False)
+            d2 = (_xmul(y, a * r - a * a, log=False)
+                  - _xmul((n - y), b * r + b * b, log=False))
+            if self.information == "expected":
+                d2 = -n * a * b
+        return _pack(ll, [d1], {(0, 0): d2}, order)
+
+    def distribution_params(self, eta, aux):
+        n = aux.get("trials")
+        if n is None:
+            raise NotImplementedForFamily("Binomial predict_distribution needs trials=")
+        if self.link.name == "logit":
+            return {"n": n, "logits": eta[:, 0]}
+        return {"n": n, "p": self.mean(eta)}
+
+    def unit_deviance(self, y, eta, aux):
+        n = aux["trials"]
+        mu = self.mean(eta)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return 2.0 * (xlogy(y, y / (n * mu)) + xlogy(n - y, (n - y) / (n - n * mu)))
+
+    def saturated_nll(self, y, aux):
+        return None  # the deviance is summed row by row (map_rows)
 
 
 class BinomialFamily(Family):
@@ -45,6 +129,8 @@ class BinomialFamily(Family):
 
     name = "binomial"
     title = "Binomial"
+    #: the hand-written link-space row model (regression fast path)
+    row_model = BinomialModel
     parameters = (
         Parameter("n", PositiveIntegers, "n", estimable=False),
         Parameter("p", ClosedUnitInterval, "p"),
@@ -53,7 +139,9 @@ class BinomialFamily(Family):
     discrete = True
     mean_parameter = "p"
     canonical_link = "logit"
+    mean_edges_in_data = ("lower", "upper")
     aux_names = ("logits",)
+    trials_parameter = "n"
     example_params: ClassVar[dict[str, Any]] = {"n": 10, "p": 0.3}
 
     def _convert_params(self, params):

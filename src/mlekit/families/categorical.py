@@ -11,16 +11,86 @@ Its NLL is the categorical cross-entropy ``−Σ_i log p_{x_i}``; on logits it i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
-from scipy.special import log_softmax, xlogy
+from scipy.special import log_softmax, logsumexp, xlogy
 
 from ..domains import Categories, Real, Simplex
 from ..errors import ParameterError, SupportError
 from ._registry import register_kl
+from ._rowmodel import RowModel, Slot
 from .base import Family, Parameter, SymbolicDensity
 
 #: the most classes a fit infers from the labels alone (k = max label + 1)
 _MAX_CLASSES = 1_000_000
+
+
+# ---------------------------------------------------------------- fast path: link-space row model
+@dataclass
+class CategoricalModel(RowModel):
+    r"""Categorical with softmax link: multinomial logistic regression.
+
+    Class 0 is the reference (its logit is 0, as in statsmodels' MNLogit); slots
+    ``1 … k-1`` hold the logits of the other classes.
+
+    .. math:: \ell = \operatorname{logsumexp}(0, \eta_1, \dots, \eta_{k-1}) - \eta_{y}
+    """
+
+    n_classes: int = 2
+    classification: ClassVar[bool] = True
+    allowed_links: ClassVar[tuple[str, ...]] = ("softmax",)
+
+    @property
+    def slots(self) -> list[Slot]:
+        return [Slot(f"y={j}", "X") for j in range(1, self.n_classes)]
+
+    @property
+    def mean_slots(self) -> list[Slot]:
+        return self.slots
+
+    def check_y(self, y, aux):
+        return y
+
+    def init_eta(self, y, w, aux):
+        counts = np.bincount(y.astype(np.intp), weights=w, minlength=self.n_classes) + 0.5
+        return np.log(counts[1:] / counts[0])
+
+    def _full(self, eta):
+        return np.concatenate([np.zeros((eta.shape[0], 1)), eta], axis=1)
+
+    def rows(self, y, eta, aux, order=2):
+        full = self._full(eta)
+        lse = logsumexp(full, axis=1)
+        yi = y.astype(np.intp)
+        nll = lse - np.take_along_axis(full, yi[:, None], axis=1)[:, 0]
+        if order == 0:
+            return nll, None, None
+        p = np.exp(full[:, 1:] - lse[:, None])
+        onehot = (yi[:, None] == np.arange(1, self.n_classes)[None, :]).astype(float)
+        g = p - onehot
+        if order == 1:
+            return nll, g, None
+        h = -p[:, :, None] * p[:, None, :]
+        idx = np.arange(self.n_classes - 1)
+        h[:, idx, idx] += p
+        return nll, g, h
+
+    def mean(self, eta):
+        full = self._full(eta)
+        return np.exp(full - logsumexp(full, axis=1, keepdims=True))
+
+    def distribution_params(self, eta, aux):
+        return {"logits": self._full(eta)}
+
+    def unit_deviance(self, y, eta, aux):
+        return 2.0 * self.rows(y, eta, aux, order=0)[0]
+
+    saturated_zero: ClassVar[bool] = True
+
+    def saturated_nll(self, y, aux):
+        return np.zeros_like(y)  # the observed class has probability 1: log-likelihood 0
 
 
 class CategoricalFamily(Family):
@@ -41,12 +111,15 @@ class CategoricalFamily(Family):
 
     name = "categorical"
     title = "Categorical"
+    #: the hand-written link-space row model (regression fast path)
+    row_model = CategoricalModel
     parameters = (Parameter("p", Simplex, "p", event_ndim=1),)
     support = Categories(2)
     discrete = True
     mean_parameter = "p"
     canonical_link = "softmax"
     aux_names = ("logits",)
+    classifier = "multiclass"
     example_params = {"p": [0.2, 0.3, 0.5]}
 
     def _convert_params(self, params):

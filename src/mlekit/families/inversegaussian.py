@@ -12,15 +12,17 @@ link 1/μ². scipy's ``invgauss(mu/lam, scale=lam)``; NumPy's ``Generator.wald(m
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import exp1, log_ndtr, ndtr
 
 from ..domains import Positive
-from ..errors import DataError
+from ..errors import DataError, SupportError
 from ._mle_tools import check_fixed, pow2_scale, prepare, scaled_information, wsum
 from ._registry import register_kl
+from ._rowmodel import _MeanModel, _scaled_moments
 from .base import Family, Parameter, SymbolicDensity
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
@@ -45,6 +47,60 @@ def _exp_e1(z):
     return np.where(big, series / zb, direct)
 
 
+# ---------------------------------------------------------------- fast path: link-space row model
+@dataclass
+class InverseGaussianModel(_MeanModel):
+    r"""Inverse Gaussian with mean ``mu`` and shape ``lam`` (nuisance ``u = log lam``).
+
+    .. math:: \ell = -\tfrac12\log\lambda + \tfrac12\log(2\pi y^3)
+              + \frac{\lambda (y-\mu)^2}{2\mu^2 y}
+    """
+
+    nuisance_names: ClassVar[tuple[str, ...]] = ("lam",)
+    default_link: ClassVar[str | None] = "inverse_squared"
+    allowed_links: ClassVar[tuple[str, ...]] = ("inverse_squared", "log", "identity",
+                                                "inverse")
+    mean_domain: ClassVar[str] = "positive"
+
+    def init_eta(self, y, w, aux):
+        mz, _, s = _scaled_moments(y, w)
+        start = [float(self.link.link(np.asarray(s * mz)))]
+        if "lam" not in self.fixed:
+            # 1/λ = mean (y - m)² / (m² y) = q_z / s with z = y / s (no y² or m² y formed)
+            z = y / s
+            qz = float(np.sum(w * ((z - mz) / mz) ** 2 / z) / np.sum(w))
+            start.append(np.log(s) - np.log(qz) if qz > 0 else 0.0)
+        return np.array(start)
+
+    def check_y(self, y, aux):
+        return Positive.check(y, what="y", owner="InverseGaussian regression",
+                              error=SupportError)
+
+    def _loglik(self, y, mu, nu, aux, order):
+        lam = nu["lam"]
+        q = (y - mu) ** 2 / (mu * mu * y)
+        ll = 0.5 * np.log(lam) - 0.5 * np.log(2.0 * np.pi * y**3) - 0.5 * lam * q
+        dmu = lam * (y - mu) / mu**3
+        grads = [dmu]
+        hess = {(0, 0): lam * (2.0 / mu**3 - 3.0 * y / mu**4)}
+        if "lam" not in self.fixed:
+            grads.append(0.5 - 0.5 * lam * q)
+            hess[(1, 1)] = -0.5 * lam * q
+            hess[(0, 1)] = dmu
+        return ll, grads, hess
+
+    def distribution_params(self, eta, aux):
+        mu = self.mean(eta)
+        return {"mu": mu, "lam": self.nuisance_values(eta)["lam"] * np.ones_like(mu)}
+
+    def unit_deviance(self, y, eta, aux):
+        mu = self.mean(eta)
+        return (y - mu) ** 2 / (mu * mu * y)
+
+    def expected_mu_information(self, mu, nu, aux):
+        return nu["lam"] / mu**3
+
+
 class InverseGaussianFamily(Family):
     r"""InverseGaussian(mu, lam): mean μ > 0, shape λ > 0, on x > 0.
 
@@ -65,10 +121,15 @@ class InverseGaussianFamily(Family):
 
     name = "inversegaussian"
     title = "InverseGaussian"
+    censored_mass_escapes = True
+    censored_mass_concentrates = True
+    #: the hand-written link-space row model (regression fast path)
+    row_model = InverseGaussianModel
     parameters = (Parameter("mu", Positive, r"\mu"), Parameter("lam", Positive, r"\lambda"))
     support = Positive
     mean_parameter = "mu"
     canonical_link = "inverse_squared"
+    y_power = 3
     example_params: ClassVar[dict[str, Any]] = {"mu": 1.5, "lam": 4.0}
 
     def logpdf(self, x, mu, lam):

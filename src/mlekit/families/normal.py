@@ -12,6 +12,9 @@ squared error, scaled, plus a constant.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 from scipy.special import ndtr, ndtri
 
@@ -26,9 +29,80 @@ from ._mle_tools import (
     wsum,
 )
 from ._registry import register_kl
+from ._rowmodel import _LOG_SQRT_2PI, RowModel, Slot, _chain, _pack, _scaled_moments
 from .base import Family, Parameter, SymbolicDensity
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+# ---------------------------------------------------------------- fast path: link-space row model
+@dataclass
+class NormalModel(RowModel):
+    r"""Normal: ``y ~ N(mu, sigma^2)``, ``g(mu) = eta``, ``u = log sigma`` a nuisance slot.
+
+    .. math:: \ell = \frac{(y-\mu)^2}{2\sigma^2} + \log\sigma + \tfrac12\log 2\pi
+
+    With ``heteroscedastic=True`` the slot ``log sigma`` has the full design:
+    ``log sigma_i = x_i^T gamma``.
+    """
+
+    heteroscedastic: bool = False
+    nuisance_names: ClassVar[tuple[str, ...]] = ("sigma",)
+    allowed_links: ClassVar[tuple[str, ...]] = ("identity", "log", "inverse")
+
+    @property
+    def slots(self) -> list[Slot]:
+        if "sigma" in self.fixed:
+            return [Slot("mu", "X")]
+        return [Slot("mu", "X"), Slot("log(sigma)", "X" if self.heteroscedastic else "1",
+                                      "sigma")]
+
+    @property
+    def exact(self) -> str | None:  # type: ignore[override]
+        """Least squares for the identity link with a constant sigma; else Newton."""
+        if self.link.name == "identity" and not self.heteroscedastic:
+            return "least squares"
+        return None
+
+    def init_eta(self, y, w, aux):
+        mz, vz, s = _scaled_moments(y, w)
+        mu = s * mz
+        log_sd = np.log(s) + 0.5 * np.log(vz) if vz > 0 else 0.0  # log sd, sd = s sqrt(v_z)
+        if self.link.name == "log" and mu <= 0:
+            mu = max(float(np.mean(np.abs(y))), 1e-3)
+        eta0 = float(self.link.link(np.asarray(mu)))
+        return np.array([eta0] + ([log_sd] if "sigma" not in self.fixed else []))
+
+    def rows(self, y, eta, aux, order=2):
+        mu = self.link.inverse(eta[:, 0])
+        if "sigma" in self.fixed:
+            u = np.full_like(mu, np.log(self.fixed["sigma"]))
+        else:
+            u = eta[:, 1]
+        r = y - mu
+        inv_s2 = np.exp(-2.0 * u)
+        z2 = r * r * inv_s2
+        ll = -0.5 * z2 - u - _LOG_SQRT_2PI
+        if order == 0:
+            return -ll, None, None
+        d1, d2, m1 = _chain(r * inv_s2, -inv_s2, self.link, eta[:, 0])
+        expected = self.information == "expected"
+        if expected:
+            d2 = -m1 * m1 * inv_s2
+        grads, hess = [d1], {(0, 0): d2}
+        if "sigma" not in self.fixed:
+            grads.append(z2 - 1.0)
+            hess[(0, 1)] = np.zeros_like(r) if expected else -2.0 * r * inv_s2 * m1
+            hess[(1, 1)] = np.full_like(r, -2.0) if expected else -2.0 * z2
+        return _pack(ll, grads, hess, order)
+
+    def distribution_params(self, eta, aux):
+        sig = self.fixed.get("sigma")
+        sigma = np.exp(eta[:, 1]) if sig is None else np.full(eta.shape[0], sig)
+        return {"mu": self.link.inverse(eta[:, 0]), "sigma": sigma}
+
+    def unit_deviance(self, y, eta, aux):
+        return (y - self.link.inverse(eta[:, 0])) ** 2
 
 
 class NormalFamily(Family):
@@ -52,6 +126,10 @@ class NormalFamily(Family):
 
     name = "normal"
     title = "Normal"
+    censored_mass_escapes = True
+    censored_mass_concentrates = True
+    #: the hand-written link-space row model (regression fast path)
+    row_model = NormalModel
     parameters = (Parameter("mu", Real, r"\mu"), Parameter("sigma", Positive, r"\sigma"))
     support = Real
     mean_parameter = "mu"

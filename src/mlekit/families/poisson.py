@@ -18,6 +18,7 @@ NegativeBinomial families.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -25,6 +26,7 @@ from scipy.special import gammaln, pdtr, pdtrc, xlogy
 
 from ..domains import Counts, Positive
 from ._registry import register_kl
+from ._rowmodel import Cumulant, _MeanModel
 from .base import Family, Parameter, SymbolicDensity
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
@@ -181,6 +183,70 @@ def _on_counts(x: np.ndarray) -> np.ndarray:
     return (x == np.floor(x)) & (x >= 0)
 
 
+# ---------------------------------------------------------------- fast path: link-space row model
+class _LogCumulant(Cumulant):
+    r"""Poisson-log: ``a(η) = a'(η) = a''(η) = e^η``, ``c(y) = log y!``."""
+
+    value_is_free = True
+
+    def mean(self, eta, out):
+        with np.errstate(over="ignore"):  # e^η = inf: the NLL is +inf and the step backtracks
+            return np.exp(eta, out=out)
+
+    def value_sum(self, eta, mean, w, out):
+        if mean is None:
+            mean = self.mean(eta, out=out)
+        return float(np.sum(mean)) if w is None else float(w @ mean)
+
+    def variance(self, eta, mean, out):
+        out[...] = mean
+        return out
+
+    def const(self, y):
+        return gammaln(y + 1.0)
+
+
+@dataclass
+class PoissonModel(_MeanModel):
+    r"""Poisson: ``ell = mu - y log mu + log y!``; log link: ``ell = e^eta - y eta + log y!``."""
+
+    default_link: ClassVar[str | None] = "log"
+    allowed_links: ClassVar[tuple[str, ...]] = ("log", "identity", "sqrt")
+    mean_domain: ClassVar[str] = "positive"
+
+    def cumulant(self):
+        return _LogCumulant() if self.link.name == "log" else None
+
+    def init_eta(self, y, w, aux):
+        return np.array([float(self.link.link(np.asarray(max(np.sum(w * y) / np.sum(w),
+                                                                 1e-3))))])
+
+    def _canonical(self, y, e, nu, aux, order):
+        if self.link.name != "log":
+            return None
+        with np.errstate(over="ignore"):
+            mu = np.exp(e)
+        ll = y * e - mu - gammaln(y + 1.0)
+        return ll, [y - mu], {(0, 0): -mu}
+
+    def _loglik(self, y, mu, nu, aux, order):
+        ll = xlogy(y, mu) - mu - gammaln(y + 1.0)
+        return ll, [y / mu - 1.0], {(0, 0): -y / mu**2}
+
+    def distribution_params(self, eta, aux):
+        return {"rate": self.mean(eta)}
+
+    def unit_deviance(self, y, eta, aux):
+        mu = self.mean(eta)
+        return 2.0 * (xlogy(y, y) - xlogy(y, mu) - y + mu)
+
+    def saturated_nll(self, y, aux):
+        return y - xlogy(y, y) + gammaln(y + 1.0)  # ℓ at mu = y
+
+    def expected_mu_information(self, mu, nu, aux):
+        return 1.0 / mu
+
+
 # ---------------------------------------------------------------- family
 class PoissonFamily(Family):
     r"""Poisson(rate): counts with mean and variance ``rate`` = λ > 0.
@@ -200,11 +266,14 @@ class PoissonFamily(Family):
 
     name = "poisson"
     title = "Poisson"
+    #: the hand-written link-space row model (regression fast path)
+    row_model = PoissonModel
     parameters = (Parameter("rate", Positive, r"\lambda"),)
     support = Counts
     discrete = True
     mean_parameter = "rate"
     canonical_link = "log"
+    mean_edges_in_data = ("lower",)
     example_params: ClassVar[dict[str, Any]] = {"rate": 3.5}
 
     def logpdf(self, x, rate):

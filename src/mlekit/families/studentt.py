@@ -27,6 +27,7 @@ reported as a DataError.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -44,6 +45,7 @@ from ._mle_tools import (
     weighted_median,
     wsum,
 )
+from ._rowmodel import _MeanModel
 from .base import Family, Parameter, SymbolicDensity
 
 NU_BOUNDS = (1e-3, 1e10)
@@ -102,6 +104,88 @@ def _bshape(*a):
     return np.broadcast_shapes(*(np.shape(v) for v in a))
 
 
+# ---------------------------------------------------------------- fast path: link-space row model
+@dataclass
+class StudentTModel(_MeanModel):
+    r"""Student t errors (robust regression): ``y = mu + sigma t_nu``.
+
+    Nuisance slots ``log sigma`` and ``log nu`` (``fixed={"nu": 4}`` holds nu).
+    With ``r = y - mu`` and ``D = nu sigma^2 + r^2``:
+
+    .. math:: \ell = -\log\Gamma(\tfrac{\nu+1}{2}) + \log\Gamma(\tfrac{\nu}{2})
+              + \tfrac12\log(\nu\pi) + \log\sigma + \tfrac{\nu+1}{2}\log(1 + r^2/(\nu\sigma^2))
+
+    Every first and second derivative, those in ``log nu`` included, is analytic.
+    """
+
+    nuisance_names: ClassVar[tuple[str, ...]] = ("sigma", "nu")
+    default_link: ClassVar[str | None] = "identity"
+    allowed_links: ClassVar[tuple[str, ...]] = ("identity", "log")
+
+    def init_eta(self, y, w, aux):
+        med = float(np.median(y))
+        mad = float(np.median(np.abs(y - med))) * 1.4826 or 1.0
+        start = [float(self.link.link(np.asarray(med if self.link.name == "identity"
+                                                 else max(med, 1e-3))))]
+        if "sigma" not in self.fixed:
+            start.append(np.log(mad))
+        if "nu" not in self.fixed:
+            start.append(np.log(5.0))
+        return np.array(start)
+
+    def _parts(self, y, mu, sigma, nu, order):
+        """ll and first derivatives in (mu, log sigma, log nu) for per-row arrays."""
+        r = y - mu
+        s2 = sigma * sigma
+        D = nu * s2 + r * r
+        ll = (gammaln(0.5 * (nu + 1.0)) - gammaln(0.5 * nu) - 0.5 * np.log(nu * np.pi)
+              - np.log(sigma) - 0.5 * (nu + 1.0) * np.log1p(r * r / (nu * s2)))
+        dmu = (nu + 1.0) * r / D
+        du = -1.0 + (nu + 1.0) * r * r / D
+        dnu = (0.5 * digamma(0.5 * (nu + 1.0)) - 0.5 * digamma(0.5 * nu) - 0.5 / nu
+               - 0.5 * np.log1p(r * r / (nu * s2)) + 0.5 * (nu + 1.0) * r * r / (nu * D))
+        return ll, dmu, du, nu * dnu, r, s2, D
+
+    def _loglik(self, y, mu, nu_vals, aux, order):
+        sigma, nu = nu_vals["sigma"], nu_vals["nu"]
+        ll, dmu, du, dv, r, s2, D = self._parts(y, mu, sigma, nu, order)
+        est = self._estimated()
+        grads = [dmu]
+        idx = {}
+        for name in est:
+            idx[name] = len(grads)
+            grads.append(du if name == "sigma" else dv)
+        if order < 2:
+            return ll, grads, {}
+        hess = {(0, 0): (nu + 1.0) * (r * r - nu * s2) / D**2}
+        if "sigma" in idx:
+            a = idx["sigma"]
+            hess[(a, a)] = -(nu + 1.0) * r * r * 2.0 * nu * s2 / D**2
+            hess[(0, a)] = -(nu + 1.0) * r * 2.0 * nu * s2 / D**2
+        if "nu" in idx:
+            # exact, with v = log nu, r2 = r^2, G = nu D = nu^2 s2 + nu r2:
+            #   d2l/dnu2 = psi'((nu+1)/2)/4 - psi'(nu/2)/4 + 1/(2 nu^2) + r2/(2 nu D)
+            #              + r2 (G - (nu+1) dG/dnu) / (2 G^2),     dG/dnu = 2 nu s2 + r2
+            #   d2l/dv2 = nu^2 d2l/dnu2 + nu dl/dnu;  d/dv (dl/dmu) = nu (r/D - (nu+1) r s2/D^2)
+            #   d/dv (dl/dlog sigma) = nu (r2/D - (nu+1) r2 s2/D^2)
+            b = idx["nu"]
+            r2 = r * r
+            G = nu * D
+            d2nu = (0.25 * polygamma(1, 0.5 * (nu + 1.0)) - 0.25 * polygamma(1, 0.5 * nu)
+                    + 0.5 / (nu * nu) + 0.5 * r2 / G
+                    + 0.5 * r2 * (G - (nu + 1.0) * (2.0 * nu * s2 + r2)) / (G * G))
+            hess[(b, b)] = nu * nu * d2nu + dv
+            hess[(0, b)] = nu * (r / D - (nu + 1.0) * r * s2 / D**2)
+            if "sigma" in idx:
+                hess[(idx["sigma"], b)] = nu * (r2 / D - (nu + 1.0) * r2 * s2 / D**2)
+        return ll, grads, hess
+
+    def distribution_params(self, eta, aux):
+        mu = self.mean(eta)
+        v = self.nuisance_values(eta)
+        return {"nu": v["nu"] * np.ones_like(mu), "mu": mu, "sigma": v["sigma"] * np.ones_like(mu)}
+
+
 class StudentTFamily(Family):
     r"""StudentT(nu, mu, sigma): location-scale t with ν > 0 degrees of freedom.
 
@@ -124,6 +208,10 @@ class StudentTFamily(Family):
 
     name = "studentt"
     title = "StudentT"
+    censored_mass_escapes = True
+    censored_mass_concentrates = True
+    #: the hand-written link-space row model (regression fast path)
+    row_model = StudentTModel
     parameters = (Parameter("nu", Positive, r"\nu"), Parameter("mu", Real, r"\mu"),
                   Parameter("sigma", Positive, r"\sigma"))
     support = Real
