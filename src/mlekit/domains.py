@@ -253,6 +253,18 @@ class Domain:
         """
         return (-np.inf, np.inf)
 
+    @property
+    def bounds(self) -> tuple[Any, Any] | None:
+        """``(lower, upper)`` of each element, kept per element where the domain gives its
+        bound as an array (``GreaterThan(lower=array)``, ``BoundedCounts(n)``, an
+        ``Interval`` with array ends: a support that depends on the parameters), ±inf
+        where unbounded; ``None`` where the domain does not declare them (the base class,
+        Simplex, PositiveDefinite), so a caller knows it cannot compare supports.
+
+        :attr:`edges` is the scalar summary of these.
+        """
+        return None
+
     def example(self, rng: np.random.Generator, size: int | tuple = ()) -> np.ndarray:
         """Draw valid example points (for tests and property checks)."""
         return self.from_unconstrained(rng.normal(size=size))
@@ -284,6 +296,10 @@ class _Real(Domain):
     def dtheta_du(self, theta):
         return np.ones_like(np.asarray(theta, dtype=float))
 
+    @property
+    def bounds(self) -> tuple[Any, Any]:
+        return (-np.inf, np.inf)
+
 
 class _ExpBijection:
     r"""Mixin for the half-line above 0: :math:`\theta = e^u`, so
@@ -303,6 +319,10 @@ class _ExpBijection:
 
     @property
     def edges(self) -> tuple[float, float]:
+        return (0.0, np.inf)
+
+    @property
+    def bounds(self) -> tuple[Any, Any]:
         return (0.0, np.inf)
 
 
@@ -388,6 +408,10 @@ class Interval(Domain):
     def edges(self) -> tuple[float, float]:
         return (float(self.low), float(self.high))
 
+    @property
+    def bounds(self) -> tuple[Any, Any]:
+        return (self.low, self.high)
+
     @property  # type: ignore[override]
     def default_link(self) -> str | None:
         # the logit maps the reals onto (0, 1), inside [0, 1] closed or open
@@ -459,6 +483,10 @@ class GreaterThan(Domain):
     def edges(self) -> tuple[float, float]:
         return (float(np.max(self.lower)), np.inf)
 
+    @property
+    def bounds(self) -> tuple[Any, Any]:
+        return (self.lower, np.inf)
+
 
 @dataclass(frozen=True, repr=False)
 class _Integers(Domain):
@@ -478,6 +506,10 @@ class _Integers(Domain):
     @property
     def edges(self) -> tuple[float, float]:
         return (float(self.low), np.inf if self.high is None else float(np.max(self.high)))
+
+    @property
+    def bounds(self) -> tuple[Any, Any]:
+        return (self.low, np.inf if self.high is None else self.high)
 
 
 @dataclass(frozen=True, repr=False)

@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 
-from ..domains import GreaterThan, Interval, NonNegative, Positive, Real
 from ..errors import NotImplementedForFamily, ParameterError
 from ..families import Distribution, parse_distribution
 
@@ -72,22 +71,9 @@ def support_bounds(d: Distribution) -> tuple[np.ndarray, np.ndarray, bool]:
         dom = d.family.support_of(**d.params)
     except TypeError:  # a support_of that does not take the parameters
         dom = d.family.support
-    lo: Any
-    hi: Any
-    known = True
-    if dom is Real:
-        lo, hi = -np.inf, np.inf
-    elif dom is Positive or dom is NonNegative:
-        lo, hi = 0.0, np.inf
-    elif isinstance(dom, Interval):
-        lo, hi = dom.low, dom.high
-    elif isinstance(dom, GreaterThan):
-        lo, hi = dom.lower, np.inf
-    elif getattr(dom, "discrete", False) and hasattr(dom, "low"):
-        lo = dom.low
-        hi = np.inf if getattr(dom, "high", None) is None else dom.high
-    else:
-        lo, hi, known = -np.inf, np.inf, False
+    bounds = dom.bounds  # per element; None: the domain does not declare where it ends
+    known = bounds is not None
+    lo, hi = bounds if known else (-np.inf, np.inf)
     lo = np.broadcast_to(np.asarray(lo, dtype=float), shape)
     hi = np.broadcast_to(np.asarray(hi, dtype=float), shape)
     return lo, hi, known

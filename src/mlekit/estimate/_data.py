@@ -17,7 +17,7 @@ import numpy as np
 from ..domains import first_bad_index
 from ..errors import DataError, NoMaximumError, ParameterError, SupportError
 from ..families.base import Family, as_real_array
-from ._transform import FreeParam, _kind
+from ._transform import FreeParam, domain_centre, is_vector_domain
 from .censored import Censored, check_censored_maximum
 
 __all__ = ["Prepared", "check_deferred_support", "distinct_at_least", "prepare"]
@@ -134,12 +134,20 @@ def check_start(family: Family, start: Mapping[str, Any] | None,
 _MAX_CLASSES = 10_000_000
 
 
+def _per_class(family: Family, domain) -> bool:
+    """True for a parameter with one entry per class label: a vector domain with a
+    bijection (:func:`~._transform.is_vector_domain`, e.g. the Simplex) in a family of
+    scalar observations (Categorical's ``p``), so its length ``k`` comes from the labels."""
+    return family.event_ndim == 0 and is_vector_domain(domain)
+
+
 def _support_params(family: Family, x: np.ndarray, fixed: dict, k: int | None) -> dict:
-    """Parameters to pass to ``check_data``: the fixed ones, and for a free probability
-    vector a placeholder with the right number of classes."""
+    """Parameters to pass to ``check_data``: the fixed ones, and for a free per-class
+    vector (:func:`_per_class`) a placeholder with the right number of classes: the
+    centre of its domain (:func:`~._transform.domain_centre`, uniform on the Simplex)."""
     params = dict(fixed)
     for p in family.parameters:
-        if p.name not in params and _kind(p.domain) == "simplex" and family.event_ndim == 0:
+        if p.name not in params and _per_class(family, p.domain):
             finite = x[np.isfinite(x)]
             top = float(max(finite.max(), 0)) if finite.size else 0.0
             if k is None and top >= _MAX_CLASSES:
@@ -150,7 +158,7 @@ def _support_params(family: Family, x: np.ndarray, fixed: dict, k: int | None) -
                     f"{family.title}: labels are 0, 1, …, k−1 and k (the largest label + 1 "
                     f"unless given with k=) is limited to {_MAX_CLASSES:,} classes")
             kk = k if k is not None else int(top) + 1
-            params[p.name] = np.full(max(kk, 1), 1.0 / max(kk, 1))
+            params[p.name] = domain_centre(p.domain, (max(kk, 1),))
     return params
 
 
@@ -171,7 +179,7 @@ def _free_params(family: Family, x: np.ndarray, fixed: dict, k: int | None,
             shape = np.shape(start[p.name])
         elif p.event_ndim == 0:
             shape = ()
-        elif _kind(p.domain) == "simplex" and family.event_ndim == 0:
+        elif _per_class(family, p.domain):
             kk = k if k is not None else int(x.max()) + 1 if x.size else 1
             shape = (kk,)
         else:
@@ -323,7 +331,7 @@ def _check_identifiable(prep: Prepared, span: tuple[float, float] | None = None)
     range, or any two that differ.
     """
     family = prep.family
-    scalar_free = [fp for fp in prep.free if _kind(fp.domain) != "simplex"]
+    scalar_free = [fp for fp in prep.free if not is_vector_domain(fp.domain)]
     m = sum(fp.size for fp in scalar_free)
     if m == 0:
         return

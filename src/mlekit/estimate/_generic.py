@@ -33,7 +33,7 @@ import numpy as np
 from ..errors import DataError, DensityError
 from ._data import Prepared
 from ._loglik import Objective
-from ._transform import Packer, _kind
+from ._transform import Packer, domain_centre, is_vector_domain
 
 __all__ = [
     "GenericOutcome",
@@ -66,25 +66,35 @@ def _weighted_stats(x: np.ndarray, w: np.ndarray) -> tuple[float, float, float]:
 
 
 def _default(fp, family, mean, sd, median, lo, hi) -> list[np.ndarray]:
-    """A few candidate values for one parameter from its domain and the data's scale."""
-    kind = _kind(fp.domain)
-    shape = fp.shape
-    if kind == "simplex":
-        return [np.full(shape, 1.0 / shape[0])]
-    if kind == "real":
+    r"""A few candidate values for one parameter from its domain and the data's scale.
+
+    Read from what the domain declares, never from its type: a vector domain
+    (:func:`~._transform.is_vector_domain`) starts at its centre :math:`g(0)`
+    (uniform on the Simplex); an elementwise one by its :attr:`~mlekit.domains.Domain.edges`
+    :math:`(a, b)`:
+
+    * :math:`(-\infty, \infty)`: the data's mean and median, beyond its range, and 0;
+    * :math:`(a, \infty)`: :math:`a + s` for :math:`s \in \{1, \mathrm{sd}, 1/\mathrm{sd},
+      |\bar x - a|, \max(x_{\min} - a, 0)\}` (a zero offset replaced by 1), and the
+      mirror image :math:`b - s` for :math:`(-\infty, b)`;
+    * :math:`(a, b)` finite: the midpoint, the quartiles, and the mean when inside.
+    """
+    domain, shape = fp.domain, fp.shape
+    if is_vector_domain(domain):
+        return [domain_centre(domain, shape)]
+    a, b = (float(e) for e in domain.edges)
+    if not np.isfinite(a) and not np.isfinite(b):
         vals = [mean, median, lo - sd, hi + sd, 0.0]
         if fp.name != family.mean_parameter:
             vals = [median, mean, lo - sd, hi + sd, 0.0]
-    elif kind == "exp":
-        vals = [1.0, sd, 1.0 / sd, abs(mean) if mean else 1.0, max(lo, 0.0) or 1.0]
-    elif kind == "shift_exp":
-        base = float(np.max(fp.domain.lower))
-        vals = [base + 1.0, base + sd]
-    else:  # interval
-        a, b = float(fp.domain.low), float(fp.domain.high)
+    elif np.isfinite(a) and np.isfinite(b):
         vals = [0.5 * (a + b), a + 0.25 * (b - a), a + 0.75 * (b - a)]
-        if a <= mean <= b and a < mean < b:
+        if a < mean < b:
             vals.insert(0, mean)
+    elif np.isfinite(a):
+        vals = [a + s for s in (1.0, sd, 1.0 / sd, abs(mean - a) or 1.0, max(lo - a, 0.0) or 1.0)]
+    else:
+        vals = [b - s for s in (1.0, sd, 1.0 / sd, abs(b - mean) or 1.0, max(b - hi, 0.0) or 1.0)]
     out = []
     for v in vals:
         if np.isfinite(v):

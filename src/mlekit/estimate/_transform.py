@@ -34,7 +34,7 @@ import numpy as np
 
 from ..errors import NotImplementedForFamily
 
-__all__ = ["FreeParam", "Packer", "domain_supported"]
+__all__ = ["FreeParam", "Packer", "domain_centre", "domain_supported", "is_vector_domain"]
 
 
 def domain_supported(domain) -> bool:
@@ -50,20 +50,19 @@ def is_vector_domain(domain) -> bool:
     return bool(domain.has_bijection and domain.event_ndim)
 
 
-# legacy names for modules not yet moved to the Domain methods (_data, _generic, profile):
-# a lookup of the bijection each domain declares, not a type switch; remove with them
-_LEGACY_KIND = {"identity": "real", "exp": "exp", "lower + exp": "shift_exp",
-                "scaled expit": "interval", "softmax": "simplex"}
+def domain_centre(domain, shape: tuple[int, ...]) -> np.ndarray:
+    r"""The point :math:`g(0)` that the domain's own bijection maps ``u = 0`` to, as an
+    array of ``shape``: 0 on the reals, 1 on the positives, :math:`l + 1` above ``l``,
+    the midpoint of an interval, the uniform vector :math:`(1/k, …, 1/k)` on a simplex.
 
-
-def _kind(domain) -> str | None:
-    """Deprecated: use the domain's own ``bijection``/``edges``/``event_ndim``."""
-    return _LEGACY_KIND.get(domain.bijection) if domain.bijection is not None else None
-
-
-def _dtheta_du(domain, theta: np.ndarray) -> np.ndarray:
-    """Deprecated: ``domain.dtheta_du(theta)``."""
-    return domain.dtheta_du(theta)
+    Read from the domain (:meth:`~mlekit.domains.Domain.from_unconstrained` and
+    :meth:`~mlekit.domains.Domain.unconstrained_size`), so a new domain has a centre
+    without any change here.
+    """
+    u = np.zeros(domain.unconstrained_size(tuple(shape)))
+    if not domain.event_ndim:
+        u = u.reshape(shape)
+    return np.asarray(domain.from_unconstrained(u), dtype=float).reshape(shape)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ import numpy as np
 from scipy.special import chdtri
 
 from ..errors import MlekitError, NotImplementedForFamily
-from ._transform import _kind
 
 if TYPE_CHECKING:
     from .result import FitResult
@@ -33,14 +32,17 @@ _U_EDGE = 40.0  # |u| beyond this is the edge of the domain for practical purpos
 
 
 def _edge(domain, direction: int) -> float:
-    kind = _kind(domain)
-    if kind == "interval":
-        return float(domain.low if direction < 0 else domain.high)
-    if kind == "exp":
-        return 0.0 if direction < 0 else np.inf
-    if kind == "shift_exp":
-        return float(np.max(domain.lower)) if direction < 0 else np.inf
-    return -np.inf if direction < 0 else np.inf
+    """The end of ``domain`` in ``direction`` (−1 lower, +1 upper): its declared
+    :attr:`~mlekit.domains.Domain.edges`, ±inf where it is unbounded."""
+    lower, upper = domain.edges
+    return float(lower if direction < 0 else upper)
+
+
+def _saturates(domain) -> bool:
+    """True when the domain ends somewhere (a finite edge), so its bijection flattens out
+    and ``|u| > _U_EDGE`` is its edge for practical purposes; on the whole real line
+    (edges ±inf, e.g. the identity) ``u`` is walked without a cap."""
+    return bool(np.isfinite(domain.edges).any())
 
 
 def profile_conf_int(result: FitResult, level: float = 0.95) -> dict[str, tuple]:
@@ -90,7 +92,7 @@ def _one_side(result, name, domain, value, direction, crit) -> float:
     lo_u = u0
     for _ in range(80):
         hi_u = lo_u + direction * step
-        if abs(hi_u) > _U_EDGE and _kind(domain) != "real":
+        if abs(hi_u) > _U_EDGE and _saturates(domain):
             hi_u = direction * _U_EDGE if np.sign(hi_u) == direction else hi_u
         s = stat(hi_u)
         if s > 0:
@@ -114,7 +116,7 @@ def _one_side(result, name, domain, value, direction, crit) -> float:
 
             root = brentq(stat, a, b, xtol=1e-12 * max(1.0, abs(a)), rtol=1e-12)
             return float(domain.from_unconstrained(np.asarray(root)))
-        if abs(hi_u) >= _U_EDGE and _kind(domain) != "real":
+        if abs(hi_u) >= _U_EDGE and _saturates(domain):
             return _edge(domain, direction)
         lo_u = hi_u
         step *= 2.0
@@ -122,6 +124,6 @@ def _one_side(result, name, domain, value, direction, crit) -> float:
 
 
 def _jac(domain, value: float) -> float:
-    from ._transform import _dtheta_du
-
-    return float(_dtheta_du(domain, np.asarray(value, float)))
+    r""":math:`d\theta/du` at ``value``, from the domain's analytic
+    :meth:`~mlekit.domains.Domain.dtheta_du`."""
+    return float(domain.dtheta_du(np.asarray(value, float)))

@@ -216,6 +216,11 @@ class Family:
     #: the parameter a regression models through its link (None: not a GLM family)
     mean_parameter: ClassVar[str | None] = None
     canonical_link: ClassVar[str | None] = None
+    #: optional hand-written fast path of a regression: a ``families._rowmodel.RowModel``
+    #: subclass (the per-row NLL, gradient and Hessian in link space, written beside the
+    #: density and held to the generic engine by ``tests/regression/test_engine_binding``);
+    #: None: a regression uses the generic engine derived from the density
+    row_model: ClassVar[type | None] = None
     #: the parameter a plain ``link="..."`` string of a regression refers to, when the
     #: family has no mean parameter (Weibull: ``scale``); None: the mean parameter, else
     #: the mean of a ``"mean"`` parametrisation, else the first real-valued parameter
@@ -223,6 +228,29 @@ class Family:
     #: alternative coordinates a regression may use (``{"mean": Parametrisation}``:
     #: Gamma in (mean, shape)); see :mod:`mlekit.families._parametrisation`
     parametrisations: ClassVar[dict[str, Any]] = {}
+    #: a regression on this family is a classifier (y are class labels, coded 0..k-1):
+    #: ``"binary"`` (two classes) or ``"multiclass"``; None: y are values of the support
+    classifier: ClassVar[str | None] = None
+    #: the parameter that is a per-row count of trials in a regression (Binomial ``n``):
+    #: given as ``trials=`` data, or y as two columns (successes, failures)
+    trials_parameter: ClassVar[str | None] = None
+    #: which edges of the mean's domain the data can sit on, so that a regression's MLE
+    #: may not exist (coefficients running to ±∞): ``("lower",)`` for counts (y = 0 is
+    #: the mean's edge μ = 0), ``("lower", "upper")`` for proportions (y = 0 and y = 1 or
+    #: the trials); () when no data value is an edge of the mean's domain
+    mean_edges_in_data: ClassVar[tuple[str, ...]] = ()
+    #: with nothing held fixed, the free parameters can move all of the probability above,
+    #: or below, any point of the support (a location or a scale that runs off): all
+    #: right- (or all left-) censored data then have no MLE (``estimate.censored``)
+    censored_mass_escapes: ClassVar[bool] = False
+    #: … and can also concentrate it in any interval around any point of the support (a
+    #: scale → 0 or a shape → ∞ with the centre free): intervals that share a point, or
+    #: exact values all equal, have no MLE
+    censored_mass_concentrates: ClassVar[bool] = False
+    #: the largest power of the data its log-density forms (variances and deviances: 2;
+    #: the inverse Gaussian's (x − μ)²/(μ² x) reaches 3): a regression refuses ``|y|`` whose
+    #: power overflows the sums over rows
+    y_power: ClassVar[int] = 2
     #: extra exact representations a member may carry (Bernoulli keeps its ``logits``
     #: so that log-probabilities stay exact where p rounds to 0 or 1)
     aux_names: ClassVar[tuple[str, ...]] = ()

@@ -55,6 +55,8 @@ class CauchyFamily(Family):
 
     name = "cauchy"
     title = "Cauchy"
+    censored_mass_escapes = True
+    censored_mass_concentrates = True
     parameters = (Parameter("mu", Real, r"\mu"), Parameter("sigma", Positive, r"\sigma"))
     support = Real
     #: what ``mle`` runs (read by mlekit.estimate for ``FitResult.method``)

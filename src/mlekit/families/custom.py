@@ -46,6 +46,7 @@ from ..domains import (
     Binary,
     Counts,
     Domain,
+    GreaterThan,
     Interval,
     NonNegative,
     Positive,
@@ -95,6 +96,12 @@ def _domain(spec: Any, what: str) -> Domain:
         if not lo < hi:
             raise FormulaError(f"{what}: interval {spec} needs low < high")
         assumptions = {"positive": True} if lo >= 0 else {"real": True}
+        if np.isfinite(lo) and hi == np.inf:  # a half-line (lo, inf): lo + exp(u)
+            return GreaterThan(name=f"GreaterThan({lo:g})", rule=f"value > {lo:g}",
+                               sympy_assumptions=assumptions, lower=lo, closed=False)
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise FormulaError(f"{what}: interval {spec} needs a finite lower end (use "
+                               "'real' for the whole line, or (low, inf) for a half-line)")
         return Interval(name=f"Interval({lo:g}, {hi:g})", rule=f"{lo:g} < value < {hi:g}",
                         sympy_assumptions=assumptions, low=lo, high=hi)
     key = str(spec).strip().lower().replace("-", "_").replace(" ", "_")

@@ -44,6 +44,7 @@ class ExponentialFamily(Family):
 
     name = "exponential"
     title = "Exponential"
+    censored_mass_escapes = True
     parameters = (Parameter("rate", Positive, r"\lambda"),)
     support = NonNegative
     canonical_link = "inverse"  # GLM view: mean 1/λ; the mean is not a native parameter

@@ -61,6 +61,8 @@ class GumbelFamily(Family):
 
     name = "gumbel"
     title = "Gumbel"
+    censored_mass_escapes = True
+    censored_mass_concentrates = True
     parameters = (Parameter("mu", Real, r"\mu"), Parameter("beta", Positive, r"\beta"))
     support = Real
     #: what ``mle`` runs (read by mlekit.estimate for ``FitResult.method``)

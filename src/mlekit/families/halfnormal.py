@@ -49,6 +49,7 @@ class HalfNormalFamily(Family):
 
     name = "halfnormal"
     title = "HalfNormal"
+    censored_mass_escapes = True
     parameters = (Parameter("sigma", Positive, r"\sigma"),)
     support = NonNegative
     example_params: ClassVar[dict[str, Any]] = {"sigma": 1.7}

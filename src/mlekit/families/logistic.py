@@ -56,6 +56,8 @@ class LogisticFamily(Family):
 
     name = "logistic"
     title = "Logistic"
+    censored_mass_escapes = True
+    censored_mass_concentrates = True
     parameters = (Parameter("mu", Real, r"\mu"), Parameter("s", Positive, "s"))
     support = Real
     mean_parameter = "mu"

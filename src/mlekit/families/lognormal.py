@@ -60,6 +60,8 @@ class LogNormalFamily(Family):
 
     name = "lognormal"
     title = "LogNormal"
+    censored_mass_escapes = True
+    censored_mass_concentrates = True
     parameters = (Parameter("mu", Real, r"\mu"), Parameter("sigma", Positive, r"\sigma"))
     support = Positive
     example_params: ClassVar[dict[str, Any]] = {"mu": 0.3, "sigma": 0.6}

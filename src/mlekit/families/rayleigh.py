@@ -47,6 +47,7 @@ class RayleighFamily(Family):
 
     name = "rayleigh"
     title = "Rayleigh"
+    censored_mass_escapes = True
     parameters = (Parameter("sigma", Positive, r"\sigma"),)
     support = Positive
     example_params: ClassVar[dict[str, Any]] = {"sigma": 1.7}

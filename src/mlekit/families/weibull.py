@@ -71,6 +71,8 @@ class WeibullFamily(Family):
 
     name = "weibull"
     title = "Weibull"
+    censored_mass_escapes = True
+    censored_mass_concentrates = True
     location_parameter = "scale"  # a plain regression link models the scale (AFT)
     parameters = (Parameter("shape", Positive, "k"), Parameter("scale", Positive, r"\lambda"))
     support = NonNegative
