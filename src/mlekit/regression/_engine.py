@@ -44,8 +44,8 @@ import numpy as np
 
 from ..errors import DataError, NotImplementedForFamily, ParameterError, SupportError
 from ..families import Family, get_family
+from ..families._rowmodel import RowModel, Slot
 from ..links import LINKS, Link, get_link
-from ._models import RowModel, Slot, _pack
 
 __all__ = ["FamilyModel", "default_link_for", "link_fits", "location_of", "regressable"]
 
@@ -120,6 +120,176 @@ def regressable(family: Family) -> None:
             "fit it unconditionally with mk.fit")
 
 
+class _DerivedCumulant:
+    r"""The canonical form ``ℓ = A(η) - yη + C(y)`` of a one-slot model, derived from the
+    family file and *verified* against it (:func:`_derive_cumulant`).
+
+    When ``∂ℓ/∂η = E[y] - y`` for every ``y`` and ``η`` (an exponential family on its
+    canonical link: Poisson-log, Bernoulli-logit, a Normal of known unit variance on the
+    identity), the NLL splits into a part in ``η`` alone, a part ``-yη`` and a part in
+    ``y`` alone. Every piece comes from the family's own methods:
+
+    .. math:: A(\eta) = y_0\,\eta - \log p(y_0;\,\theta(\eta)), \qquad
+        C(y) = -\log p(y;\,\theta(0)) - A(0), \qquad
+        A'(\eta) = \operatorname{mean}(\theta(\eta)), \quad
+        A''(\eta) = \operatorname{var}(\theta(\eta)),
+
+    with ``θ(η) = g⁻¹(η)`` and a point ``y₀`` of the support at which ``log p`` stays
+    finite over ``|η| <= 40``. The row-sum backend then runs its lean passes
+    (``_sums.InMemorySums._lean_chunk``): a gradient pass costs one ``mean`` per row and
+    no log-density at all, ``Σ w C(y)`` is summed once per fit, and ``A`` (one
+    log-density at ``y₀`` per row) only when the solver asks for the value.
+
+    Same methods as the fast paths' ``Cumulant`` (duck-typed: ``mean``, ``value_sum``,
+    ``variance``, ``const``, ``value_is_free``).
+    """
+
+    value_is_free = False
+
+    def __init__(self, family: Family, name: str, link: str, fixed: Mapping[str, float],
+                 y0: float) -> None:
+        self.family = family
+        self.name = name
+        self.link = get_link(link)
+        self.fixed = {k: float(v) for k, v in fixed.items()}
+        self.y0 = float(y0)
+        self._a0 = float(self._a(np.zeros(1))[0])
+        self._last: tuple[float, float] | None = None  # (η, A(η)) of the last constant η
+
+    def __getstate__(self) -> dict[str, Any]:  # (links hold lambdas: pickled by name)
+        state = dict(self.__dict__)
+        state["link"] = self.link.name
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        state["link"] = get_link(state["link"])
+        self.__dict__.update(state)
+
+    def _params(self, eta: np.ndarray) -> dict[str, Any]:
+        return {self.name: self.link.inverse(eta), **self.fixed}
+
+    def _a(self, eta: np.ndarray) -> np.ndarray:
+        """``A(η) = y₀ η - log p(y₀; θ(η))``."""
+        with np.errstate(all="ignore"):
+            return self.y0 * eta - np.asarray(
+                self.family.logpdf(self.y0, **self._params(eta)), float)
+
+    def mean(self, eta: np.ndarray, out: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):  # e^η = inf: the NLL is +inf and the step backtracks
+            m = self.family.mean(**self._params(eta))
+        out[...] = m
+        return out
+
+    def value_sum(self, eta: np.ndarray, mean: np.ndarray | None, w: np.ndarray | None,
+                  out: np.ndarray) -> float:
+        if eta.size and eta.min() == eta.max():  # one η for every row (an intercept-only
+            e = float(eta[0])                     # model): A once, not once per row or chunk
+            last = self._last                     # (one tuple: safe across the threads)
+            if last is None or last[0] != e:
+                last = self._last = (e, float(self._a(eta[:1])[0]))
+            a = last[1]
+            return float(a * eta.size) if w is None else float(a * np.sum(w))
+        a = self._a(eta)
+        return float(np.sum(a)) if w is None else float(w @ a)
+
+    def variance(self, eta: np.ndarray, mean: np.ndarray, out: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            v = self.family.var(**self._params(eta))
+        out[...] = v
+        return out
+
+    def const(self, y: np.ndarray) -> np.ndarray:
+        """``C(y) = -log p(y; θ(0)) - A(0)``."""
+        with np.errstate(all="ignore"):
+            lp = np.asarray(self.family.logpdf(y, **self._params(np.zeros(np.shape(y)))),
+                            float)
+        return -lp - self._a0
+
+
+#: η at which the canonical identities are checked, and the wider range over which
+#: ``A(η)`` must stay finite for a reference point ``y₀`` to be chosen
+_PROBE_ETA = np.array([-2.0, -0.5, 0.3, 1.5])
+_WIDE_ETA = np.array([-40.0, -10.0, 0.0, 10.0, 40.0])
+_PROBE_Q = (0.5, 0.1, 0.9)
+
+
+def _derive_cumulant(model: FamilyModel) -> _DerivedCumulant | None:
+    """The verified canonical form of ``model``, or None where it does not hold.
+
+    Conditions: one free parameter (the others fixed), no parametrisation, no known
+    per-row parameter, a link whose inverse stays in the parameter's domain, and the
+    family's ``mean`` and ``var``. Then, at η in :data:`_PROBE_ETA` and ``y`` at the
+    50/10/90 % quantiles of each ``θ(η)`` (or 8 seeded draws, without a ``ppf``), with
+    ``θ = g⁻¹(η)``, ``m₁ = g⁻¹'``, ``m₂ = g⁻¹''``, ``s`` and ``H`` the family's score and
+    Hessian:
+
+    * ``-s m₁ = mean(θ) - y`` (the canonical score) to 1e-9 relative,
+    * ``-H m₁² - s m₂ = var(θ)`` (the curvature, free of ``y``) to 1e-8 relative,
+    * ``-log p(y; θ) = A(η) - yη + C(y)`` (the value) to 1e-9 relative;
+
+    ``y₀`` is the first of those points at which ``A``, ``mean`` and ``var`` are finite
+    over :data:`_WIDE_ETA`. A family that is not canonical on this link (Laplace, a
+    Normal of unknown or non-unit variance, Poisson on the identity) fails a check and
+    keeps the general row pass.
+    """
+    fam = model.family
+    free = model._free
+    if model.parametrisation is not None or len(free) != 1:
+        return None
+    if any(not p.estimable for p in fam.parameters):
+        return None
+    name = free[0]
+    if set(fam.param_names) != {name} | set(model.fixed):
+        return None
+    lk = model.links[name]
+    if not link_fits(lk, fam.parameter(name).domain):
+        return None
+    link = get_link(lk)
+    fixed = dict(model.fixed)
+    try:
+        with np.errstate(all="ignore"):
+            theta = link.inverse(_PROBE_ETA)
+            pars = {name: theta, **fixed}
+            try:
+                ys = np.stack([np.asarray(fam.ppf(np.full(_PROBE_ETA.shape, q), **pars),
+                                          float) for q in _PROBE_Q])     # (q, eta)
+            except NotImplementedError:  # no quantile function: seeded draws instead
+                ys = np.asarray(fam.sample((8,), np.random.default_rng(0), **pars), float)
+            if not np.all(np.isfinite(ys)):
+                return None
+            eta = np.broadcast_to(_PROBE_ETA, ys.shape)
+            pars = {name: link.inverse(eta), **fixed}
+            m1, m2 = link.inverse_deriv(eta), link.inverse_deriv2(eta)
+            s = np.asarray(fam.score(ys, **pars)[name], float)
+            h = np.asarray(fam.hessian(ys, **pars)[(name, name)], float)
+            mean = np.asarray(fam.mean(**pars), float)
+            var = np.asarray(fam.var(**pars), float)
+            nll = -np.asarray(fam.logpdf(ys, **pars), float)
+            g = -s * m1
+            curv = -h * m1 * m1 - s * m2
+            if not (np.all(np.abs(g - (mean - ys)) <= 1e-9 * (1.0 + np.abs(mean) + np.abs(ys)))
+                    and np.all(np.abs(curv - var) <= 1e-8 * (np.abs(var) + np.abs(h * m1 * m1)
+                                                              + np.abs(s * m2)) + 1e-300)):
+                return None
+            for y0 in dict.fromkeys(float(v) for v in ys.ravel()):
+                cum = _DerivedCumulant(fam, name, lk, fixed, y0)
+                wide = {name: link.inverse(_WIDE_ETA), **fixed}
+                if not (np.all(np.isfinite(cum._a(_WIDE_ETA)))
+                        and np.all(np.isfinite(np.asarray(fam.mean(**wide), float)))
+                        and np.all(np.isfinite(np.asarray(fam.var(**wide), float)))
+                        and np.isfinite(cum._a0)):
+                    continue
+                a = cum._a(eta)
+                c = cum.const(ys)
+                split = a - ys * eta + c
+                scale = np.abs(nll) + np.abs(a) + np.abs(ys * eta) + np.abs(c) + 1.0
+                return cum if np.all(np.abs(split - nll) <= 1e-9 * scale) else None
+    except (NotImplementedError, ValueError, TypeError, KeyError, ArithmeticError):
+        return None
+    return None
+
+
 def _location_in(family: Family, space: Any, parametrisation: str | None) -> str:
     """The location parameter among the parameters of ``space`` (the family or one of its
     parametrisations): its mean, else :func:`location_of`, else its first parameter."""
@@ -157,6 +327,8 @@ class FamilyModel(RowModel):
             registered = False
         state["family"] = self.family.name if registered else self.family
         state["link"] = self.link.name
+        state.pop("_cumulant_cache", None)  # (derived again on first use)
+        state.pop("_links_cache", None)     # (links hold lambdas)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -214,6 +386,17 @@ class FamilyModel(RowModel):
     def link_of(self, name: str) -> Link:
         return get_link(self.links[name])
 
+    def cumulant(self) -> _DerivedCumulant | None:
+        """The canonical form ``ℓ = A(η) - yη + C(y)`` when the family, on this model's one
+        link, verifiably has it (:func:`_derive_cumulant`); else None. Derived once per
+        layout of links and fixed values, then cached."""
+        key = (tuple(self.links.items()), tuple(sorted(self.fixed.items())),
+               self.parametrisation, tuple(self._free))
+        cached = self.__dict__.get("_cumulant_cache")
+        if cached is None or cached[0] != key:
+            cached = self._cumulant_cache = (key, _derive_cumulant(self))
+        return cached[1]
+
     def nuisance_values(self, eta: np.ndarray) -> dict[str, np.ndarray]:
         out = {k: np.asarray(v, float) for k, v in self.fixed.items()}
         for j, name in enumerate(self._free):
@@ -222,17 +405,26 @@ class FamilyModel(RowModel):
         return out
 
     # ------------------------------------------------------------------ parameters
+    def _link_objects(self) -> tuple[list[Link], list[Any]]:
+        """The links and parameter domains of the free slots, resolved once (cached)."""
+        key = tuple(self.links[n] for n in self._free)
+        cached = self.__dict__.get("_links_cache")
+        if cached is None or cached[0] != key:
+            cached = self._links_cache = (
+                key, [get_link(k) for k in key],
+                [self.space.parameter(n).domain for n in self._free])
+        return cached[1], cached[2]
+
     def _phi(self, eta: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """Parameters in the model's coordinates per row, and the rows where all are valid."""
         n = eta.shape[0]
         phi: dict[str, np.ndarray] = {}
         ok = np.ones(n, bool)
+        links, domains = self._link_objects()
         with np.errstate(all="ignore"):
             for j, name in enumerate(self._free):
-                v = np.asarray(self.link_of(name).inverse(eta[:, j]), float)
-                dom = self.space.parameter(name).domain
-                good = np.isfinite(v) & dom.contains(v)
-                ok &= good
+                v = np.asarray(links[j].inverse(eta[:, j]), float)
+                ok &= np.isfinite(v) & domains[j].contains(v)
                 phi[name] = v
         for name, v in self.fixed.items():
             phi[name] = np.broadcast_to(np.asarray(v, float), (n,))
@@ -272,16 +464,24 @@ class FamilyModel(RowModel):
         return self.family.support_of(**known).check(
             y, what="y", owner=f"{self.family.title} regression", error=SupportError)
 
+    @property
+    def information_kind(self) -> str | None:  # type: ignore[override]
+        """``"expected"`` once :meth:`init_eta` switched to Fisher scoring (a parameter
+        without observed curvature: the Laplace), so inference says which it used."""
+        return "expected" if getattr(self, "_scoring", False) else None
+
     def init_eta(self, y, w, aux):
         """The unconditional MLE of the family (``mk.fit(y, family)``) on the link scale.
 
         Also decides the curvature the solver uses: where the observed Hessian of a free
         parameter is zero on every row (a density in ``|y - mu|``: the Laplace), Newton has
         no curvature to follow and the model switches to Fisher scoring, the expected
-        information (positive there), for the solve and the covariance.
+        information (positive there), for the solve and the covariance; those parameters
+        are listed in ``scoring_parameters``.
         """
         start = self._unconditional(y, w)
         self._scoring = False
+        self.scoring_parameters: tuple[str, ...] = ()
         if self.family.fisher_information(**{
                 k: np.asarray(v, float) for k, v in self._base(
                     {n: np.asarray(start[n], float) for n in self.space.param_names
@@ -297,6 +497,9 @@ class FamilyModel(RowModel):
                     d = np.asarray(h.get((name, name), 1.0), float)
                     if d.size and np.all(d == 0):
                         self._scoring = True
+                        # (the parameters whose observed information is replaced by the
+                        # expected one: for inference to name when observed was asked for)
+                        self.scoring_parameters += (name,)
         out = []
         for name in self._free:
             v = np.asarray(start[name], float)
@@ -318,8 +521,12 @@ class FamilyModel(RowModel):
                 warnings.simplefilter("ignore")
                 if known:
                     raise NotImplementedForFamily("known per-row parameters")
-                res = self.family.fit(y, weights=weights, fixed=fixed_base)
-            params = {k: np.asarray(v, float) for k, v in res.params.items()}
+                # the family's closed form when it has one (what mk.fit would use, without
+                # its log-likelihood pass over y); else the full unconditional fit
+                params = self._closed_form_start(y, weights, fixed_base)
+                if params is None:
+                    res = self.family.fit(y, weights=weights, fixed=fixed_base)
+                    params = {k: np.asarray(v, float) for k, v in res.params.items()}
         except Exception:  # (no unconditional fit: degenerate data, per-row n …)
             params = {k: np.asarray(v, float) for k, v in self.family.example_params.items()}
             if known and self.family.mean_parameter is not None:
@@ -331,39 +538,82 @@ class FamilyModel(RowModel):
             params[k] = np.asarray(v, float)
         return params
 
+    def _closed_form_start(self, y: np.ndarray, weights: np.ndarray | None,
+                           fixed: Mapping[str, float] | None) -> dict[str, np.ndarray] | None:
+        """``family.mle(y)`` when it returns finite estimates inside every free parameter's
+        domain, else None (then ``family.fit`` decides)."""
+        fam = self.family
+        try:
+            with np.errstate(all="ignore"):
+                est = fam.mle(y, weights=weights, fixed=fixed)
+        except Exception:  # (the full fit reports or works around it)
+            return None
+        if est is None:
+            return None
+        out = {k: np.asarray(v, float) for k, v in dict(est).items()}
+        for p in fam.parameters:
+            if not p.estimable or (fixed and p.name in fixed):
+                continue
+            v = out.get(p.name)
+            if v is None or not np.all(np.isfinite(v)) or not np.all(p.domain.contains(v)):
+                return None
+        return out
+
     # ------------------------------------------------------------------ the loss
     def rows(self, y, eta, aux, order=2):
+        """Per-row NLL, link-space gradient and Hessian (see the module docstring).
+
+        One evaluation of the family's pieces per call: ``θ = g⁻¹(η)`` and ``g⁻¹'``,
+        ``g⁻¹''`` once per slot (for the log link all three are ``e^η``, computed once),
+        the score only for ``order >= 1``, the observed Hessian only for ``order = 2``
+        without Fisher scoring; the outputs are written straight into their (n,), (n, m),
+        (n, m, m) arrays, and the masking of rows outside the parameters' domains is
+        skipped when every row is inside.
+        """
         phi, ok = self._phi(eta)
         base = self._base(phi, aux)
         fam = self.family
         with np.errstate(all="ignore"):
             ll = np.asarray(fam.logpdf(y, **base), float)
-        ll = np.where(ok & ~np.isnan(ll), ll, -np.inf)
+        all_ok = bool(ok.all())
+        nll = -np.where(ok & ~np.isnan(ll), ll, -np.inf)
         if order == 0:
-            return _pack(ll, [], {}, 0)
+            return nll, None, None
         free = self._free
+        m = len(free)
+        links, _ = self._link_objects()
+        expected = self.information == "expected" or getattr(self, "_scoring", False)
+        n = eta.shape[0]
         with np.errstate(all="ignore"):
-            hess_base = fam.hessian(y, **base) if order >= 2 and \
-                self.information == "observed" and not getattr(self, "_scoring", False) \
-                else None
+            hess_base = fam.hessian(y, **base) if order >= 2 and not expected else None
             score_base = fam.score(y, **base)
             base_names = fam.estimable_names
             if self.parametrisation is not None:
                 score, hess = self.space.chain(phi, score_base, hess_base, base_names)
             else:
-                score, hess = dict(score_base), hess_base
-            m1 = [self.link_of(n).inverse_deriv(eta[:, j]) for j, n in enumerate(free)]
-            grads = [np.where(ok, score[n] * m1[j], 0.0) for j, n in enumerate(free)]
+                score, hess = score_base, hess_base
+            # g⁻¹'(η) per slot (the log link's is θ itself: e^η, already computed)
+            m1 = [phi[name] if links[j].name == "log" else links[j].inverse_deriv(eta[:, j])
+                  for j, name in enumerate(free)]
+            g = np.empty((n, m))
+            for j, name in enumerate(free):
+                g[:, j] = score[name] * m1[j]
+            if not all_ok:
+                g[~ok] = 0.0
+            np.negative(g, out=g)
             if order == 1:
-                return _pack(ll, grads, {}, 1)
-            hd: dict[tuple[int, int], np.ndarray] = {}
-            info = None
-            if self.information == "expected" or getattr(self, "_scoring", False):
-                info = self._information(phi, base)
+                return nll, g, None
+            h = np.empty((n, m, m))
+            info = self._information(phi, base) if expected else None
+            if expected and info is None:
+                self._warn_observed_fallback()
             if info is not None:
                 for a, na in enumerate(free):
-                    for b in range(a, len(free)):
-                        hd[(a, b)] = -info[na, free[b]] * m1[a] * m1[b]
+                    for b in range(a, m):
+                        v = -info[na, free[b]] * m1[a] * m1[b]
+                        h[:, a, b] = v
+                        if b != a:
+                            h[:, b, a] = v
             else:
                 if hess is None:
                     hess = fam.hessian(y, **base) if self.parametrisation is None else \
@@ -372,16 +622,49 @@ class FamilyModel(RowModel):
                 names = (self.space.param_names if self.parametrisation is not None
                          else base_names)
                 for a, na in enumerate(free):
-                    m2 = self.link_of(na).inverse_deriv2(eta[:, a])
-                    for b in range(a, len(free)):
+                    m2 = phi[na] if links[a].name == "log" else \
+                        links[a].inverse_deriv2(eta[:, a])
+                    for b in range(a, m):
                         nb = free[b]
                         key = (na, nb) if names.index(na) <= names.index(nb) else (nb, na)
                         v = np.asarray(hess[key], float) * m1[a] * m1[b]
                         if a == b:
                             v = v + score[na] * m2
-                        hd[(a, b)] = v
-            hd = {k: np.where(ok, v, 0.0) for k, v in hd.items()}
-        return _pack(ll, grads, hd, 2)
+                        h[:, a, b] = v
+                        if b != a:
+                            h[:, b, a] = v
+            if not all_ok:
+                h[~ok] = 0.0
+            np.negative(h, out=h)
+        return nll, g, h
+
+    def _warn_observed_fallback(self) -> None:
+        """Say, once per model, that the expected information asked for is not available
+        and the observed one is used in its place (for the steps and the standard errors).
+        """
+        if self.__dict__.get("_warned_observed"):
+            return
+        self._warned_observed = True
+        import warnings
+
+        from ..errors import NumericalWarning
+
+        fam = self.family
+        why = ("its sum over the support did not give finite terms within "
+               f"{self._DISCRETE_MAX_CELLS:,} points per block (a mean or spread too large, "
+               "or a quantile function that fails)" if getattr(fam, "discrete", False)
+               else "mlekit does not integrate it numerically")
+        names = ", ".join(repr(n) for n in self._free)
+        warnings.warn(
+            f"{fam.title} regression: the expected (Fisher) information of {names} was asked "
+            f"for (information='expected'), but the family has no closed form for it and "
+            f"{why}; the observed information (the Hessian of the NLL at the estimate) is "
+            "used instead. The standard errors are therefore observed-information ones: "
+            "valid asymptotically like the expected ones, but different in finite samples "
+            "(and from software that reports expected-information SEs, e.g. VGAM's Fisher "
+            "scoring). Pass information='observed' to ask for them explicitly, or give the "
+            "family a fisher_information to have the expected ones.",
+            NumericalWarning, stacklevel=2)
 
     def _information(self, phi: Mapping[str, np.ndarray], base: Mapping[str, np.ndarray]
                      ) -> dict[tuple[str, str], np.ndarray] | None:
@@ -493,7 +776,8 @@ def build_family_model(family: str | Family, link: Any = None,
                 break
     if par_name is None and "mean" in fam.parametrisations and fam.mean_parameter is None \
             and location_of(fam) == fam.parametrisations["mean"].mean_parameter \
-            and location_of(fam) not in own:
+            and location_of(fam) not in own \
+            and named <= set(fam.parametrisations["mean"].param_names) | {location_of(fam)}:
         par_name = "mean"  # (Gamma, Beta: a plain link string is on the mean)
     space = fam if par_name is None else fam.parametrisations[par_name]
     names = [p.name for p in space.parameters if getattr(p, "estimable", True)]
