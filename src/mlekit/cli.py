@@ -186,6 +186,57 @@ def _say_written(path: Path, quiet: bool) -> None:
         _console(stderr=True).print(f"report written to {path}", markup=False)
 
 
+def _parse_links(items: Sequence[str] | None) -> tuple[str | None, dict[str, str]]:
+    """``["log", "sigma=log,nu=log"]`` → ``("log", {"sigma": "log", "nu": "log"})``: the
+    location's link (a bare name) and the other parameters' (NAME=LINK), each checked."""
+    from .links import get_link
+
+    plain: str | None = None
+    named: dict[str, str] = {}
+    for item in items or ():
+        for part in str(item).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            name, sep, value = part.partition("=")
+            name, value = name.strip(), value.strip()
+            if not sep:
+                if plain is not None:
+                    raise ParameterError(f"--link: two links for the location ({plain!r} "
+                                         f"and {part!r}); name the others, e.g. sigma=log")
+                get_link(part)
+                plain = part
+                continue
+            if not name.isidentifier() or not value:
+                raise ParameterError(f"--link expects LINK or NAME=LINK (e.g. sigma=log), "
+                                     f"got {part!r}")
+            if name in named:
+                raise ParameterError(f"--link gives parameter {name!r} twice")
+            get_link(value)
+            named[name] = value
+    return plain, named
+
+
+def _parse_param_formulas(items: Sequence[str] | None) -> dict[str, str]:
+    """``["sigma=~ x1", "nu=~ 1"]`` → ``{"sigma": "~ x1", "nu": "~ 1"}`` (text only: the
+    formulas are read later by the whitelist grammar, never evaluated)."""
+    out: dict[str, str] = {}
+    for item in items or ():
+        name, sep, text = str(item).partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier() or name.startswith("__"):
+            shown = item if len(item) <= 60 else item[:57] + "..."
+            raise ParameterError(f"--param-formula expects NAME=FORMULA with NAME a parameter "
+                                 f"of the family, e.g. \"sigma=~ x1\"; got {shown!r}")
+        if not text.strip():
+            raise ParameterError(f"--param-formula {name}=: the formula is empty; write e.g. "
+                                 f"\"{name}=~ x1\" (or \"{name}=~ 1\" for a constant)")
+        if name in out:
+            raise ParameterError(f"--param-formula gives parameter {name!r} twice")
+        out[name] = text.strip()
+    return out
+
+
 def _columns_list(text: str | None) -> list[str] | None:
     if text is None:
         return None
@@ -561,10 +612,25 @@ def results_table_json(rt: Any) -> dict[str, Any]:
     for i in range(len(cols) - 1):
         if cols[i].endswith("% low") and cols[i + 1].endswith("% high"):
             cols[i], cols[i + 1] = "ci_low", "ci_high"
-    return {"title": rt.title, "info": {str(k): v for k, v in rt.info},
-            "columns": cols,
-            "rows": {name: dict(zip(cols, vals, strict=False)) for name, vals in rt.rows},
-            "notes": list(rt.notes)}
+    out: dict[str, Any] = {"title": rt.title, "info": {str(k): v for k, v in rt.info},
+                           "columns": cols}
+    if any(vals is None for _, vals in rt.rows):
+        # one block per modelled parameter (heading "sigma  (log link)"): rows are keyed
+        # "parameter:term", and "blocks" holds {parameter: {term: row}}
+        blocks: dict[str, dict[str, Any]] = {}
+        current = ""
+        for name, vals in rt.rows:
+            if vals is None:
+                current = str(name).split()[0] if str(name).split() else str(name)
+                blocks.setdefault(current, {})
+            else:
+                blocks.setdefault(current, {})[name] = dict(zip(cols, vals, strict=False))
+        out["rows"] = {f"{b}:{t}": row for b, rows in blocks.items() for t, row in rows.items()}
+        out["blocks"] = blocks
+    else:
+        out["rows"] = {name: dict(zip(cols, vals, strict=False)) for name, vals in rt.rows}
+    out["notes"] = list(rt.notes)
+    return out
 
 
 def rich_results_table(rt: Any):
@@ -590,12 +656,18 @@ def rich_results_table(rt: Any):
         t = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1))
         t.add_column("", no_wrap=True,
                      min_width=max([len(str(name)) for name, _ in rt.rows] + [1]))
-        cells = [[_fmt(v) for v in vals] for _, vals in rt.rows]
+        cells = [None if vals is None else [_fmt(v) for v in vals] for _, vals in rt.rows]
         for j, c in enumerate(rt.columns):
-            widest = max([len(str(c))] + [len(r[j]) for r in cells if j < len(r)])
+            widest = max([len(str(c))] + [len(r[j]) for r in cells
+                                          if r is not None and j < len(r)])
             t.add_column(c, justify="right", no_wrap=True, min_width=widest)
-        for (name, _), row in zip(rt.rows, cells, strict=True):
-            t.add_row(name, *row)
+        for i, ((name, _), row) in enumerate(zip(rt.rows, cells, strict=True)):
+            if row is None:  # a block heading: one block per modelled parameter
+                if i:
+                    t.add_section()
+                t.add_row(Text(str(name), style="bold"), *[""] * len(rt.columns))
+            else:
+                t.add_row(name, *row)
         parts.append(t)
     parts += [Text(n, style="dim") for n in rt.notes]
     return Group(*parts)
@@ -609,9 +681,19 @@ def regress_cmd(
         "--features", "-x", help="Comma-separated feature columns (default: all other "
         "numeric columns).")] = None,
     family: Annotated[str, typer.Option("--family", "-F", help="Response family.")] = "normal",
-    link: Annotated[str | None, typer.Option("--link", help="Link (default: canonical).")] = None,
+    link: Annotated[list[str] | None, typer.Option(
+        "--link", metavar="LINK | NAME=LINK",
+        help="Link of the mean/location (default: canonical); NAME=LINK for another "
+        "parameter, e.g. --link sigma=log. Repeat or separate with commas.")] = None,
     formula: Annotated[str | None, typer.Option(
-        "--formula", help="Model formula, e.g. \"y ~ x1 + x2\" (needs formulaic).")] = None,
+        "--formula", help="Model formula, e.g. \"y ~ x1 + x2\" (read by mlekit's own "
+        "grammar, never evaluated).")] = None,
+    param_formula: Annotated[list[str] | None, typer.Option(
+        "--param-formula", metavar="NAME=FORMULA",
+        help="A one-sided formula for another parameter of the family (distributional "
+        "regression), e.g. --param-formula \"sigma=~ x1\"; repeat for more parameters. "
+        "Needs --formula (the location's, with the response); a parameter without one "
+        "is a constant.")] = None,
     no_intercept: Annotated[bool, typer.Option("--no-intercept",
                                                help="Fit without an intercept.")] = False,
     alpha_l2: Annotated[float, typer.Option(
@@ -636,6 +718,7 @@ def regress_cmd(
       mlekit regress anes96.csv --target vote --features PID,age,educ --family bernoulli
       mlekit regress anes96.csv --formula "vote ~ PID + age + educ" --family bernoulli --json
       mlekit regress 'data/*.parquet' --formula "y ~ x1 + x2" --family poisson --dask
+      mlekit regress data.csv --formula "y ~ x1 + x2" --param-formula "sigma=~ x1"
     """
     import pandas as pd
 
@@ -645,10 +728,30 @@ def regress_cmd(
     fam = get_family(family)
     if alpha_l2 < 0 or not np.isfinite(alpha_l2):
         raise ParameterError(f"--alpha-l2 must be a finite number >= 0, not {alpha_l2:g}")
-    if link is not None:
-        from .links import get_link
+    plain_link, named_links = _parse_links(link)
+    params = _parse_param_formulas(param_formula)
+    if params and formula is None:
+        raise DataError("--param-formula needs --formula (the location parameter's formula, "
+                        "which carries the response), e.g. --formula 'y ~ x1 + x2'")
+    if dask and (params or named_links):
+        raise DataError("--param-formula and NAME=LINK entries of --link (distributional "
+                        "regression) are not available with --dask; fit in memory")
+    link = plain_link
+    if params or named_links:
+        from .regression._formula import location_parameter
 
-        get_link(link)
+        loc = location_parameter(fam, [*params, *named_links])
+        if loc in params:
+            raise ParameterError(
+                f"--param-formula {loc}=…: {loc!r} is the location parameter, whose formula "
+                "is --formula (with the response); give the others with --param-formula")
+        if named_links:
+            if plain_link is not None:
+                if loc in named_links:
+                    raise ParameterError(f"--link gives the link of {loc!r} twice "
+                                         f"({plain_link!r} and {named_links[loc]!r})")
+                named_links = {loc: plain_link, **named_links}
+            link = named_links
     if dask:
         _regress_dask(file, target, features, formula, fam.name, link, not no_intercept,
                       alpha_l2, scheduler, json_, quiet, report)
@@ -672,11 +775,16 @@ def regress_cmd(
             (resp.display if resp is not None else None)
         if resp is not None and resp.kind == "column":
             as_numeric_column(df[target], target, source=str(file))
-        model = Regression.from_formula(formula, df, family=fam.name, link=link,
+        spec: str | dict[str, str] = formula
+        if params:
+            spec = {loc: formula, **params}
+        model = Regression.from_formula(spec, df, family=fam.name, link=link,
                                         alpha_l2=alpha_l2)
         X = model.model_spec_.matrix(df)
         names = [str(c) for c in X.columns]
         y = model.model_spec_.response(df).to_numpy(dtype=float)
+        if params:  # every parameter's design is rebuilt from the frame (report)
+            X = df
     else:
         if target is None:
             raise DataError("give --target COLUMN (or --formula 'y ~ x1 + x2')")
@@ -708,6 +816,8 @@ def regress_cmd(
         out = results_table_json(summ)
         out.update({"file": str(file), "target": target, "features": names,
                     "family": fam.name})
+        if params:
+            out["formulas"] = dict(model.formula_)
         _print_json(out)
     elif not quiet:
         _print_table(rich_results_table(summ))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mlekit.regression import InMemorySums, Regression
-from mlekit.regression._estimator import _gram32_safe
+from mlekit.regression._least_squares import gram32_safe as _gram32_safe
 from mlekit.regression._models import make_model
 
 

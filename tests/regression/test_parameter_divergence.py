@@ -39,13 +39,3 @@ def test_a_noisy_fit_of_the_same_layout_converges():
     sig = np.exp(res.coefs["sigma"]["coef"].to_numpy())
     # rows with Z = 0 have sd 0.05, rows with Z = 1 sd sqrt(0.1² + 0.05²) ≈ 0.112
     assert abs(sig[0] - 0.05) < 0.015 and abs(sig[0] * sig[1] - 0.112) < 0.03
-
-
-def test_formula_per_parameter_is_refused_by_name_until_it_exists():
-    import pandas as pd
-
-    from mlekit.errors import NotImplementedForFamily
-
-    df = pd.DataFrame({"y": [1.0, 2.0, 3.5, 4.0], "x": [0.0, 1.0, 2.0, 3.0]})
-    with pytest.raises(NotImplementedForFamily, match="designs="):
-        mk.Regression.from_formula({"mu": "y ~ x", "sigma": "~ x"}, data=df)

@@ -1,7 +1,7 @@
 r"""``Family.fit`` on a Dask array: unconditional MLE from per-chunk sums.
 
 An unconditional fit is the intercept-only conditional fit: with one column of
-ones, the row model of the family (``regression._models``) has the slots
+ones, the row model of the family (``Family.row_model``) has the slots
 ``η = (g(mean), log ν_1, …)`` and
 
 .. math:: \hat\eta = \arg\min_\eta \sum_i w_i\,\ell(x_i; \eta),
@@ -58,7 +58,8 @@ def fit_family(x: Any, family: Any, weights: Any = None, fixed: Mapping[str, Any
     if kwargs:
         raise NotImplementedForFamily(f"fit on dask data does not take {sorted(kwargs)}")
     fixed = dict(fixed or {})
-    opts = {"n": fixed.pop("n")} if fam.name == "binomial" and "n" in fixed else {}
+    trials = fam.trials_parameter
+    opts = {"n": fixed.pop(trials)} if trials is not None and trials in fixed else {}
     try:
         model = make_model(fam, None, fixed)
     except NotImplementedForFamily:

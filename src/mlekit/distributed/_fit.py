@@ -144,7 +144,8 @@ def _design(X: Any, fit_intercept: bool, chunk_rows: int | None) -> Any:
 
 
 def fit_regression(estimator: Any, X: Any, y: Any, sample_weight: Any = None,
-                   offset: Any = None, exposure: Any = None, *, persist: bool | None = None,
+                   offset: Any = None, exposure: Any = None, designs: Any = None, *,
+                   persist: bool | None = None,
                    chunk_rows: int | None = None, null_model: bool = True, check: bool = True,
                    progress: Any = None, **aux: Any) -> Any:
     r"""Fit ``estimator`` (a :class:`~mlekit.regression.Regression`) on Dask data; returns it.
@@ -161,6 +162,9 @@ def fit_regression(estimator: Any, X: Any, y: Any, sample_weight: Any = None,
     X : (n, p) dask array or dask dataframe (column names are carried to ``result_``)
     y : (n,) dask array / series (or NumPy) of responses
     sample_weight, offset, exposure : (n,) as in ``Regression.fit`` (dask or NumPy)
+    designs : ``{parameter: columns}`` as in ``Regression.fit``: each parameter's design
+        as a list of ``X``'s column names or indices, ``"X"`` or ``"1"`` (distributional
+        regression; separate design arrays are for in-memory fits)
     persist : keep the design in (worker) memory across Newton passes. Default: yes
         when it takes under 25% of the total memory of the cluster (or of this machine)
     chunk_rows : rows per chunk (default: the input's; ~1e5 to 1e6 rows work well)
@@ -189,7 +193,7 @@ def fit_regression(estimator: Any, X: Any, y: Any, sample_weight: Any = None,
     [15.889, 0.0143]
     """
     with _blas_guard():
-        return _fit_regression(estimator, X, y, sample_weight, offset, exposure,
+        return _fit_regression(estimator, X, y, sample_weight, offset, exposure, designs,
                                persist=persist, chunk_rows=chunk_rows, null_model=null_model,
                                check=check, progress=progress, **aux)
 
@@ -207,25 +211,26 @@ def _blas_guard() -> Any:
     return contextlib.nullcontext()
 
 
-def _fit_regression(estimator, X, y, sample_weight, offset, exposure, *, persist, chunk_rows,
-                    null_model, check, progress, **aux):
+def _fit_regression(estimator, X, y, sample_weight, offset, exposure, designs, *, persist,
+                    chunk_rows, null_model, check, progress, **aux):
+    """The regression pipeline (``mlekit.regression._pipeline``) on :class:`DaskSums`."""
     import dask
 
-    from ..regression.solver import newton, prox_newton
+    from ..regression import _pipeline as pipe
+    from ..regression._diagnostics import check_rank
+    from ..regression._estimator import adopt_fit
+    from ..regression._inputs import Settings
+    from ..regression._least_squares import hessian_proves_rank
 
     est = estimator
-    from ..regression._estimator import check_settings
-
-    check_settings(est)
-    fam = est._family_obj()
-    if fam.name == "laplace":
-        raise NotImplementedForFamily("Laplace (median) regression is solved as a linear "
-                                      "program in memory; it is not available on Dask")
+    settings = Settings.of(est)
+    fam = settings.family
     Xd, names = _to_array(X, "X")
     if Xd.ndim != 2:
         raise DataError(f"X must be two-dimensional; got shape {Xd.shape}")
     n, p = (int(v) for v in Xd.shape)
     names = names or [f"x{j}" for j in range(p)]
+    spec, terms, layout = _designs(designs, names, p)
     D = _design(Xd, False, chunk_rows)  # the intercept stays implicit (DaskSums)
     rows = tuple(int(c) for c in D.chunks[0])
     yd = _align(y, rows, "y", n) if not (hasattr(y, "dtype") and y.dtype.kind in "OUSb") \
@@ -245,7 +250,7 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, *, persist
     from dask import delayed
 
     starts = np.concatenate([[0], np.cumsum(rows)])[:-1]
-    classify = est._is_classifier()
+    classify = settings.classifier
     Db = D.to_delayed().ravel()
     yb = yd.to_delayed().ravel()
     wb = [None] * len(Db) if w is None else list(w.to_delayed().ravel())
@@ -255,32 +260,31 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, *, persist
                                                     classify) for i in range(len(Db))]
         (checked,) = dask.compute(checks)
     else:
-        k = 2 if fam.name == "bernoulli" else int(yd.max().compute()) + 1
+        k = 2 if fam.classifier == "binary" else int(yd.max().compute()) + 1
         checked = [(float(n) if w is None else float(w.sum().compute()),
                     np.arange(k, dtype=float))]
     sum_w = float(sum(c[0] for c in checked))
     if sum_w <= 0:
         raise DataError("sample_weight sums to zero: there is nothing to fit")
-    model_classes = None
+    classes = None
     if classify:
         classes = np.unique(np.concatenate([c[1] for c in checked]))
-        if fam.name == "bernoulli" and classes.size > 2:
-            raise SupportError(f"Bernoulli regression needs 2 classes; found {classes.size} "
-                               f"({list(classes[:5])}...). Use family='categorical'")
+        if fam.classifier == "binary" and classes.size > 2:
+            raise SupportError(f"{fam.title} regression needs 2 classes; found "
+                               f"{classes.size} ({list(classes[:5])}...). Use "
+                               "family='categorical'")
         if classes.size < 2:
             raise DataError(f"y has only one class ({classes[0]!r}): a classifier needs at "
                             "least 2 classes")
-        est.classes_ = classes
-        model_classes = len(classes)
-        if check:
-            yd = yd.map_blocks(_encode, classes, dtype=float)
-        else:
-            yd = yd.astype(float)
+        yd = yd.map_blocks(_encode, classes, dtype=float) if check else yd.astype(float)
     else:
-        if hasattr(est, "classes_"):
-            del est.classes_
         yd = yd.astype(float)
-    model = est._make_model(model_classes)
+    model = pipe.build_model(settings, None if classes is None else len(classes), spec)
+    slot_names = pipe.slot_names_of(model, names, terms, settings.fit_intercept)
+    if model.exact == "linear program":
+        raise NotImplementedForFamily(
+            f"{fam.title} regression is solved exactly as a linear program in memory; it "
+            "is not available on Dask")
     if not classify and check:
         aux_b = {k: list(a.to_delayed().ravel()) for k, a in aux_arrays.items()}
         support = [delayed(_check_support, pure=False)(
@@ -294,60 +298,72 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, *, persist
     if progress is True:
         progress = _print_progress
     sums = DaskSums(D, yd, model, w, off, aux_arrays, persist=persist, nobs=sum_w,
-                    intercept=est.fit_intercept,
+                    intercept=settings.fit_intercept,
                     progress=progress or None)
-    coef_names = (["Intercept"] if est.fit_intercept else []) + names
-    prior = est._prior(sums, model)
-    l1 = est._l1(sums, model)
-    if l1 is not None and prior is None:
-        prior = np.zeros(sums.n_params)
+    coef_names = (["Intercept"] if settings.fit_intercept else []) + names
+    prior, l1 = pipe.penalties(settings, sums, model)
     n_eff = n if w is None else int((w > 0).sum().compute())
     if n_eff < sums.n_params and prior is None:
         raise DataError(f"too few rows: n_samples = {n_eff} for {sums.n_params} parameters")
-    theta0 = _theta0(est, sums, model, yd, w, off, aux_arrays)
+    r0 = rows[0]
+    y_head = yd[:r0].compute()
+    w_head = None if w is None else w[:r0].compute()
+    aux_head = {k: v[:r0].compute() for k, v in aux_arrays.items()}
+    off_mean = None
+    if off is not None:
+        oh = off[:r0].compute()
+        wh = np.ones_like(oh) if w_head is None else w_head
+        off_mean = float(np.sum(wh * oh) / np.sum(wh))
+    theta0 = pipe.start(settings, sums, model, y_head, w_head, aux_head, offset_mean=off_mean)
     # existence of the MLE: the cheap screens, one reduction pass (regression._diagnostics)
-    exist = _Existence(est, model, D, yd, w, aux_arrays, names)
+    exist = _Existence(settings.fit_intercept, model, D, yd, w, aux_arrays, names)
     exist.screen(penalised=prior is not None)
 
     # 4. solve: the in-memory solver on the Dask sums. Warm start as in memory: Newton on
     #    an in-memory subsample (every k-th row of a few random chunks) gives the start
     #    and an approximate Hessian, so the passes over the cluster are gradient-only
     #    until the last one (see regression.solver, step 2)
-    from ..regression._diagnostics import check_rank
-    from ..regression._estimator import _hessian_proves_rank
-
     def rank_check(h_block: np.ndarray) -> None:
         # as in memory: a well-conditioned curvature block proves the design full rank;
         # otherwise the design's own Gram DᵀWD decides (one more pass), never the
         # likelihood's curvature (Normal-log/inverse curvature can be indefinite at θ0)
-        if not _hessian_proves_rank(h_block):
+        if slot_names is not None:  # each parameter's own design (a Gram pass each)
+            icpt = int(settings.fit_intercept)
+            for j, sl in enumerate(model.slots):
+                if sl.design == "X":
+                    cols = range(p) if sl.columns is None else sl.columns
+                    sub = sums.restrict([0] * icpt + [c + icpt for c in cols])
+                    check_rank(sub.design_gram(), [f"{sl.name}: {t}" for t in slot_names[j]])
+        elif not hessian_proves_rank(h_block):
             check_rank(sums.design_gram(), coef_names)
 
     warm = None
-    m = est._warm_rows(sums.n, sums.n_params)
+    m = pipe.warm_rows(sums.n, sums.n_params)
     if m is not None:  # a bounded in-memory sample: its job is a start and a Hessian
         m = min(m, max(_WARM_MAX_ROWS, 40 * sums.n_params))
     if l1 is None and prior is None and m is not None:
         sub = sums.sample(m)
         if sub is not None:
-            warm = est._warm_fit(sub, theta0, names, model, sums.sum_weights)
+            warm = pipe.warm_fit(settings, sub, theta0, names, model, sums.sum_weights,
+                                 classes)
         if warm is not None:
-            if not _hessian_proves_rank(warm[1][:sums.p, :sums.p]):
+            if not hessian_proves_rank(warm[1][:sums.p, :sums.p]):
                 warm = None  # the full design decides below
     first = None
     if warm is None:
         first = sums.nll_grad_hess(theta0)
         if prior is None:
             rank_check(first[2][:sums.p, :sums.p])
-    if l1 is not None:
-        res = prox_newton(sums, theta0, l1, prior=prior if np.any(prior) else None,
-                          max_iter=est.max_iter, tol=est.tol)
-    elif warm is not None:
-        res = newton(sums, warm[0], prior=prior, max_iter=est.max_iter, tol=est.tol,
-                     hess0=warm[1])
+    if warm is not None:
+        res, caught = pipe.solve(settings, sums, warm[0], prior, l1, hess0=warm[1])
     else:
-        res = newton(sums, theta0, prior=prior, max_iter=est.max_iter, tol=est.tol,
-                     first_pass=first)
+        res, caught = pipe.solve(settings, sums, theta0, prior, l1, first=first)
+    if prior is None and l1 is None and any(sl.nuisance is not None and sl.design == "X"
+                                            for sl in model.slots):
+        from ..regression._diagnostics import check_parameter_divergence
+
+        check_parameter_divergence(model, sums, res.theta, theta0, res.converged)
+    pipe.replay(caught)
     theta = res.theta
     if prior is None:
         exist.after_solve(sums, theta, res.converged)
@@ -356,52 +372,14 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, *, persist
                       "(the separation pre-check of the in-memory fit does not run on Dask)",
                       ConvergenceWarning, stacklevel=2)
 
-    # 5. inference, by the estimator's own code
-    if est.information == "observed" and res.hess is not None and res.method == "newton":
-        hp = res.hess
-    else:
-        model.information = est.information
-        try:
-            _, _, h = sums.nll_grad_hess(theta)
-        finally:
-            model.information = "observed"
-        hp = h if prior is None else h + np.diag(prior)
-    llf = -res.fun if (prior is None and res.method == "newton") else -sums.nll(theta)
-    est._model_for_cov = model
-    try:
-        cov = est._covariance(sums, theta, hp, sum_w)
-    finally:
-        del est._model_for_cov
-    y_head = yd[: rows[0]].compute()
-    aux_head = {k: v[: rows[0]].compute() for k, v in aux_arrays.items()}
-    w_head = None if w is None else w[: rows[0]].compute()
-    dev = None
-    if model.unit_deviance(y_head[:1], sums.eta(theta, slice(0, 1)),
-                           {k: v[:1] for k, v in aux_head.items()}) is not None:
-        dev = sums.map_rows(model.unit_deviance, theta)
-    llnull = null_dev = None
-    if null_model:
-        llnull, null_dev = est._null(sums, model, y_head, w_head, aux_head, theta=theta)
-
-    from ..regression._results import RegressionResult
-
-    est.n_features_in_ = p
-    if hasattr(X, "columns"):
-        est.feature_names_in_ = np.asarray(names, dtype=object)
-    elif hasattr(est, "feature_names_in_"):
-        del est.feature_names_in_
-    est.n_iter_ = res.n_iter
-    est.result_ = RegressionResult(
-        model=model, coef_names=coef_names, theta=theta, cov_theta=cov, llf=llf,
-        nobs=sum_w, n_rows=n, converged=res.converged, method=res.method,
-        n_iter=res.n_iter, cov_type=est.cov_type, deviance=dev, null_deviance=null_dev,
-        llnull=llnull, penalised=prior is not None, pandas_names=names is not None and
-        hasattr(X, "columns"), slot_starts=sums.starts,
-    )
-    est.result_.extra_info["Backend"] = f"dask ({len(rows)} chunks, {sums.n_passes} passes)"
-    est._model = model
-    est._theta = theta
-    est._set_coef(theta, sums, model)
+    # 5. inference: the pipeline's own
+    result = pipe.finish(settings, sums, model, res, prior, coef_names=coef_names,
+                         nobs=sum_w, n_rows=n, y_head=y_head, w_head=w_head,
+                         aux_head=aux_head, with_null=null_model, slot_names=slot_names,
+                         pandas_names=names is not None and hasattr(X, "columns"))
+    result.extra_info["Backend"] = f"dask ({len(rows)} chunks, {sums.n_passes} passes)"
+    adopt_fit(est, pipe.Fitted(result, model, theta, res.n_iter, classes), n_features=p,
+              feature_names=names if hasattr(X, "columns") else None, design_layout=layout)
     est.dask_passes_ = sums.n_passes
     return est
 
@@ -423,18 +401,17 @@ class _Existence:
     Categorical (softmax) fits keep the non-convergence warning.
     """
 
-    def __init__(self, est, model, D, yd, w, aux_arrays, names):
+    def __init__(self, intercept, model, D, yd, w, aux_arrays, names):
         from ..regression._diagnostics import existence_boundary
 
-        self.est, self.model, self.D, self.names = est, model, D, names
+        self.intercept, self.model, self.D, self.names = intercept, model, D, names
         self.bd = existence_boundary(model)
         if self.bd is None:
             return
         self.Db = list(D.to_delayed().ravel())
         self.yb = list(yd.to_delayed().ravel())
         self.wb = [None] * len(self.Db) if w is None else list(w.to_delayed().ravel())
-        fam = model.family.name
-        if fam == "binomial" and "trials" in aux_arrays:
+        if model.family.trials_parameter is not None and "trials" in aux_arrays:
             self.ub = list(aux_arrays["trials"].to_delayed().ravel())
         else:
             self.ub = [1.0] * len(self.Db)
@@ -456,10 +433,10 @@ class _Existence:
             screen_existence,
         )
 
-        if self.bd is None or (penalised and not self.est.fit_intercept):
+        if self.bd is None or (penalised and not self.intercept):
             return
         stats = merge_boundary_stats(self._map(boundary_stats))
-        screen_existence(stats, [] if penalised else self.names, self.est.fit_intercept,
+        screen_existence(stats, [] if penalised else self.names, self.intercept,
                          self.bd, weighted=self.weighted)
 
     def after_solve(self, sums, theta, converged: bool) -> None:
@@ -477,7 +454,7 @@ class _Existence:
             eta_max = float(abs(sums.predictors(theta)[:, 0]).max().compute())
             if eta_max <= self.bd.eta_signal:
                 return
-        icpt = self.est.fit_intercept
+        icpt = self.intercept
         G = sum(self._map(interior_gram, icpt))
         N = _null_space(G)
         if N.shape[1] == 0:
@@ -504,21 +481,20 @@ class _Existence:
         raise_combination(N @ z, sd, full, self.bd, has_zero_rows=AL.shape[0] > 0)
 
 
-def _theta0(est, sums, model, y, w, off, aux) -> np.ndarray:
-    """The model's intercept-only start, from the first row chunk (only the start point)."""
-    r = sums.row_chunks[0]
-    yh = y[:r].compute()
-    wh = np.ones_like(yh) if w is None else w[:r].compute()
-    auxh = {k: v[:r].compute() for k, v in aux.items()}
-    start = model.init_eta(yh, wh, auxh)
-    theta0 = np.zeros(sums.n_params)
-    for j, s in enumerate(model.slots):
-        if s.design == "1" or est.fit_intercept:
-            theta0[sums.starts[j]] = start[j]
-    if off is not None and est.fit_intercept:
-        oh = off[:r].compute()
-        theta0[0] -= float(np.sum(wh * oh) / np.sum(wh))
-    return theta0
+def _designs(designs: Any, names: list[str], p: int
+             ) -> tuple[dict[str, Any], list[str], list]:
+    """The parameters' designs on Dask: columns of ``X`` (names or indices), ``"X"`` or
+    ``"1"`` (:func:`mlekit.regression._inputs.combine_designs` without arrays)."""
+    from ..regression._inputs import combine_designs
+
+    for pname, Z in (designs or {}).items():
+        if not isinstance(Z, (str, list, tuple)):
+            raise NotImplementedForFamily(
+                f"designs[{pname!r}]: on Dask a parameter's design is a list of X's columns "
+                f"(designs={{{pname!r}: ['x1', 'x2']}}), 'X' or '1'; put its columns into X, "
+                "or fit in memory")
+    _, spec, terms, layout = combine_designs(designs, None, np.empty((0, p)), names)
+    return spec, terms, layout
 
 
 def _fits_in_memory(nbytes: float) -> bool:

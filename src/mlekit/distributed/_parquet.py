@@ -198,7 +198,6 @@ def fit_regression_from_parquet(pattern: str, target: str | None = None,
         if formula is not None:
             est.formula_ = formula
             est.model_spec_ = design
-            est._formula_intercept = design.intercept
         return est
     finally:
         if client is not None:

@@ -36,12 +36,15 @@ __all__ = ["DaskSums"]
 
 
 # ---------------------------------------------------------------- per-chunk tasks (run on workers)
-def _chunk_sums(D, y, w, off, aux, model, intercept=False):
+def _chunk_sums(D, y, w, off, aux, model, layout=False):
+    """The in-memory sums of one chunk; ``layout`` is ``intercept`` or
+    ``(intercept, slots)`` (the slots of a restricted design: the null model's)."""
+    intercept, slots = layout if isinstance(layout, tuple) else (layout, None)
     sums = InMemorySums(np.asarray(D, dtype=float), np.asarray(y, dtype=float), model,
                         None if w is None else np.asarray(w, float),
                         None if off is None else np.asarray(off, float),
                         {k: np.asarray(v, float) for k, v in (aux or {}).items()},
-                        intercept=intercept)
+                        intercept=intercept, slots=slots)
     sums.track_grad0 = False  # a one-pass object: DaskSums.grad_at_zero does its own pass
     return sums
 
@@ -95,13 +98,14 @@ def _part_leverage(D, y, w, off, aux, model, intercept, theta, cov, n_slots):
     return _chunk_sums(D, y, w, off, aux, model, intercept).leverage(theta, cov, n_slots)
 
 
-def _part_eta(D, off, model, theta, starts, intercept=False):
+def _part_eta(D, off, slots, theta, starts, intercept=False):
     D = np.asarray(D, float)
-    out = np.empty((D.shape[0], len(model.slots)))
-    for j, s in enumerate(model.slots):
+    out = np.empty((D.shape[0], len(slots)))
+    for j, s in enumerate(slots):
         b = theta[starts[j]:starts[j + 1]]
         if s.design == "X":
-            out[:, j] = D @ b[1:] + b[0] if intercept else D @ b
+            Ds = s.take(D)
+            out[:, j] = Ds @ b[1:] + b[0] if intercept else Ds @ b
         else:
             out[:, j] = b[0]
     if off is not None:
@@ -193,10 +197,8 @@ class DaskSums:
         self.intercept = bool(intercept)
         self.n = int(self.D.shape[0])
         self.p = int(self.D.shape[1]) + self.intercept
-        self.slots = model.slots
-        self.sizes = [self.p if s.design == "X" else 1 for s in self.slots]
-        self.starts = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int)
-        self.n_params = int(self.starts[-1])
+        self._slots: list | None = None  # the slots of a restricted design (restrict)
+        self._set_slots(model.slots)
         self.row_chunks = tuple(int(c) for c in self.D.chunks[0])
         self._progress = progress
         self.n_passes = 0
@@ -205,6 +207,17 @@ class DaskSums:
         self._grad0: np.ndarray | None = None
 
     # ------------------------------------------------------------------ plumbing
+    def _set_slots(self, slots: list) -> None:
+        """Slots, their coefficient counts and offsets (a slot may use some columns)."""
+        self.slots = slots
+        self.sizes = [s.size(self.p - self.intercept, self.intercept) for s in slots]
+        self.starts = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int)
+        self.n_params = int(self.starts[-1])
+
+    @property
+    def _layout(self) -> Any:
+        return self.intercept if self._slots is None else (self.intercept, self._slots)
+
     def _make_blocks(self) -> list[tuple]:
         def col(a):
             return [None] * len(self.row_chunks) if a is None else list(a.to_delayed().ravel())
@@ -222,7 +235,7 @@ class DaskSums:
         t0 = time.perf_counter()
         model = self._model_delayed()
         args = tuple(_const(a) for a in args)
-        parts = [delayed(fn, pure=False)(*blk, model, self.intercept, *args)
+        parts = [delayed(fn, pure=False)(*blk, model, _const(self._layout), *args)
                  for blk in self._blocks]
         (out,) = dask.compute(_tree_sum(parts))
         self.n_passes += 1
@@ -295,7 +308,7 @@ class DaskSums:
 
         aux = {key: np.concatenate([p[4][key] for p in parts]) for key in parts[0][4]}
         return InMemorySums(cat(0), cat(1), self.model, cat(2), cat(3), aux,
-                            intercept=self.intercept)
+                            intercept=self.intercept, slots=self._slots)
 
     def grad_at_zero(self) -> np.ndarray:
         """∇f(0), the reference of the solver's relative gradient norm (one pass, cached)."""
@@ -317,7 +330,8 @@ class DaskSums:
         from dask import delayed
 
         parts = [delayed(_part_score_outer, pure=False)(*blk, self._model_delayed(),
-                                                         self.intercept, _const(theta), s)
+                                                         _const(self._layout), _const(theta),
+                                                         s)
                  for blk, s in zip(self._blocks, sc.to_delayed().ravel(), strict=True)]
         (out,) = dask.compute(_tree_sum(parts))
         return out
@@ -331,7 +345,8 @@ class DaskSums:
         theta = np.asarray(theta, float)
         model, th, cov = self._model_delayed(), _const(theta), _const(cov_unscaled)
         parts = [da.from_delayed(delayed(_part_leverage, pure=False)(
-                     *blk, model, self.intercept, th, cov, n_slots), shape=(r,), dtype=float)
+                     *blk, model, _const(self._layout), th, cov, n_slots), shape=(r,),
+                     dtype=float)
                  for blk, r in zip(self._blocks, self.row_chunks, strict=True)]
         return da.concatenate(parts)
 
@@ -343,7 +358,7 @@ class DaskSums:
         """Linear predictors of the rows ``sl`` (computed; keep ``sl`` small)."""
         D = self.D[sl].compute()
         off = None if self.offset is None else self.offset[sl].compute()
-        return _part_eta(D, off, self.model, np.asarray(theta, float), self.starts,
+        return _part_eta(D, off, self.slots, np.asarray(theta, float), self.starts,
                          self.intercept)
 
     def predictors(self, theta: np.ndarray) -> Any:
@@ -351,18 +366,34 @@ class DaskSums:
         theta = np.asarray(theta, float)
         m = len(self.slots)
         if self.offset is None:
-            return self.D.map_blocks(_part_eta, None, self.model, theta, self.starts,
+            return self.D.map_blocks(_part_eta, None, self.slots, theta, self.starts,
                                      self.intercept, chunks=(self.row_chunks, (m,)),
                                      dtype=float)
         return self.D.map_blocks(
-            lambda d, o: _part_eta(d, o[:, 0], self.model, theta, self.starts, self.intercept),
+            lambda d, o: _part_eta(d, o[:, 0], self.slots, theta, self.starts, self.intercept),
             self.offset[:, None], chunks=(self.row_chunks, (m,)), dtype=float)
+
+    def predictor_range(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per slot, the smallest and largest linear predictor over the rows (one pass)."""
+        import dask
+
+        P = self.predictors(theta)
+        lo, hi = dask.compute(P.min(axis=0), P.max(axis=0))
+        self.n_passes += 1
+        return np.asarray(lo, float), np.asarray(hi, float)
+
+    def slot_predictor(self, theta: np.ndarray, j: int) -> np.ndarray:
+        """The linear predictor of slot ``j`` on every row, (n,) in memory (one pass)."""
+        self.n_passes += 1
+        return np.asarray(self.predictors(theta)[:, j].compute(), float)
 
     def restrict(self, columns: list[int]) -> DaskSums:
         """The same sums over a subset of design columns (the null model).
 
         ``columns`` index the design: with an implicit intercept, column 0 is it.
         """
+        import dataclasses
+
         import dask.array as da
 
         keep = [c - self.intercept for c in columns if c >= self.intercept]
@@ -373,9 +404,13 @@ class DaskSums:
         out.intercept = self.intercept and 0 in columns
         out.p = len(columns)
         out._grad0 = None
-        out.sizes = [out.p if s.design == "X" else 1 for s in self.slots]
-        out.starts = np.concatenate([[0], np.cumsum(out.sizes)]).astype(int)
-        out.n_params = int(out.starts[-1])
+        slots = self.slots
+        if any(s.columns is not None for s in slots):  # re-index the slots' columns
+            slots = [s if s.columns is None else dataclasses.replace(
+                s, columns=tuple(keep.index(c) for c in s.columns if c in keep))
+                for s in slots]
+            out._slots = slots
+        out._set_slots(slots)
         out.n_passes = 0
         out._model_d = None
         out._blocks = out._make_blocks()
@@ -383,14 +418,12 @@ class DaskSums:
 
     def with_model(self, model: RowModel) -> DaskSums:
         """The same rows and design under another row model (e.g. the null model with its
-        nuisance held fixed: ``Regression._null``); the data are shared, not copied."""
+        nuisance held fixed: ``_inference.null_model``); the data are shared, not copied."""
         out = DaskSums.__new__(DaskSums)
         out.__dict__.update(self.__dict__)
         out.model = model
-        out.slots = model.slots
-        out.sizes = [self.p if s.design == "X" else 1 for s in out.slots]
-        out.starts = np.concatenate([[0], np.cumsum(out.sizes)]).astype(int)
-        out.n_params = int(out.starts[-1])
+        out._slots = None
+        out._set_slots(model.slots)
         out._grad0 = None
         out.n_passes = 0
         out._model_d = None

@@ -14,7 +14,8 @@ this package stays cheap.
 
 from typing import Any
 
-from ._models import MODELS, RowModel, make_model
+from ..families._rowmodel import RowModel
+from ._models import MODELS, make_model
 from ._sums import InMemorySums
 
 __all__ = [

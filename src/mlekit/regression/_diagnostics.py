@@ -306,22 +306,25 @@ _ETA_SIGNAL = {"logit": 23.0, "log": 23.0, "probit": 6.4, "cloglog": 3.2}
 def existence_boundary(model: Any) -> Boundary | None:
     """The :class:`Boundary` of a regression row model, or None if its MLE cannot run off.
 
-    Supported pairs (``regression._models.MODELS``): Poisson and negative binomial
-    with the log link (``y = 0``); Binomial and Bernoulli with logit, probit or
-    cloglog (``y = 0`` and ``y = trials`` / ``1``) or log (``y = 0`` only: ``μ = 1``
-    lies at ``η = 0``). Categorical (softmax) is checked class by class
+    The family declares which edges of its mean's domain the data can sit on
+    (``Family.mean_edges_in_data``): counts (Poisson, negative binomial) with the log
+    link (``y = 0``); proportions (Binomial, Bernoulli) with logit, probit or cloglog
+    (``y = 0`` and ``y = trials`` / ``1``) or log (``y = 0`` only: ``μ = 1`` lies at
+    ``η = 0``). Categorical (softmax) is checked class by class
     (:func:`check_separation`). Everything else — Normal, Student t, Laplace, Gamma,
     inverse Gaussian, Beta, and the identity / sqrt links of the count families —
     has no bound the data attain at ``η = ±∞`` and returns None (no LP is needed).
     """
-    fam = model.family.name.replace("_", "")
+    fam = model.family
+    edges = fam.mean_edges_in_data
     link = model.link.name
-    if fam in ("poisson", "negativebinomial"):
-        return Boundary(True, False, "", _ETA_SIGNAL["log"], NoMaximumError, model.family.title,
+    if edges == ("lower",):
+        return Boundary(True, False, "", _ETA_SIGNAL["log"], NoMaximumError, fam.title,
                         at_infinity=link == "log")
-    if fam in ("binomial", "bernoulli") and link in _ETA_SIGNAL:
-        return Boundary(True, link != "log", "trials" if fam == "binomial" else "1",
-                        _ETA_SIGNAL[link], SeparationError, model.family.title)
+    if "upper" in edges and link in _ETA_SIGNAL:
+        return Boundary(True, link != "log",
+                        "trials" if fam.trials_parameter is not None else "1",
+                        _ETA_SIGNAL[link], SeparationError, fam.title)
     return None
 
 
@@ -649,10 +652,12 @@ def multinomial_direction(D: np.ndarray, codes: np.ndarray, k: int) -> np.ndarra
 #: on some row before the fit is called divergent: e^23 ~ 1e10 (a sigma 1e-10 times the
 #: unconditional one: the rows are fitted exactly and the likelihood has no maximum)
 _DIVERGENCE_SPAN = 23.0
+#: … and when the solver did not converge: e^10 ~ 2e4 (a fit still running off)
+_DIVERGENCE_SPAN_UNCONVERGED = 10.0
 
 
 def check_parameter_divergence(model: Any, sums: Any, theta: np.ndarray,
-                               theta0: np.ndarray) -> None:
+                               theta0: np.ndarray, converged: bool = True) -> None:
     r"""Raise NoMaximumError when a non-location parameter ran off to an edge of its domain.
 
     With a design of its own, a scale parameter can be driven to 0 on the rows its
@@ -660,12 +665,15 @@ def check_parameter_divergence(model: Any, sums: Any, theta: np.ndarray,
     :math:`-\log\sigma_i - (y_i - \mu_i)^2 / 2\sigma_i^2` then rises without bound as
     :math:`\sigma_i \to 0`. The sign is a linear predictor ``η_ik`` of a log- or
     logit-linked parameter more than ``_DIVERGENCE_SPAN`` from the unconditional start
-    ``θ0`` (a factor 1e10 on the parameter's scale, or a probability within 1e-10 of 0 or 1).
+    ``θ0`` (a factor 1e10 on the parameter's scale, or a probability within 1e-10 of 0 or 1);
+    when the solver stopped without converging, ``_DIVERGENCE_SPAN_UNCONVERGED`` (a
+    factor 2e4: the fit was still running off when it stopped).
     """
+    span = _DIVERGENCE_SPAN if converged else _DIVERGENCE_SPAN_UNCONVERGED
     from ..links import get_link
 
     slots = sums.slots
-    eta = sums.eta(theta)
+    lows, highs = sums.predictor_range(theta)  # (a reduction: no (n, m) array)
     for j, s in enumerate(slots):
         if s.nuisance is None or s.design != "X":
             continue
@@ -673,16 +681,17 @@ def check_parameter_divergence(model: Any, sums: Any, theta: np.ndarray,
         if link not in ("log", "logit", "probit", "cloglog"):
             continue
         e0 = float(theta0[sums.starts[j]])
-        lo, hi = float(np.min(eta[:, j])), float(np.max(eta[:, j]))
+        lo, hi = float(lows[j]), float(highs[j])
         edge = None
-        if lo < e0 - _DIVERGENCE_SPAN:
+        if lo < e0 - span:
             edge = "0"
-        elif hi > e0 + _DIVERGENCE_SPAN:
+        elif hi > e0 + span:
             edge = "infinity" if link == "log" else "1"
         if edge is None:
             continue
-        rows = np.flatnonzero((eta[:, j] < e0 - _DIVERGENCE_SPAN) if edge == "0"
-                              else (eta[:, j] > e0 + _DIVERGENCE_SPAN))
+        eta_j = sums.slot_predictor(theta, j)
+        rows = np.flatnonzero((eta_j < e0 - span) if edge == "0"
+                              else (eta_j > e0 + span))
         val = float(get_link(link).inverse(np.asarray(lo if edge == "0" else hi)))
         raise NoMaximumError(
             f"{model.family.title} regression: the likelihood has no maximum: "

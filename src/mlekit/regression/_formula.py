@@ -31,10 +31,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError, FormulaError, did_you_mean
+from ..errors import DataError, FormulaError, NotImplementedForFamily, did_you_mean
 from ..grammar._model import Expr, Factor, ModelFormula
 
-__all__ = ["FormulaDesign", "design_from_formula"]
+__all__ = ["FormulaDesign", "ParamFormulas", "design_from_formula", "location_parameter",
+           "parse_param_formula"]
 
 _UFUNC = {"log": np.log, "log1p": np.log1p, "log2": np.log2, "log10": np.log10,
           "exp": np.exp, "sqrt": np.sqrt, "abs": np.abs}
@@ -445,3 +446,244 @@ def design_from_formula(formula: str | ModelFormula, data: Any
     parsed = parse_model_formula(formula) if isinstance(formula, str) else formula
     design = FormulaDesign.fit(parsed, data)
     return design, design.response(data, numeric=False), design.matrix(data)
+
+
+# ---------------------------------------------------------------------- a formula per parameter
+def parse_param_formula(text: Any, param: str) -> ModelFormula:
+    """Parse one parameter's formula: two-sided ``"y ~ x1"`` or one-sided ``"~ x1"``.
+
+    The same whitelist grammar as :func:`mlekit.grammar.parse_model_formula` reads the
+    text (nothing is ever evaluated). A one-sided formula is parsed as if its response
+    were a placeholder that no data column can match, then the placeholder is dropped
+    (``response`` is None); error columns still point into the user's own text. Every
+    :class:`~mlekit.errors.FormulaError` names ``param``.
+    """
+    import dataclasses
+
+    from ..grammar import parse_model_formula
+    from ..grammar._model import MAX_LENGTH, Token, _Parser, _tokenize
+
+    where = f"the formula of parameter {param!r}"
+    if not isinstance(text, str):
+        raise FormulaError(f"{where} must be a string such as '~ x1'; got "
+                           f"{type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise FormulaError(f"{where} is too long ({len(text)} characters; at most "
+                           f"{MAX_LENGTH})")
+    if not text.strip():
+        raise FormulaError(f"{where} is empty; write e.g. '~ x1', or '~ 1' for a constant")
+    try:
+        toks = _tokenize(text)
+        if not (toks and toks[0].kind == "OP" and toks[0].text == "~"):
+            return parse_model_formula(text)
+        placeholder = Token("QNAME", "(no response)", toks[0].col)
+        parsed = _Parser(text, [placeholder, *toks]).formula()
+    except FormulaError as exc:
+        raise FormulaError(f"{where}: {exc}") from None
+    return dataclasses.replace(parsed, response=None)
+
+
+def _valid_parameters(fam: Any) -> list[str]:
+    """Every name a formula may be given for: the family's estimable parameters and those
+    of its declared parametrisations (Gamma: ``shape, rate``; ``mean, shape``)."""
+    out = [p.name for p in fam.parameters if p.estimable]
+    for par in fam.parametrisations.values():
+        out += [p.name for p in par.parameters if getattr(p, "estimable", True)
+                and p.name not in out]
+    return out
+
+
+def _check_names(fam: Any, names: list[Any]) -> None:
+    """A ParameterError (listing the valid names) for a formula keyed by a non-parameter."""
+    from ..errors import ParameterError
+
+    valid = _valid_parameters(fam)
+    for k in names:
+        if not isinstance(k, str) or k not in valid:
+            msg = str(did_you_mean(str(k), valid, what="parameter"))
+            raise ParameterError(f"{fam.title} regression: the formulas name an {msg}; "
+                                 "key each formula by a parameter of the family")
+
+
+def location_parameter(family: Any, names: list[str], link: Any = None,
+                       fixed: Any = None) -> str:
+    """The parameter whose formula carries the response when formulas (or links) are
+    given for ``names``: the family's location in the parameter space those names
+    select (Normal ``mu``; Gamma ``mean``). Unknown names are a ParameterError."""
+    from ..families import get_family
+
+    fam = get_family(family)
+    _check_names(fam, list(names))
+    fixed = {str(k): float(v) for k, v in dict(fixed or {}).items()}
+    return _location(fam, [n for n in names if n not in fixed], link, fixed)[0]
+
+
+def _location(fam: Any, names: list[str], link: Any, fixed: dict[str, float]
+              ) -> tuple[str, bool]:
+    """The parameter that carries the response among the space that ``names`` select,
+    and whether that space and location are the ones a plain formula would use (then
+    the location needs no name in ``designs``)."""
+    from ._engine import build_family_model, regressable
+    from ._models import has_fast_path
+
+    if has_fast_path(fam):
+        try:
+            regressable(fam)
+        except NotImplementedForFamily:
+            # a vector-valued family (softmax classes) has only its fast path on its mean
+            if len(names) > 1:
+                raise NotImplementedForFamily(
+                    f"{fam.title} regression models its one (vector) parameter only; give "
+                    f"a single formula ({', '.join(repr(n) for n in names)} were given)"
+                ) from None
+            from ._engine import location_of
+
+            return (names[0] if names else location_of(fam)), True
+    from ..errors import ParameterError
+
+    try:
+        named = build_family_model(fam, link, fixed, designs={k: "1" for k in names})
+    except ParameterError as exc:  # (the engine speaks of designs; these are formulas)
+        raise ParameterError(str(exc).replace(" in the designs ", " in the formulas ")
+                             ) from None
+    plain = build_family_model(fam, link, fixed)
+    same = named.parametrisation == plain.parametrisation and named.location == plain.location
+    return named.location, same
+
+
+@dataclass
+class ParamFormulas:
+    r"""A model formula per distribution parameter, learned on the fitting data.
+
+    Each modelled parameter :math:`\theta_k` gets its own linear predictor on its own
+    formula design :math:`Z_k` (treatment coding, stateful transforms as in
+    :class:`FormulaDesign`):
+
+    .. math::
+
+        \theta_{ik} = g_k^{-1}\bigl(z_{ik}^\top \beta_k\bigr), \qquad
+        y_i \sim \text{family}(\theta_{i1}, \dots, \theta_{iK}) .
+
+    The location parameter's formula carries the response (``"y ~ x1 + x2"``); the
+    others are one-sided (``"~ x1"``); a parameter without a formula, or with ``"~ 1"``,
+    is a constant (its intercept only).
+
+    Fields: ``location`` (the parameter whose design is the estimator's ``X``),
+    ``texts`` (parameter -> formula text), ``designs`` (parameter -> learned
+    :class:`FormulaDesign`, location first), ``modelled`` (the other parameters with
+    columns of their own, in the given order), ``explicit_intercept`` (the formulas
+    differ in their intercept, or the location has no column: every intercept is then
+    a column named ``"Intercept"`` in its design and the estimator fits with
+    ``fit_intercept=False``), ``name_location`` (name the location in ``designs``: its
+    space or location differs from a plain formula's, e.g. Gamma's own ``shape``).
+    """
+
+    location: str
+    texts: dict[str, str]
+    designs: dict[str, FormulaDesign]
+    modelled: list[str]
+    explicit_intercept: bool
+    name_location: bool
+
+    @property
+    def fit_intercept(self) -> bool:
+        """The estimator's ``fit_intercept`` (one value for every parameter)."""
+        return not self.explicit_intercept and self.designs[self.location].intercept
+
+    @property
+    def location_design(self) -> FormulaDesign:
+        return self.designs[self.location]
+
+    @classmethod
+    def fit(cls, formulas: Any, data: Any, family: Any, link: Any = None,
+            fixed: Any = None) -> ParamFormulas:
+        """Check the formulas against ``family`` and learn each design on ``data``.
+
+        Raises ParameterError for an unknown parameter (listing the valid ones) or a fixed
+        one given a formula; FormulaError for a location formula without a response, a
+        response in another formula, a free parameter with no column and no intercept
+        (``"~ 0"``), or formulas that are all intercept-only.
+        """
+        from ..errors import ParameterError
+        from ..families import get_family
+
+        fam = get_family(family)
+        if not isinstance(formulas, dict) or not formulas:
+            raise FormulaError("formulas per parameter are a non-empty dict {parameter: "
+                               "formula}, e.g. {'mu': 'y ~ x1', 'sigma': '~ x1'}")
+        fixed = {str(k): float(v) for k, v in dict(fixed or {}).items()}
+        _check_names(fam, list(formulas))
+        for k in formulas:
+            if k in fixed:
+                raise ParameterError(
+                    f"{fam.title} regression: parameter {k!r} is fixed (fixed={{{k!r}: "
+                    f"{fixed[k]:g}}}) and has the formula {formulas[k]!r}; drop the formula "
+                    "or the fixed value")
+        parsed = {k: parse_param_formula(v, k) for k, v in formulas.items()}
+        loc, same = _location(fam, list(parsed), link, fixed)
+        if loc not in parsed:
+            raise FormulaError(
+                f"{fam.title} regression: no formula for {loc!r}, the location parameter, "
+                f"whose formula carries the response: add {{{loc!r}: 'y ~ x1'}} (or "
+                f"{{{loc!r}: 'y ~ 1'}} for a constant {loc})")
+        for k, f in parsed.items():
+            if k == loc and f.response is None:
+                raise FormulaError(
+                    f"the formula of {loc!r}, {formulas[k]!r}, has no response: the location "
+                    f"parameter's formula carries it; write 'y {formulas[k].strip()}'")
+            if k != loc and f.response is not None:
+                raise FormulaError(
+                    f"the formula of {k!r}, {formulas[k]!r}, has a response "
+                    f"({f.response.display!r}): only the formula of the location parameter "
+                    f"{loc!r} carries it; write {'~' + formulas[k].split('~', 1)[1]!r}")
+        order = [loc] + [k for k in parsed if k != loc]
+        designs: dict[str, FormulaDesign] = {}
+        for k in order:
+            try:
+                designs[k] = FormulaDesign.fit(parsed[k], data)
+            except DataError as exc:
+                raise DataError(f"the formula of {k!r} ({formulas[k]!r}): {exc}") from None
+        for k in order:
+            d = designs[k]
+            if not d.names and not d.intercept:
+                raise FormulaError(
+                    f"the formula of {k!r}, {formulas[k]!r}, has neither columns nor an "
+                    f"intercept, but {k!r} is a free parameter: write '~ 1' for a constant "
+                    f"{k}, or fix it (fixed={{{k!r}: value}})")
+        modelled = [k for k in order[1:] if designs[k].names]
+        if not designs[loc].names and not modelled:
+            raise FormulaError(
+                f"the formulas {dict(formulas)!r} have no regressors besides the intercepts; "
+                "fit the response's distribution with mk.fit(y, family) instead")
+        icpts = {designs[k].intercept for k in [loc, *modelled]}
+        explicit = len(icpts) > 1 or not designs[loc].names
+        return cls(loc, {k: formulas[k] for k in order}, designs, modelled, explicit,
+                   bool(modelled) or not same)
+
+    # ------------------------------------------------------------------ designs
+    def _matrix(self, k: str, data: Any) -> Any:
+        try:
+            Z = self.designs[k].matrix(data)
+        except DataError as exc:
+            raise DataError(f"the formula of {k!r} ({self.texts[k]!r}): {exc}") from None
+        if self.explicit_intercept and self.designs[k].intercept:
+            Z.insert(0, "Intercept", 1.0)
+        return Z
+
+    def frames(self, data: Any) -> tuple[Any, dict[str, Any] | None]:
+        """``(X, designs)`` for :meth:`Regression.fit` / ``predict``: the location's design
+        and ``{parameter: Z}`` for the others (None when no parameter but the location
+        has columns and the location needs no name). Unseen levels, missing columns and
+        NaN are DataErrors naming the parameter and its formula."""
+        data = _frame(data)
+        X = self._matrix(self.location, data)
+        if not self.name_location:
+            return X, None
+        designs: dict[str, Any] = {self.location: list(range(X.shape[1]))}
+        for k in self.modelled:
+            designs[k] = self._matrix(k, data)
+        return X, designs
+
+    def response(self, data: Any, numeric: bool = True) -> Any:
+        """The response, from the location parameter's formula."""
+        return self.location_design.response(data, numeric=numeric)

@@ -24,7 +24,7 @@ import numpy as np
 from scipy import stats
 
 from .._utils.tables import ResultsTable
-from ._models import RowModel
+from ..families._rowmodel import RowModel
 
 __all__ = ["RegressionResult", "WaldTestResult"]
 

@@ -9,9 +9,10 @@ A conditional-likelihood fit only ever needs p-sized sums over the rows:
     \nabla^2 f = \sum_i w_i\, D_i^\top H_i D_i ,
 
 where ``eta_i = D_i theta + offset_i`` stacks the model's slots (linear
-predictors; see ``_models.py``), ``g_i`` and ``H_i`` are the per-row link-space
-derivatives and ``D_i`` is block-diagonal with the row ``x_i`` (slots with the
-full design) or ``1`` (intercept-only slots).
+predictors; see ``families/_rowmodel.py`` and each family file's ``row_model``),
+``g_i`` and ``H_i`` are the per-row link-space derivatives and ``D_i`` is
+block-diagonal with the row ``x_i`` (slots with the full design) or ``1``
+(intercept-only slots).
 
 The intercept is implicit: with ``intercept=True`` the design is ``D = [1, X]``
 but the column of ones is never stored (``Dᵀ r = [Σ r, Xᵀ r]``; the Gram
@@ -44,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from ._models import RowModel
+from ..families._rowmodel import RowModel
 
 __all__ = ["InMemorySums"]
 
@@ -230,7 +231,7 @@ class InMemorySums:
         #: sum ∇f(0) during the first pass (off for one-shot chunk objects, e.g. Dask tasks)
         self.track_grad0 = True
         # the lean passes: one mean slot on the full design with a canonical link
-        # (ℓ = a(η) - yη + c(y); ``_models.Cumulant``)
+        # (ℓ = a(η) - yη + c(y); ``families._rowmodel.Cumulant``)
         lean = (len(self.slots) == 1 and self.slots[0].design == "X"
                 and self.slots[0].columns is None)
         self._cum = model.cumulant() if lean else None
@@ -681,6 +682,16 @@ class InMemorySums:
 
         return max(self._map_chunks(part), default=0.0)
 
+    def predictor_range(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per slot, the smallest and largest linear predictor over the rows (in chunks)."""
+        parts = self._map_chunks(lambda sl: (lambda e: (e.min(axis=0), e.max(axis=0)))(
+            self.eta(theta, sl)))
+        return (np.min([p[0] for p in parts], axis=0), np.max([p[1] for p in parts], axis=0))
+
+    def slot_predictor(self, theta: np.ndarray, j: int) -> np.ndarray:
+        """The linear predictor of slot ``j`` on every row, (n,)."""
+        return self.eta(theta)[:, j]
+
     def restrict(self, columns: list[int]) -> InMemorySums:
         """The same sums over a subset of design columns (the null model uses the intercept).
 
@@ -700,6 +711,11 @@ class InMemorySums:
                            self.chunk_rows, self.n_threads, intercept=icpt, slots=slots)
         out._table, out._const = self._table, self._const  # sums over the same y and w
         return out
+
+    def with_model(self, model: RowModel) -> InMemorySums:
+        """The same rows and design under another row model (a nuisance held fixed)."""
+        return InMemorySums(self.X, self.y, model, self.w, self.offset, self.aux,
+                            self.chunk_rows, self.n_threads, intercept=self.intercept)
 
     def subsample(self, rows: np.ndarray | slice) -> InMemorySums:
         """The same sums over the rows ``rows`` (an index array: a copy of those rows;

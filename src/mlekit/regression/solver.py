@@ -12,7 +12,7 @@ sees the family, the link or the rows.
 Steps of one iteration, in order (as in scikit-learn's ``_newton_solver.py``):
 
 1. **setup** — start from ``theta0`` (the intercept-only MLE from the row model,
-   or the MLE on a subsample of the rows: ``_estimator._warm_start``);
+   or the MLE on a subsample of the rows: ``_pipeline.warm_start``);
 2. **gradient/Hessian** — one fused pass over the rows: ``F``, ``∇F``, ``∇²F``.
    *Approximate Hessian*: when the caller passes ``hess0`` (a Hessian near
    ``theta0`` estimated from part of the rows), the passes compute ``∇F`` only —
@@ -296,7 +296,7 @@ def newton(sums: Any, theta0: np.ndarray, prior: np.ndarray | None = None,
             break
         if decrement < 0:  # not a descent direction: steepest descent on the scaled problem
             step = -g / dh**2
-            decrement = float(g @ g / dh**2)
+            decrement = float(g @ (g / dh**2))
         gnorm = float(np.max(np.abs(g / dh)))
         # approximate Hessian: when this step should reach the hand-off point (at the
         # last rate, with a margin of 3), its pass computes the exact Hessian, needed anyway
