@@ -458,7 +458,7 @@ class Regression(BaseEstimator):
         takes_family = "family" in inspect.signature(cls.__init__).parameters
         if family is None:  # the class's own family (LinearRegression, LogisticRegression)
             family = "normal" if takes_family else cls.family
-        elif not takes_family and get_family(family).name != get_family(cls.family).name:
+        elif not takes_family and get_family(family) is not get_family(cls.family):
             from ..errors import ParameterError
 
             raise ParameterError(f"{cls.__name__} is the {cls.family} family; use "

@@ -110,13 +110,13 @@ def _regress_section(page: Page, model: Any, X: Any, y: np.ndarray, source: str 
         sec.para(f"Data: {source} ({len(y)} rows).")
     sec.add(_results_table_html(r.summary()))
     y = np.asarray(y, float)
-    if fam.name == "bernoulli":
+    if fam.classifier == "binary":
         proba = np.asarray(model.predict_proba(X), float)
         p1 = proba[:, 1] if proba.ndim == 2 else proba
         classes = getattr(model, "classes_", None)
         y01 = (y == classes[1]).astype(float) if classes is not None and len(classes) == 2 else y
         sec.figures([F.calibration_figure(p1, y01)])
-    elif fam.name == "categorical":
+    elif fam.classifier == "multiclass":
         proba = np.asarray(model.predict_proba(X), float)
         classes = list(getattr(model, "classes_", range(proba.shape[1])))
         y_index = np.searchsorted(np.asarray(classes, float), y)
