@@ -549,6 +549,62 @@ def raise_combination(d: np.ndarray, sd: np.ndarray, names: Sequence[str], bd: B
     )
 
 
+def _spread(mask: np.ndarray, k: int) -> np.ndarray:
+    """Indices of at most ``k`` rows of ``mask``, spread evenly over the data."""
+    idx = np.flatnonzero(mask)
+    return idx if idx.size <= k else idx[np.linspace(0, idx.size - 1, k).astype(np.intp)]
+
+
+def _screen_stats(X: np.ndarray, y: np.ndarray, w: np.ndarray | None,
+                  upper_at: np.ndarray | float | None, bd: Boundary, has_intercept: bool,
+                  chunk_rows: int, sample: int = 512) -> dict[str, Any]:
+    """:func:`boundary_stats` of all of ``X`` as far as :func:`screen_existence` reads them.
+
+    A column can only trip a screen if it is constant on the interior rows (or, with no
+    interior row, if the lower rows lie on one side of the upper rows). A sample of rows
+    of each class rules most columns out exactly: a column that varies on sampled
+    interior rows varies on all of them, and sampled lower and upper rows that overlap
+    in both orders overlap in the full data. Those columns keep the sample's stats
+    (which pass every screen, as the full stats would); the rest (the candidates, usually
+    none) get the stats of every row. Same verdicts and messages as the full pass, at a
+    fraction of its cost: one pass over the candidate columns, not three copies of X.
+    """
+    y = np.asarray(y, float)
+    L, U, interior = _row_classes(y, w, upper_at, bd)
+    n_by = {"nL": int(np.count_nonzero(L)), "nU": int(np.count_nonzero(U)),
+            "nI": int(np.count_nonzero(interior))}
+    if n_by["nI"] == 0 and not has_intercept:  # the v = 0 screens: no pruning rule here
+        cand = np.arange(X.shape[1])
+        rows = np.zeros(0, np.intp)
+    else:
+        rows = np.concatenate([_spread(m, sample) for m in (L, U, interior)])
+        S = X[rows]
+        if n_by["nI"]:
+            SI = S[interior[rows]]
+            cand = np.flatnonzero(SI.min(axis=0) == SI.max(axis=0))
+        else:
+            SL, SU = S[L[rows]], S[U[rows]]
+            overlap = ((SL.max(axis=0, initial=-np.inf) > SU.min(axis=0, initial=np.inf))
+                       & (SU.max(axis=0, initial=-np.inf) > SL.min(axis=0, initial=np.inf)))
+            cand = np.flatnonzero(~overlap)
+    ua_rows = upper_at[rows] if isinstance(upper_at, np.ndarray) else upper_at
+    stats = boundary_stats(X[rows], y[rows], None if w is None else w[rows], ua_rows, bd)
+    if cand.size:
+        parts = []
+        for s in range(0, X.shape[0], chunk_rows):
+            sl = slice(s, s + chunk_rows)
+            ua = upper_at[sl] if isinstance(upper_at, np.ndarray) else upper_at
+            parts.append(boundary_stats(X[sl][:, cand], y[sl], None if w is None else w[sl],
+                                        ua, bd))
+        full = merge_boundary_stats(parts)
+        for key, value in full.items():
+            if not key.startswith("n"):
+                stats[key] = np.array(stats[key], float)
+                stats[key][cand] = value
+    stats.update(n_by)
+    return stats
+
+
 def check_existence(X: np.ndarray, y: np.ndarray, names: Sequence[str], has_intercept: bool,
                     bd: Boundary, w: np.ndarray | None = None,
                     upper_at: np.ndarray | float | None = None, what: str = "y",
@@ -561,13 +617,8 @@ def check_existence(X: np.ndarray, y: np.ndarray, names: Sequence[str], has_inte
     (:func:`recession_direction`) only with ``lp=True`` (the caller's fit signalled
     trouble: not converged, or ``|η|`` beyond ``bd.eta_signal``).
     """
-    parts = []
-    for s in range(0, X.shape[0], chunk_rows):
-        sl = slice(s, s + chunk_rows)
-        ua = upper_at[sl] if isinstance(upper_at, np.ndarray) else upper_at
-        parts.append(boundary_stats(X[sl], y[sl], None if w is None else w[sl], ua, bd))
     weighted = w is not None and not np.all(w > 0)
-    stats = merge_boundary_stats(parts)
+    stats = _screen_stats(X, y, w, upper_at, bd, has_intercept, chunk_rows)
     screen_existence(stats, names, has_intercept, bd, what, weighted)
     if not lp or not bd.at_infinity:
         return
