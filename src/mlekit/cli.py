@@ -58,6 +58,20 @@ FixedOpt = Annotated[list[str] | None, typer.Option(
     "--fixed", metavar="NAME=VALUE",
     help="Hold a parameter at a known value; repeat or separate with commas "
     "(--fixed sigma=1,mu=0).")]
+DensityOpt = Annotated[str | None, typer.Option(
+    "--density", metavar="FORMULA",
+    help="Your own density p(x; θ), a formula in x and the --param names, e.g. "
+    "\"exp(-abs(x - mu)/b) / (2*b)\" (read by mlekit's grammar, never evaluated).")]
+ParamOpt = Annotated[list[str] | None, typer.Option(
+    "--param", metavar="NAME=DOMAIN",
+    help="A parameter of --density and its domain: real, positive, nonnegative or unit "
+    "(repeat, or separate with commas).")]
+SupportOpt = Annotated[str, typer.Option(
+    "--support", help="Where x lives for --density: real, positive, nonnegative, unit, "
+    "binary, counts, positive_integers or signs.")]
+CheckOpt = Annotated[str, typer.Option(
+    "--check", help="For --density: raise (refuse a formula that is negative or does not "
+    "integrate to 1), warn, or off.")]
 
 
 def _version_callback(value: bool) -> None:
@@ -246,6 +260,100 @@ def _columns_list(text: str | None) -> list[str] | None:
     return cols
 
 
+# API argument names in messages → the flags of the command line. The API raises its errors
+# in its own words (``fixed={'alpha': ...}``); `main` passes every MlekitError message, every
+# warning and every printed note through this one table, so the same fact reads as a flag at
+# the shell and as an argument in Python.
+_FLAG_WORDS: tuple[tuple[str, str], ...] = (
+    (r"fixed=\{\{?'(\w+)': (?:\.\.\.|value)\}?\}", r"--fixed \1=VALUE"),
+    (r"fixed=\{\.\.\.\}", "--fixed NAME=VALUE"),
+    (r"\bcheck='warn' or 'off'", "--check warn or --check off"),
+    (r"\bcheck='warn'", "--check warn"),
+    (r"(?:\w+\.)?conf_int\(method='profile'\)", "--ci profile"),
+    (r"\(use bootstrap=\)", "(use --bootstrap B)"),
+    (r"\bbootstrap=", "--bootstrap B"),
+    (r"\bsample_weight\b", "--weights"),
+    (r"\balpha_l2\b", "--alpha-l2"),
+    (r"\balpha_l1\b", "--alpha-l1"),
+    (r"\bcov_type\b", "--cov-type"),
+    (r"\bmk\.fit\(y, family\)", "mlekit fit"),
+    (r"(column '[^']*' has an empty cell / NaN in row \d+ \(values must be finite numbers)\)",
+     r"\1; --dropna drops such rows)"),
+)
+
+
+def _flag_words(text: str) -> str:
+    """Say an API message in the command line's words (see ``_FLAG_WORDS``).
+
+    >>> _flag_words("hold parameters with fixed={...}")
+    'hold parameters with --fixed NAME=VALUE'
+    >>> _flag_words("use conf_int(method='profile')")
+    'use --ci profile'
+    """
+    import re
+
+    for pattern, repl in _FLAG_WORDS:
+        text = re.sub(pattern, repl, text)
+    return text
+
+
+def _drop_missing(df: Any, cols: Sequence[str], source: str, dropna: bool,
+                  quiet: bool) -> Any:
+    """``--dropna``: drop the rows with an empty cell / NaN in any of ``cols`` (the columns
+    the command uses) and say how many on stderr, in one line. Without ``--dropna`` the
+    frame is returned as it is: a NaN stays the error that names its column and row."""
+    if not dropna:
+        return df
+    used = [c for c in dict.fromkeys(cols) if c in df.columns]
+    missing = df[used].isna()
+    bad = missing.any(axis=1).to_numpy()
+    k, n = int(bad.sum()), len(df)
+    if k == n:
+        raise DataError(f"{source}: every row has an empty cell / NaN in the columns used "
+                        f"({', '.join(used)}); --dropna leaves nothing to fit")
+    if k and not quiet:
+        where = [c for c in used if bool(missing[c].any())]
+        sys.stderr.write(f"mlekit: dropped {k} of {n} rows with an empty cell / NaN in "
+                         f"{', '.join(where)} (--dropna)\n")
+    return df.loc[~bad].reset_index(drop=True) if k else df
+
+
+def _numeric_column(df: Any, col: str, flag: str, source: str, *, positive: bool = False,
+                    nonnegative: bool = False, integer: bool = False) -> np.ndarray:
+    """A per-row column given by a flag (``--weights w``), its file rows checked (1-based)."""
+    from .io import _column_hint, as_numeric_column
+
+    if col not in df.columns:
+        raise DataError(f"{flag} {col}: {source} has no column {col!r}"
+                        f"{_column_hint(col, list(df.columns))}")
+    v = as_numeric_column(df[col], col, source=source)
+    bad = (v <= 0) if positive else (v < 0) if nonnegative else np.zeros(v.shape, bool)
+    if integer:
+        bad |= v != np.round(v)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        rule = ("a whole number " if integer else "") + ("> 0" if positive else ">= 0")
+        raise DataError(f"{source}: {flag} column {col!r} must be {rule}; row {i + 1} is "
+                        f"{v[i]:g}")
+    return v
+
+
+def _regress_rows(df: Any, extras: dict[str, str], source: str) -> dict[str, np.ndarray]:
+    """The per-row arguments of ``Regression.fit`` from their columns: ``--weights`` →
+    ``sample_weight``, ``--offset``, ``--exposure``, ``--trials`` (Binomial)."""
+    rule = {"--weights": ("sample_weight", {"nonnegative": True}), "--offset": ("offset", {}),
+            "--exposure": ("exposure", {"positive": True}),
+            "--trials": ("trials", {"positive": True, "integer": True})}
+    return {rule[flag][0]: _numeric_column(df, col, flag, source, **rule[flag][1])
+            for flag, col in extras.items()}
+
+
+def _check_level(level: float) -> None:
+    if not (0.0 < level < 1.0):
+        raise ParameterError(f"--level must lie strictly between 0 and 1 (e.g. --level 0.9), "
+                             f"not {level:g}")
+
+
 # ---------------------------------------------------------------------------- families
 @app.command("families")
 def families_cmd(json_: JsonOpt = False, quiet: QuietOpt = False) -> None:
@@ -355,6 +463,7 @@ def derive_cmd(
         "logit).")] = None,
     fmt: Annotated[str, typer.Option(
         "--format", "-f", help="text | latex | markdown | mathml")] = "text",
+    check: CheckOpt = "raise",
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
     report: ReportOpt = None,
@@ -375,7 +484,7 @@ def derive_cmd(
     fmt = fmt.lower().strip()
     if fmt not in ("text", "latex", "markdown", "mathml"):
         raise ParameterError(f"--format must be text, latex, markdown or mathml, not {fmt!r}")
-    fam = _derive_family(family, density, param, support)
+    fam = _derive_family(family, density, param, support, check)
     _check_report_target(report)
     kwargs: dict[str, Any] = {}
     if wrt:
@@ -415,8 +524,10 @@ def derive_cmd(
 
 
 def _derive_family(family: str | None, density: str | None, param: list[str] | None,
-                   support: str):
-    """The registered family named ``family``, or a custom one from ``--density``."""
+                   support: str, check: str = "raise"):
+    """The registered family named ``family``, or a custom one from ``--density`` (its
+    formula read by the whitelist grammar of :mod:`mlekit.grammar`, never evaluated;
+    ``check`` as in :func:`mlekit.custom_family`, from ``--check``)."""
     if density is None:
         if param:
             raise ParameterError("--param is for --density (a registered family declares its "
@@ -433,10 +544,13 @@ def _derive_family(family: str | None, density: str | None, param: list[str] | N
     if not items:
         raise ParameterError("--density needs its parameters: --param NAME=DOMAIN (e.g. "
                              "--param mu=real --param b=positive)")
+    check = check.strip().lower()
+    if check not in ("raise", "warn", "off"):
+        raise ParameterError(f"--check must be raise, warn or off, not {check!r}")
     from .families.custom import custom_family
 
     return custom_family(density, items, support=support, name="custom",
-                         title="Custom density")
+                         title="Custom density", check=check)
 
 
 # ---------------------------------------------------------------------------- fit
@@ -445,34 +559,46 @@ def _nobs(res: Any) -> Any:
     return int(n) if isinstance(n, float) and n.is_integer() else n
 
 
-def fit_json(res: Any) -> dict[str, Any]:
-    """The machine-readable form of a FitResult (fixed parameters listed, without se/CI)."""
+def fit_json(res: Any, level: float = 0.95, ci_method: str = "wald",
+             ci: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The machine-readable form of a FitResult in the shared schema (``JSON_SCHEMA``):
+    fixed parameters are listed in ``fixed`` and have no ``bse`` or ``conf_int`` entry."""
     fixed = set(getattr(res, "fixed", None) or ())
-    try:
-        ci = res.conf_int()
-    except Exception:  # pragma: no cover - a result without a covariance
-        ci = {}
-    return {
+    if ci is None:
+        try:
+            ci = res.conf_int(level, method=ci_method)
+        except Exception:  # pragma: no cover - a result without a covariance
+            ci = {}
+    conf = {k: list(v) for k, v in ci.items() if k not in fixed}
+    out = {
+        "command": "fit", "schema": JSON_SCHEMA_VERSION,
         "family": getattr(res.family, "name", str(res.family)),
         "params": dict(res.params),
         "bse": {k: v for k, v in dict(res.bse or {}).items() if k not in fixed},
-        "conf_int_95": {k: list(v) for k, v in ci.items() if k not in fixed},
+        "conf_int": conf, "level": level, "ci_method": ci_method,
         "fixed": sorted(fixed),
         "llf": res.llf, "aic": res.aic, "bic": res.bic, "nobs": _nobs(res),
         "method": res.method, "converged": res.converged,
+        "notes": [_flag_words(str(n)) for n in getattr(res, "notes", ())],
     }
+    if level == 0.95 and ci_method == "wald":
+        out["conf_int_95"] = conf  # the key of schema 0 (tests/cli/test_cli_commands.py)
+    return out
 
 
-def _fit_table(res: Any, title: str):
+def _fit_table(res: Any, title: str, ci: dict[str, Any] | None = None, level: float = 0.95,
+               ci_method: str = "wald"):
     from rich.table import Table
 
-    try:
-        ci = res.conf_int()
-    except Exception:  # pragma: no cover
-        ci = {}
+    if ci is None:
+        try:
+            ci = res.conf_int(level, method=ci_method)
+        except Exception:  # pragma: no cover
+            ci = {}
     t = Table(title=title, title_justify="left")
+    head = f"{100 * level:g}% CI" + (" (profile)" if ci_method == "profile" else "")
     for col, just in (("parameter", "left"), ("estimate", "right"), ("std err", "right"),
-                      ("95% CI", "right")):
+                      (head, "right")):
         t.add_column(col, justify=just)
     bse = res.bse or {}
     fixed = set(getattr(res, "fixed", None) or ())
@@ -498,11 +624,34 @@ def _fit_table(res: Any, title: str):
 @app.command("fit")
 def fit_cmd(
     file: Annotated[Path, typer.Argument(help="CSV, TSV or Parquet file.")],
-    column: Annotated[str, typer.Option("--column", "-c", help="Column holding the data.")],
-    family: Annotated[str, typer.Option(
+    column: Annotated[str | None, typer.Option(
+        "--column", "-c", help="Column holding the data (or give --low/--high).")] = None,
+    family: Annotated[str | None, typer.Option(
         "--family", "-F", help="Family name, or 'auto' to compare the applicable families "
-        "by AIC.")],
+        "by AIC (or give --density).")] = None,
     fixed: FixedOpt = None,
+    weights: Annotated[str | None, typer.Option(
+        "--weights", metavar="COLUMN", help="Column of non-negative frequency weights "
+        "(weight 2 = the value twice; nobs is their sum).")] = None,
+    low: Annotated[str | None, typer.Option(
+        "--low", metavar="COLUMN", help="Interval censoring, with --high: the value lies in "
+        "(low, high]; low = high is exact, an empty low is left-censored at high, an empty "
+        "high right-censored at low.")] = None,
+    high: Annotated[str | None, typer.Option(
+        "--high", metavar="COLUMN", help="The upper ends of the intervals (see --low).")
+                    ] = None,
+    level: Annotated[float, typer.Option(
+        "--level", help="Level of the confidence intervals.")] = 0.95,
+    ci: Annotated[str, typer.Option(
+        "--ci", help="Confidence intervals: wald (estimate ± z·se) or profile (likelihood "
+        "ratio; valid at a boundary).")] = "wald",
+    dropna: Annotated[bool, typer.Option(
+        "--dropna", help="Drop the rows with an empty cell / NaN in --column or --weights "
+        "(and say how many on stderr); without it such a row is an error.")] = False,
+    density: DensityOpt = None,
+    param: ParamOpt = None,
+    support: SupportOpt = "real",
+    check: CheckOpt = "raise",
     censored_column: Annotated[str | None, typer.Option(
         "--censored-column", help="0/1 column: 1 = right-censored at the value (the true "
         "value is larger).")] = None,
@@ -520,24 +669,66 @@ def fit_cmd(
       mlekit fit nile.csv --column volume --family normal --fixed sigma=150 --json
       mlekit fit strikes.csv --column duration --family auto
       mlekit fit times.csv --column t --censored-column still_running --family normal
+      mlekit fit assay.csv --low lo --high hi --family lognormal --ci profile
+      mlekit fit nile.csv -c volume --density "exp(-abs(x - mu)/b) / (2*b)"
+        --param mu=real --param b=positive
     """
-    from .families import get_family
     from .io import as_numeric_column, read_table
 
+    ci = ci.strip().lower()
+    if ci not in ("wald", "profile"):
+        raise ParameterError(f"--ci must be wald or profile, not {ci!r}")
+    _check_level(level)
+    if density is not None:
+        fam = _derive_family(family, density, param, support, check)
+        family = fam.name
+    elif param:
+        raise ParameterError("--param is for --density (a registered family declares its "
+                             "own parameters)")
+    elif family is None:
+        raise ParameterError("give --family NAME (or auto), or --density FORMULA with "
+                             "--param NAME=DOMAIN")
+    interval = low is not None or high is not None
+    if interval and (low is None or high is None):
+        raise ParameterError("--low and --high go together (an empty cell is an open end)")
+    if interval and (column is not None or censored_column is not None):
+        raise ParameterError("--low/--high give the data as intervals: drop --column and "
+                             "--censored-column")
+    if not interval and column is None:
+        raise ParameterError("give --column COLUMN (or --low COLUMN --high COLUMN for "
+                             "interval-censored data)")
+    if interval and report is not None:
+        raise ParameterError("--report is not available with --low/--high yet (the report "
+                             "draws exact values); use --censored-column for right censoring")
     auto = family.strip().lower() == "auto"
-    fam = None if auto else get_family(family)
+    if density is None:
+        from .families import get_family
+
+        fam = None if auto else get_family(family)
     fixed_d = _parse_fixed(fixed)
-    if auto and (fixed_d or censored_column):
-        raise ParameterError("--family auto cannot be combined with --fixed or "
-                             "--censored-column; name the family")
+    if auto and (fixed_d or censored_column or interval or weights or ci != "wald"
+                 or level != 0.95):
+        raise ParameterError("--family auto cannot be combined with --fixed, --weights, "
+                             "--ci, --level, --censored-column or --low/--high; name the "
+                             "family")
     if bootstrap is not None and (not auto or bootstrap < 1):
         raise ParameterError("--bootstrap B (B >= 1) needs --family auto")
     if censored_column is not None and censored_column == column:
         raise DataError(f"--censored-column must differ from --column ({column!r})")
     _check_report_target(report, [file])
-    cols = [column] + ([censored_column] if censored_column else [])
+    cols = [c for c in (column, low, high, censored_column, weights) if c is not None]
+    if len(set(cols)) < len(cols):
+        raise DataError(f"--column, --low, --high, --censored-column and --weights must name "
+                        f"different columns (got {', '.join(cols)})")
     df = read_table(file, columns=cols)
-    x = as_numeric_column(df[column], column, source=str(file))
+    df = _drop_missing(df, [c for c in (column, censored_column, weights) if c is not None],
+                       str(file), dropna, quiet)
+    w = None if weights is None else _numeric_column(df, weights, "--weights", str(file),
+                                                      nonnegative=True)
+    if interval:
+        x = None
+    else:
+        x = as_numeric_column(df[column], column, source=str(file))
 
     if auto:
         _fit_auto(x, file, column, bootstrap, json_, quiet, report)
@@ -546,6 +737,22 @@ def fit_cmd(
     from .estimate import fit
 
     data: Any = x
+    if interval:
+        from .estimate import Censored
+
+        lo = as_numeric_column(df[low], low, source=str(file), allow_nan=True)
+        hi = as_numeric_column(df[high], high, source=str(file), allow_nan=True)
+        both = np.isnan(lo) & np.isnan(hi)
+        if both.any():
+            i = int(np.flatnonzero(both)[0])
+            raise DataError(f"{file}: row {i + 1} has neither --low ({low!r}) nor --high "
+                            f"({high!r}): it carries no information; remove it")
+        bad = lo > hi
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(f"{file}: row {i + 1} has {low} = {lo[i]:g} > {high} = {hi[i]:g}; "
+                            f"--low must be <= --high")
+        data = Censored(lo, hi)
     if censored_column:
         from .estimate import Censored
 
@@ -556,19 +763,26 @@ def fit_cmd(
             raise DataError(f"{file}: column {censored_column!r} must be 0/1 "
                             f"(1 = censored); row {i + 1} is {c[i]:g}")
         data = Censored.from_indicator(x, censored=c.astype(bool))
-    res = fit(data, fam, fixed=fixed_d or None)
+    res = fit(data, fam, weights=w, fixed=fixed_d or None)
+    conf = res.conf_int(level, method=ci)
     if report is not None:
         from .report import fit_report
 
         fit_report(res, x, report, source=f"{file} · column {column}", inputs=[file])
     if json_:
-        out = fit_json(res)
-        out.update({"file": str(file), "column": column})
-        if censored_column:
-            out["censored"] = int(np.sum(data.high == np.inf))
+        out = fit_json(res, level, ci, conf)
+        out.update({"file": str(file)})
+        if column is not None:
+            out["column"] = column
+        if censored_column or interval:
+            out["censored"] = int(np.sum(data.low != data.high))
+        if weights is not None:
+            out["weights"] = weights
         _print_json(out)
     elif not quiet:
-        _console().print(_fit_table(res, f"{fam.title} fit to {file.name}:{column}"))
+        what = column if column is not None else f"({low}, {high}]"
+        _console().print(_fit_table(res, f"{fam.title} fit to {file.name}:{what}", conf,
+                                    level, ci))
     if report is not None:
         _say_written(report, quiet or json_)
 
@@ -594,10 +808,13 @@ def _fit_auto(x, file, column, bootstrap, json_, quiet, report) -> None:
     if json_:
         table = comp.table
         rows = table.to_dict(orient="index") if hasattr(table, "to_dict") else table
-        _print_json({"file": str(file), "column": column, "nobs": comp.nobs,
-                     "best": getattr(best.family, "name", str(best.family)),
-                     "ranking": rows, "failed": dict(comp.failed),
-                     "fits": {k: fit_json(v) for k, v in comp.fits.items()}})
+        out = _json_head("fit")
+        out.update({"method": "auto", "file": str(file), "column": column,
+                    "nobs": comp.nobs, "best": getattr(best.family, "name", str(best.family)),
+                    "ranking": rows, "failed": dict(comp.failed),
+                    "fits": {k: fit_json(v) for k, v in comp.fits.items()},
+                    "notes": [_flag_words(str(n)) for n in comp.summary().notes]})
+        _print_json(out)
     elif not quiet:
         _print_table(rich_results_table(comp.summary()))
     if report is not None:
@@ -605,6 +822,90 @@ def _fit_auto(x, file, column, bootstrap, json_, quiet, report) -> None:
 
 
 # ---------------------------------------------------------------------------- regress
+JSON_SCHEMA_VERSION = 1
+
+#: The keys of ``--json`` (docs/guides/cli.rst lists them; tests hold every command to
+#: them). ``common`` is in every output; ``estimates`` in ``fit`` (one family) and
+#: ``regress``: the same key means the same thing in both.
+JSON_SCHEMA: dict[str, dict[str, str]] = {
+    "common": {
+        "command": "the command that wrote it: fit, regress or kl",
+        "schema": "the version of this schema (1)",
+        "method": "how the result was computed (fit: closed form / generic; regress: the "
+                  "solver; kl: closed form / exact / quad / mc)",
+        "notes": "remarks, as printed under the table (list of text)",
+    },
+    "estimates": {
+        "family": "the family's registry name",
+        "params": "{name: estimate} (regress: one per coefficient, on the link scale)",
+        "bse": "{name: standard error} (free parameters only)",
+        "conf_int": "{name: [low, high]} at level (free parameters only)",
+        "level": "the confidence level of conf_int (--level, default 0.95)",
+        "ci_method": "wald or profile (--ci)",
+        "fixed": "names of the parameters held at given values (--fixed)",
+        "llf": "the maximised log-likelihood",
+        "aic": "-2 llf + 2 k",
+        "bic": "-2 llf + k log(nobs)",
+        "nobs": "number of observations (the sum of the weights when weighted)",
+        "converged": "did the optimiser converge (true/false)",
+        "file": "the data file",
+    },
+    "fit": {"column": "the data column (absent with --low/--high)"},
+    "fit --family auto": {
+        "file": "the data file", "column": "the data column",
+        "nobs": "number of observations", "best": "the family with the smallest AIC",
+        "ranking": "{family: {k, llf, AIC, BIC, dAIC, …}} as printed",
+        "failed": "{family: why its fit failed}",
+        "fits": "{family: the fit output of that family}",
+    },
+    "regress": {
+        "target": "the response column",
+        "features": "the design's columns",
+        "pvalues": "{name: two-sided Wald p-value (z, or t where the table has t tests)}",
+        "cov_type": "nonrobust, HC0, HC1, HC2 or HC3 (--cov-type)",
+        "nuisance": "{name: value} of the parameters without covariates (natural scale)",
+        "nuisance_bse": "{name: delta-method standard error} of nuisance",
+        "rows": "{name: {coef, std err, z, P>|z|, ci_low, ci_high}}: the printed table "
+                "(schema 0; kept for scripts that read it)",
+    },
+    "kl": {
+        "p": "P as parsed", "q": "Q as parsed", "kl": "KL(P‖Q) in nats",
+        "error": "the error estimate of kl (0 for a closed form)",
+        "seed": "the Monte Carlo seed (null otherwise)",
+        "reverse_kl": "KL(Q‖P)", "reverse_method": "method of reverse_kl",
+        "reverse_notes": "notes of reverse_kl",
+    },
+}
+
+
+def _json_head(command: str) -> dict[str, Any]:
+    return {"command": command, "schema": JSON_SCHEMA_VERSION}
+
+
+def regress_json(res: Any, level: float = 0.95) -> dict[str, Any]:
+    """A RegressionResult in the shared schema (``JSON_SCHEMA``), with the printed table's
+    ``title``, ``info``, ``columns``, ``rows`` (and ``blocks``) kept for old scripts."""
+    table = results_table_json(res.summary(level))
+    rows = table["rows"]
+    out = _json_head("regress")
+    out.update({
+        "family": res.model.family.name,
+        "params": {k: r["coef"] for k, r in rows.items()},
+        "bse": {k: r["std err"] for k, r in rows.items()},
+        "conf_int": {k: [r["ci_low"], r["ci_high"]] for k, r in rows.items()},
+        "level": level, "ci_method": "wald",
+        "pvalues": {k: next((v for c, v in r.items() if c.startswith("P>|")), None)
+                    for k, r in rows.items()},
+        "fixed": sorted(res.model.fixed),
+        "llf": res.llf, "aic": res.aic, "bic": res.bic, "nobs": _nobs(res),
+        "converged": res.converged, "method": res.method, "cov_type": res.cov_type,
+        "nuisance": res.nuisance, "nuisance_bse": res.nuisance_bse,
+    })
+    table["notes"] = [_flag_words(str(n)) for n in table["notes"]]
+    out.update(table)
+    return out
+
+
 def results_table_json(rt: Any) -> dict[str, Any]:
     """A :class:`~mlekit._utils.tables.ResultsTable` as plain data."""
     cols = list(rt.columns)
@@ -669,7 +970,7 @@ def rich_results_table(rt: Any):
             else:
                 t.add_row(name, *row)
         parts.append(t)
-    parts += [Text(n, style="dim") for n in rt.notes]
+    parts += [Text(_flag_words(str(n)), style="dim") for n in rt.notes]
     return Group(*parts)
 
 
@@ -699,6 +1000,30 @@ def regress_cmd(
     alpha_l2: Annotated[float, typer.Option(
         "--alpha-l2", metavar="ALPHA", help="Gaussian-prior precision on the slopes (ridge / "
         "MAP); 0 = maximum likelihood. Use it when classes are separated.")] = 0.0,
+    alpha_l1: Annotated[float, typer.Option(
+        "--alpha-l1", metavar="ALPHA", help="Laplace-prior (lasso) penalty on the slopes: "
+        "alpha · Σ|β_j| is added to the NLL; 0 = none.")] = 0.0,
+    weights: Annotated[str | None, typer.Option(
+        "--weights", metavar="COLUMN", help="Column of non-negative frequency weights "
+        "(weight 2 = the row twice).")] = None,
+    offset: Annotated[str | None, typer.Option(
+        "--offset", metavar="COLUMN", help="Column added to the linear predictor of the "
+        "mean.")] = None,
+    exposure: Annotated[str | None, typer.Option(
+        "--exposure", metavar="COLUMN", help="Column of positive exposures: log(exposure) "
+        "is added to the offset (log links, e.g. Poisson rates).")] = None,
+    trials: Annotated[str | None, typer.Option(
+        "--trials", metavar="COLUMN", help="Binomial: the number of trials of each row "
+        "(the target holds the successes).")] = None,
+    cov_type: Annotated[str, typer.Option(
+        "--cov-type", help="Standard errors: nonrobust (inverse information) or a sandwich "
+        "HC0, HC1, HC2, HC3.")] = "nonrobust",
+    fixed: FixedOpt = None,
+    level: Annotated[float, typer.Option(
+        "--level", help="Level of the Wald confidence intervals.")] = 0.95,
+    dropna: Annotated[bool, typer.Option(
+        "--dropna", help="Drop the rows with an empty cell / NaN in a column the model uses "
+        "(and say how many on stderr); without it such a row is an error.")] = False,
     dask: Annotated[bool, typer.Option(
         "--dask", help="Read FILE (a Parquet file, directory or glob such as "
         "'data/*.parquet') lazily with Dask and fit chunk by chunk (needs mlekit[dask]).")
@@ -728,6 +1053,13 @@ def regress_cmd(
     fam = get_family(family)
     if alpha_l2 < 0 or not np.isfinite(alpha_l2):
         raise ParameterError(f"--alpha-l2 must be a finite number >= 0, not {alpha_l2:g}")
+    if alpha_l1 < 0 or not np.isfinite(alpha_l1):
+        raise ParameterError(f"--alpha-l1 must be a finite number >= 0, not {alpha_l1:g}")
+    _check_level(level)
+    fixed_d = _parse_fixed(fixed)
+    extras = {flag: col for flag, col in (("--weights", weights), ("--offset", offset),
+                                          ("--exposure", exposure), ("--trials", trials))
+              if col is not None}
     plain_link, named_links = _parse_links(link)
     params = _parse_param_formulas(param_formula)
     if params and formula is None:
@@ -752,6 +1084,15 @@ def regress_cmd(
                                          f"({plain_link!r} and {named_links[loc]!r})")
                 named_links = {loc: plain_link, **named_links}
             link = named_links
+    if dask and (extras or alpha_l1 or fixed_d or cov_type != "nonrobust" or dropna):
+        used = [*extras, *(["--alpha-l1"] if alpha_l1 else []), *(["--fixed"] if fixed_d else []),
+                *(["--cov-type"] if cov_type != "nonrobust" else []),
+                *(["--dropna"] if dropna else [])]
+        raise DataError(f"{', '.join(used)}: not available with --dask yet; fit in memory "
+                        "(without --dask)")
+    if trials is not None and formula is not None:
+        raise DataError("--trials works with --target/--features (not yet with --formula); "
+                        "e.g. --target successes --features x1,x2 --trials n")
     if dask:
         _regress_dask(file, target, features, formula, fam.name, link, not no_intercept,
                       alpha_l2, scheduler, json_, quiet, report)
@@ -770,6 +1111,14 @@ def regress_cmd(
         for c in parsed.columns():
             if c not in df.columns:
                 raise DataError(f"{file}: no column {c!r}{_column_hint(c, list(df.columns))}")
+        if dropna:
+            from .regression._formula import parse_param_formula
+
+            used = [*parsed.columns(), *extras.values()]
+            for k, text in params.items():
+                used += parse_param_formula(text, k).columns()
+            df = _drop_missing(df, used, str(file), dropna, quiet)
+        fit_kw = _regress_rows(df, extras, str(file))
         resp = parsed.response
         target = resp.expr.name if resp is not None and resp.kind == "column" else \
             (resp.display if resp is not None else None)
@@ -779,7 +1128,8 @@ def regress_cmd(
         if params:
             spec = {loc: formula, **params}
         model = Regression.from_formula(spec, df, family=fam.name, link=link,
-                                        alpha_l2=alpha_l2)
+                                        alpha_l2=alpha_l2, alpha_l1=alpha_l1,
+                                        cov_type=cov_type, fixed=fixed_d or None, **fit_kw)
         X = model.model_spec_.matrix(df)
         names = [str(c) for c in X.columns]
         y = model.model_spec_.response(df).to_numpy(dtype=float)
@@ -792,7 +1142,7 @@ def regress_cmd(
             raise DataError(f"{file}: no column {target!r}{_column_hint(target, list(df.columns))}")
         names = _columns_list(features)
         if names is None:
-            names = [c for c in df.columns if c != target
+            names = [c for c in df.columns if c != target and c not in extras.values()
                      and pd.api.types.is_numeric_dtype(df[c])]
             if not names:
                 raise DataError(f"{file}: no numeric feature columns besides {target!r}")
@@ -801,21 +1151,26 @@ def regress_cmd(
                 raise DataError(f"{file}: no column {c!r}{_column_hint(c, list(df.columns))}")
         if target in names:
             raise DataError(f"--features includes the target {target!r}")
+        for flag, col in extras.items():
+            if col == target or col in names:
+                raise DataError(f"{flag} {col}: the column is also the target or a feature")
+        df = _drop_missing(df, [target, *names, *extras.values()], str(file), dropna, quiet)
+        fit_kw = _regress_rows(df, extras, str(file))
         y = as_numeric_column(df[target], target, source=str(file))
         X = pd.DataFrame({c: as_numeric_column(df[c], c, source=str(file)) for c in names})
         model = Regression(family=fam.name, link=link, fit_intercept=not no_intercept,
-                           alpha_l2=alpha_l2)
-        model.fit(X, y)
+                           alpha_l2=alpha_l2, alpha_l1=alpha_l1, cov_type=cov_type,
+                           fixed=fixed_d or None)
+        model.fit(X, y, **fit_kw)
     if report is not None:
         from .report import regress_report
 
         regress_report(model, X, y, report, source=f"{file} · target {target}",
                        inputs=[file])
-    summ = model.result_.summary()
+    summ = model.result_.summary(level)
     if json_:
-        out = results_table_json(summ)
-        out.update({"file": str(file), "target": target, "features": names,
-                    "family": fam.name})
+        out = regress_json(model.result_, level)
+        out.update({"file": str(file), "target": target, "features": names})
         if params:
             out["formulas"] = dict(model.formula_)
         _print_json(out)
@@ -841,14 +1196,45 @@ def _regress_dask(file, target, features, formula, family, link, fit_intercept, 
         scheduler=scheduler, progress=not (quiet or json_))
     summ = model.result_.summary()
     if json_:
-        out = results_table_json(summ)
-        out.update({"file": str(file), "target": target, "family": family, "dask": True})
+        out = regress_json(model.result_)
+        out.update({"file": str(file), "target": target, "dask": True})
         _print_json(out)
     elif not quiet:
         _print_table(rich_results_table(summ))
 
 
 # ---------------------------------------------------------------------------- kl
+def _parse_distribution(spec: str, custom: Any = None) -> Any:
+    """``"normal(0, 1)"`` → a frozen Distribution (:func:`mlekit.parse_distribution`);
+    with ``--density``, ``"custom(mu=0, b=1)"`` is a member of the typed family. Read with
+    :mod:`ast` like parse_distribution: a name and number literals, never evaluated."""
+    from .families import parse_distribution
+
+    text = str(spec).strip()
+    head = text.split("(", 1)[0].strip()
+    if custom is None or head != custom.name:
+        return parse_distribution(text)
+    import ast
+
+    from .families._registry import _literal
+
+    try:
+        node = ast.parse(text, mode="eval").body
+    except (SyntaxError, ValueError):
+        node = None
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+        example = ", ".join(f"{p.name}=1" for p in custom.parameters)
+        raise ParameterError(f"cannot read distribution {text!r}: expected e.g. "
+                             f"'{custom.name}({example})'")
+    kwargs: dict[str, Any] = {}
+    for kw in node.keywords:
+        if kw.arg is None or kw.arg in kwargs:
+            raise ParameterError(f"cannot read {text!r}: give each parameter once, by name "
+                                 "or position ('**' is not allowed)")
+        kwargs[kw.arg] = _literal(kw.value, text)
+    return custom(*[_literal(a, text) for a in node.args], **kwargs)
+
+
 @app.command("kl")
 def kl_cmd(
     p: Annotated[str, typer.Argument(help="First distribution (the expectation is under it), "
@@ -859,6 +1245,10 @@ def kl_cmd(
     samples: Annotated[int, typer.Option("--samples", help="Monte Carlo sample size.")
                        ] = 100_000,
     seed: Annotated[int | None, typer.Option("--seed", help="Monte Carlo seed.")] = None,
+    density: DensityOpt = None,
+    param: ParamOpt = None,
+    support: SupportOpt = "real",
+    check: CheckOpt = "raise",
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
     report: ReportOpt = None,
@@ -869,11 +1259,18 @@ def kl_cmd(
       mlekit kl "normal(mu=0, sigma=1)" "normal(mu=1, sigma=2)"
       mlekit kl "normal(0, 1)" "normal(1, 2)" --method quad --json
       mlekit kl "bernoulli(p=0.2)" "bernoulli(p=0.5)"
+      mlekit kl "custom(mu=0, b=1)" "normal(0, 1)" --density "exp(-abs(x - mu)/b) / (2*b)"
+        --param mu=real,b=positive      (your density is the family named custom)
     """
     from .divergence import kl
-    from .families import parse_distribution
 
-    dp, dq = parse_distribution(p), parse_distribution(q)
+    custom = None
+    if density is not None:
+        custom = _derive_family(None, density, param, support, check)
+    elif param:
+        raise ParameterError("--param is for --density (a registered family declares its "
+                             "own parameters)")
+    dp, dq = _parse_distribution(p, custom), _parse_distribution(q, custom)
     if samples < 2:
         raise ParameterError(f"--samples (the Monte Carlo sample size) must be >= 2, not "
                              f"{samples}; e.g. --samples 100000")
@@ -891,10 +1288,13 @@ def kl_cmd(
 
         kl_report(dp, dq, fwd, rev, report)
     if json_:
-        _print_json({"p": repr(dp), "q": repr(dq), "kl": fwd.value, "method": fwd.method,
-                     "error": fwd.error, "seed": getattr(fwd, "seed", None),
-                     "notes": list(fwd.notes), "reverse_kl": rev.value,
-                     "reverse_method": rev.method, "reverse_notes": list(rev.notes)})
+        out = _json_head("kl")
+        out.update({"p": repr(dp), "q": repr(dq), "kl": fwd.value, "method": fwd.method,
+                    "error": fwd.error, "seed": getattr(fwd, "seed", None),
+                    "notes": [_flag_words(str(n)) for n in fwd.notes],
+                    "reverse_kl": rev.value, "reverse_method": rev.method,
+                    "reverse_notes": [_flag_words(str(n)) for n in rev.notes]})
+        _print_json(out)
     elif not quiet:
         from rich.table import Table
 
@@ -956,7 +1356,7 @@ def _one_line(msg: str) -> str:
 
 
 def _showwarning(message, category, filename, lineno, file=None, line=None) -> None:
-    text = _one_line(str(message))
+    text = _one_line(_flag_words(str(message)))
     if issubclass(category, RuntimeWarning):
         # a raw NumPy/SciPy floating-point warning that no mlekit code turned into a named
         # one: say what it is and where, rather than NumPy's bare "overflow encountered…"
@@ -1024,7 +1424,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except MlekitError as exc:
         if _Interrupt.seen:
             return _interrupted()
-        sys.stderr.write(f"mlekit: error: {_one_line(str(exc))}\n")
+        sys.stderr.write(f"mlekit: error: {_one_line(_flag_words(str(exc)))}\n")
         return 2
     except typer.TyperException as exc:  # click usage errors (bad option, missing argument)
         code = getattr(exc, "exit_code", 2)
