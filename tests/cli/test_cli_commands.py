@@ -264,7 +264,9 @@ def test_regress_linear_longley_matches_lstsq(capsys):
     np.testing.assert_allclose(got, beta, rtol=1e-7)
     r = rows["GNP"]
     assert r["ci_low"] < r["coef"] < r["ci_high"]
-    assert r["ci_high"] - r["coef"] == pytest.approx(1.959963984540054 * r["std err"], rel=1e-9)
+    # Normal-identity: OLS inference by default (Pearson dispersion, t(16 - 7) intervals)
+    t975_9 = 2.262157162798205  # scipy.stats.t.ppf(0.975, 9)
+    assert r["ci_high"] - r["coef"] == pytest.approx(t975_9 * r["std err"], rel=1e-9)
     assert data["features"] == names
 
 

@@ -41,13 +41,19 @@ def test_star98_binomial_glm():
 
 def test_scotland_gamma_glm():
     d = sm.datasets.scotland.load_pandas()
-    m = R.Regression(family="gamma").fit(d.exog, d.endog)  # canonical inverse link
+    # canonical inverse link; ML inference (dispersion="ml", the default before issue #23)
+    m = R.Regression(family="gamma", dispersion="ml").fit(d.exog, d.endog)
     shape = m.result_.nuisance["shape"]
     # statsmodels estimates the dispersion by Pearson chi2; give it the ML value 1/shape
     ref = sm.GLM(d.endog, sm.add_constant(d.exog), family=sm.families.Gamma()).fit(
         tol=1e-13, scale=1.0 / shape)
     assert rel(m.result_.params, ref.params) < 1e-6
     assert rel(m.result_.bse, ref.bse) < 1e-6
+    # the default (Pearson) is statsmodels' own default scale
+    pearson = R.Regression(family="gamma").fit(d.exog, d.endog).result_
+    ref_p = sm.GLM(d.endog, sm.add_constant(d.exog), family=sm.families.Gamma()).fit(tol=1e-13)
+    assert rel(pearson.bse, ref_p.bse) < 1e-6
+    assert pearson.scale == pytest.approx(ref_p.scale, rel=1e-6)
     assert m.result_.llf == pytest.approx(ref.llf, rel=1e-9)
     assert m.result_.deviance == pytest.approx(ref.deviance, rel=1e-9)
     # the shape is the MLE: the profile log-likelihood is flat there
@@ -58,7 +64,7 @@ def test_scotland_gamma_glm():
 
 def test_scotland_gamma_log_link():
     d = sm.datasets.scotland.load_pandas()
-    m = R.Regression(family="gamma", link="log").fit(d.exog, d.endog)
+    m = R.Regression(family="gamma", link="log", dispersion="ml").fit(d.exog, d.endog)
     ref = sm.GLM(d.endog, sm.add_constant(d.exog),
                  family=sm.families.Gamma(sm.families.links.Log())).fit(
         tol=1e-13, scale=1.0 / m.result_.nuisance["shape"], method="newton")
@@ -449,7 +455,7 @@ def test_inverse_gaussian_estimator():
     rng = np.random.default_rng(1)
     X = rng.uniform(size=(1000, 1))
     y = rng.wald(1.0 / np.sqrt(0.5 + 0.4 * X[:, 0]), 3.0)  # canonical 1/mu^2 link
-    m = R.Regression(family="inversegaussian").fit(X, y)
+    m = R.Regression(family="inversegaussian", dispersion="ml").fit(X, y)
     lam = m.result_.nuisance["lam"]
     ref = sm.GLM(y, sm.add_constant(X), family=sm.families.InverseGaussian()).fit(
         tol=1e-13, scale=1 / lam)

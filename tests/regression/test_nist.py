@@ -10,11 +10,12 @@ Accuracy is counted as NIST does, by the log relative error
 ``LRE = -log10(|x - c| / |c|)`` (``-log10 |x|`` where ``c = 0``), capped at 15.
 
 Standard errors: NIST certifies ``s · sqrt(diag((XᵀX)⁻¹))`` with the residual standard
-deviation ``s² = RSS / (n - p)``; ``Regression(family="normal")`` reports maximum-
-likelihood standard errors, ``σ̂² = RSS / n``. They are compared per unit of the scale:
-mlekit's SEs and σ̂ are multiplied by ``sqrt(n / (n - p))``. R² is not an attribute of
-the result; it is ``1 - deviance / null_deviance`` (the null model has no intercept
-for NoInt1/NoInt2, so this is NIST's uncentred R² there).
+deviation ``s² = RSS / (n - p)``: mlekit's default for Normal-identity
+(``dispersion="pearson"``, ``result_.scale = s²``) since issue #23, so the SEs are compared
+as they are (before, the ML standard errors, ``σ̂² = RSS / n``, were multiplied by
+``sqrt(n / (n - p))``); ``result_.nuisance["sigma"]`` stays the MLE. R² is
+``result_.rsquared`` and also ``1 - deviance / null_deviance`` (the null model has no
+intercept for NoInt1/NoInt2, so this is NIST's uncentred R² there).
 """
 
 from __future__ import annotations
@@ -109,14 +110,17 @@ def test_nist_linear(name: str, estimator: str) -> None:
     r = est.result_
     n, p = X.shape[0], len(c["beta"])
     per_unit = np.sqrt(n / (n - p))  # ML σ̂ (divisor n) -> NIST's s (divisor n - p)
-    beta, se = np.asarray(r.params), np.asarray(r.bse) * per_unit
+    beta, se = np.asarray(r.params), np.asarray(r.bse)  # (Pearson: OLS's s already)
+    assert r.dispersion == "pearson"
     lre_b = min(_lre(beta[j], float(c["beta"][j])) for j in range(p))
     lre_se = min(_lre(se[j], float(c["se"][j])) for j in range(p))
     assert lre_b >= _FLOOR_BETA.get(name, 9.0), (name, lre_b)
     assert lre_se >= _FLOOR_SE.get(name, 9.0), (name, lre_se)
     assert _lre(r.nuisance["sigma"] * per_unit, float(c["rsd"])) >= 9.0
+    assert _lre(np.sqrt(r.scale), float(c["rsd"])) >= 9.0
     r2 = 1.0 - r.deviance / r.null_deviance
     assert _lre(r2, float(c["r2"])) >= 9.0
+    assert _lre(r.rsquared, float(c["r2"])) >= 9.0
     if name == "Filip":  # refused as collinear before (issue #22); now solved by QR
         assert r.method == "least squares (QR)"
 
@@ -133,7 +137,7 @@ def test_filip_is_exact_on_its_design() -> None:
         Gi = mpmath.inverse(A.T * A)
         beta = Gi * (A.T * Y)
         res = Y - A * beta
-        s2 = sum(v**2 for v in res) / len(y)  # ML scale, as mlekit
+        s2 = sum(v**2 for v in res) / (len(y) - D.shape[1])  # OLS scale (Pearson, default)
         for j in range(D.shape[1]):
             assert _mp_lre(mpmath.mpf(float(np.asarray(est.result_.params)[j])), beta[j]) >= 12
             assert _mp_lre(mpmath.mpf(float(np.asarray(est.result_.bse)[j])),
@@ -162,7 +166,7 @@ def test_condition_number_1e6_is_solved_not_refused() -> None:
         # the standard errors: σ̂² (DᵀD)⁻¹ from numpy's SVD
         rss = np.sum((y - D @ ref) ** 2)
         _, s, Vt = np.linalg.svd(D, full_matrices=False)
-        cov = (Vt.T / s**2) @ Vt * rss / n
+        cov = (Vt.T / s**2) @ Vt * rss / (n - D.shape[1])  # OLS (Pearson, the default)
         np.testing.assert_allclose(est.result_.bse, np.sqrt(np.diag(cov)), rtol=1e-8)
 
 

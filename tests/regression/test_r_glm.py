@@ -8,11 +8,13 @@ information for non-canonical links (Gaussian-log, inverse Gaussian-log/identity
 
 **Standard errors per unit dispersion.** Where R estimates the dispersion by Pearson,
 ``φ̂ = X²/(n - p)`` (Gaussian, Gamma, inverse Gaussian, and negative.binomial(θ) whose
-``summary.glm`` estimates it too), R reports ``bse_R = sqrt(φ̂_R) · s`` while mlekit reports
-maximum-likelihood standard errors ``bse_mk = sqrt(φ̂_ML) · s`` with the same unit-dispersion
-factor ``s = sqrt(diag((XᵀWX)⁻¹))``. The tests therefore compare
-``bse_mk / sqrt(φ̂_ML)`` with ``bse_R / sqrt(φ̂_R)``, where ``φ̂_ML`` is ``σ̂²`` (Normal),
-``1/shape`` (Gamma), ``1/λ`` (inverse Gaussian) and 1 for NB with ``alpha`` held fixed.
+``summary.glm`` estimates it too), R reports ``bse_R = sqrt(φ̂_R) · s`` and mlekit
+``bse_mk = sqrt(φ̂_mk) · s`` with the same unit-dispersion factor
+``s = sqrt(diag((XᵀWX)⁻¹))``, ``φ̂_mk = result_.scale``: the Pearson dispersion for the
+Gaussian, Gamma and inverse Gaussian (mlekit's default ``dispersion="pearson"``), and 1 for
+NB with ``alpha`` held fixed. The tests compare ``bse_mk / sqrt(φ̂_mk)`` with
+``bse_R / sqrt(φ̂_R)`` (so that R's rounded dispersion does not enter);
+``tests/regression/test_dispersion.py`` holds ``bse_mk`` itself against R's full digits.
 
 **Log-likelihood.** R's AIC evaluates the likelihood at ``φ = deviance / n``; for the Normal
 and the inverse Gaussian that is the MLE of the dispersion, so mlekit's ``llf`` must equal
@@ -104,10 +106,13 @@ def _r_order(v, fx: dict) -> np.ndarray:
 
 
 def _unit_dispersion(fx: dict, res) -> float:
-    """mlekit's dispersion φ̂_ML (its standard errors are sqrt(φ̂_ML) x unit-dispersion ones)."""
-    nu = res.nuisance
-    return {"normal": lambda: nu["sigma"] ** 2, "gamma": lambda: 1.0 / nu["shape"],
-            "inversegaussian": lambda: 1.0 / nu["lam"]}.get(fx["family"], lambda: 1.0)()
+    """The dispersion mlekit's standard errors use (they are sqrt(φ̂) x unit-dispersion
+    ones): the Pearson one for the Gaussian, Gamma and inverse Gaussian, else 1."""
+    if fx["family"] in ("normal", "gamma", "inversegaussian"):
+        assert res.dispersion == "pearson"
+        return res.scale
+    assert res.scale is None
+    return 1.0
 
 
 def _statsmodels(fx: dict, X: np.ndarray, y: np.ndarray):

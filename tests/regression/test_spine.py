@@ -38,9 +38,13 @@ def test_longley_nist_certified_values(longley):
     est = np.r_[m.intercept_, m.coef_]
     np.testing.assert_allclose(est, LONGLEY_CERT, rtol=1e-9)  # >= 9 significant digits
     n, k = 16, 7
-    # certified SDs use s^2 = RSS/(n-k); ours are the MLE (sigma^2 = RSS/n)
-    np.testing.assert_allclose(m.result_.bse.to_numpy() * np.sqrt(n / (n - k)),
+    # certified SDs use s^2 = RSS/(n-k): mlekit's default (dispersion="pearson", issue #23)
+    np.testing.assert_allclose(m.result_.bse.to_numpy(), LONGLEY_CERT_SD, rtol=1e-6)
+    # the ML ones (sigma^2 = RSS/n) stay reachable
+    ml = R.LinearRegression(dispersion="ml").fit(X, y)
+    np.testing.assert_allclose(ml.result_.bse.to_numpy() * np.sqrt(n / (n - k)),
                                LONGLEY_CERT_SD, rtol=1e-6)
+    assert np.sqrt(m.result_.scale) == pytest.approx(LONGLEY_RESID_SD, rel=1e-9)
     sigma = m.result_.nuisance["sigma"]
     assert sigma * np.sqrt(n / (n - k)) == pytest.approx(LONGLEY_RESID_SD, rel=1e-9)
     assert m.result_.method == "least squares (QR)"

@@ -74,7 +74,7 @@ def fit_family(x: Any, family: Any, weights: Any = None, fixed: Mapping[str, Any
     from ..regression import Regression
 
     ones = da.zeros((xa.shape[0], 0), chunks=(xa.chunks[0], (0,)))
-    est = Regression(family=fam, fixed=fixed or None)
+    est = Regression(family=fam, fixed=fixed or None, dispersion="ml")  # (a univariate fit)
     aux = {"trials": opts["n"]} if opts else {}
     fit_regression(est, ones, xa, sample_weight=weights, persist=persist, progress=progress,
                    null_model=False, **aux)

@@ -190,7 +190,7 @@ def fit_regression(estimator: Any, X: Any, y: Any, sample_weight: Any = None,
     >>> round(model.intercept_, 4), [round(float(b), 6) for b in model.coef_]
     (147.4754, [0.485178])
     >>> model.result_.bse.round(4).tolist()          # as the in-memory fit
-    [15.889, 0.0143]
+    [15.9571, 0.0144]
     """
     with _blas_guard():
         return _fit_regression(estimator, X, y, sample_weight, offset, exposure, designs,

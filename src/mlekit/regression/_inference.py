@@ -10,24 +10,29 @@ sums over rows, ``Σ w_i ∇ℓ_i``, ``Σ w_i ∇²ℓ_i``, ``Σ w_i d_i`` …
   curvature);
 * :func:`covariance` — its inverse, or the sandwich ``H⁻¹ M H⁻¹`` (HC0–HC3) with the
   meat ``M = Σ c_i s_i s_iᵀ`` of the per-row scores;
-* :func:`null_model` — the intercept-only model's log-likelihood and deviance.
+* :func:`null_model` — the intercept-only model's log-likelihood and deviance;
+* :func:`dispersion_convention`, :func:`pearson_ratio` — the Pearson scale of the
+  dispersion families (R's ``summary.glm``), and :func:`least_squares_fit` — R², the F
+  test (R's ``summary.lm``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import warnings
 from typing import Any
 
 import numpy as np
-from scipy import linalg
+from scipy import linalg, stats
 
 from ..families._rowmodel import RowModel
 from ._inputs import Settings
 from ._sums import InMemorySums
 from .solver import SolverResult, newton
 
-__all__ = ["covariance", "deviance", "information", "null_model"]
+__all__ = ["covariance", "deviance", "dispersion_convention", "information",
+           "least_squares_fit", "null_model", "pearson_ratio"]
 
 
 def _quietly(fn: Any, *args: Any) -> Any:
@@ -268,3 +273,116 @@ def _null_deviance_held(null: Any, model: RowModel, held: dict[str, float],
     if not res.converged:
         return None
     return null_f.map_rows(fixed_model.unit_deviance, res.theta)
+
+
+# ---------------------------------------------------------------------- dispersion
+def dispersion_convention(settings: Settings, model: RowModel, penalised: bool,
+                          df_resid: float) -> str:
+    """``"pearson"`` or ``"ml"``: the convention the inference of this fit uses.
+
+    ``settings.dispersion`` None is the family's default: ``"pearson"`` where it is
+    defined (:meth:`Settings.dispersion_refusal`, and ``n − p > 0``), else ``"ml"``; an
+    explicit ``"pearson"`` where it is not defined is a ParameterError naming why.
+    """
+    from ..errors import ParameterError
+
+    if settings.dispersion == "ml":
+        return "ml"
+    why = settings.dispersion_refusal(model, penalised)
+    if why is None and not df_resid > 0:
+        why = (f"there are no residual degrees of freedom (n − p = {df_resid:g}): the "
+               "Pearson scale χ²/(n − p) is not defined")
+    if why is None:
+        return "pearson"
+    if settings.dispersion == "pearson":
+        raise ParameterError(f"dispersion='pearson' is not defined here: {why}; use "
+                             "dispersion='ml' (or None: the family's default)")
+    return "ml"
+
+
+def _pearson_rows(model: RowModel, y: np.ndarray, eta: np.ndarray, aux: dict) -> np.ndarray:
+    """``(y − μ̂)² / Var(y | θ̂)`` per row, the variance at the fitted (ML) parameters."""
+    params = model.distribution_params(eta, aux)
+    var = np.asarray(model.family.var(**params), float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (y - model.mean(eta)) ** 2 / var
+
+
+def _squared_residuals(model: RowModel, y: np.ndarray, eta: np.ndarray,
+                       aux: dict) -> np.ndarray:
+    """``(y − μ̂)²`` per row."""
+    return (y - model.mean(eta)) ** 2
+
+
+def pearson_ratio(sums: Any, model: RowModel, theta: np.ndarray, df_resid: float,
+                  ls_nobs: float | None = None) -> float:
+    r"""``ρ = φ̂_P / φ̂_ML``: the Pearson scale over the ML dispersion.
+
+    With ``Var(y_i) = φ V(μ_i)`` (``Family.dispersion_parameter``) the Pearson
+    statistic at the ML fit is ``Σ w (y − μ̂)² / Var_i(θ̂) = X² / φ̂_ML``, with
+    ``X² = Σ w (y − μ̂)² / V(μ̂)``, so
+
+    .. math:: \rho = \frac{1}{n - p} \sum_i w_i \frac{(y_i - \hat\mu_i)^2}
+              {\widehat{\mathrm{Var}}(y_i)}
+              = \frac{X^2 / (n - p)}{\hat\phi_{ML}} = \frac{\hat\phi_P}{\hat\phi_{ML}} .
+
+    The mean coefficients' information is ``U / φ`` (``U`` that of unit dispersion;
+    at the MLE it is uncorrelated with the dispersion's, observed or expected), so
+    their covariance under the Pearson convention is ``φ̂_P U⁻¹ = ρ · Cov_ML``: R's
+    ``summary.glm`` and statsmodels' GLM. After an exact least-squares fit
+    ``σ̂²_ML = RSS / n`` makes ``ρ = n / (n − p)`` in closed form: the OLS covariance
+    ``RSS/(n − p) · (DᵀWD)⁻¹`` (R's ``lm``): ``ls_nobs`` is then ``n`` (no pass).
+    """
+    if ls_nobs is not None:
+        return float(ls_nobs / df_resid)
+    return float(sums.map_rows(functools.partial(_pearson_rows, model), theta) / df_resid)
+
+
+def least_squares_fit(sums: Any, model: RowModel, theta: np.ndarray, df_resid: float,
+                      intercept: bool, y: np.ndarray | None = None,
+                      w: np.ndarray | None = None) -> dict[str, float] | None:
+    r"""R², adjusted R² and the overall F test of a least-squares fit, as R's ``summary.lm``.
+
+    With ``RSS = Σ w (y − ŷ)²`` and, at a least-squares solution (``Σ w r = 0`` with an
+    intercept, ``Σ w ŷ r = 0``), ``MSS = TSS − RSS`` with ``TSS = Σ w (y − ȳ_w)²``
+    (``Σ w y²`` without an intercept):
+
+    .. math:: R^2 = 1 - \frac{RSS}{TSS}, \qquad
+              \bar R^2 = 1 - (1 - R^2)\frac{n - i}{n - p}, \qquad
+              F = \frac{MSS / (p - i)}{RSS / (n - p)} \sim F_{p - i,\, n - p},
+
+    ``i`` = 1 with an intercept, else 0; ``n`` the weighted number of observations
+    (frequency weights: R's ``lm`` on the rows repeated ``w`` times). ``y``, ``w``: all
+    rows in memory (the y-only sums then need no pass); None for a backend that keeps
+    its rows elsewhere. None when the model has no slope (nothing to test).
+    """
+    n_mean = int(sums.starts[1])
+    num_df = n_mean - int(intercept)
+    if num_df <= 0 or not df_resid > 0:
+        return None
+    rss = float(sums.map_rows(functools.partial(_squared_residuals, model), theta))
+    if y is not None:
+        ww = np.ones_like(y) if w is None else w
+        wsum = float(np.sum(ww))
+        ybar = float(ww @ y / wsum) if intercept else 0.0
+        tss = float(ww @ (y - ybar) ** 2)
+    else:
+        ybar = sums.map_rows(_y_of, theta) / sums.nobs if intercept else 0.0
+        tss = float(sums.map_rows(functools.partial(_y_dev2, ybar), theta))
+    mss = tss - rss
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = 1.0 - rss / tss if tss > 0 else np.nan
+        n = df_resid + n_mean
+        adj = 1.0 - (1.0 - r2) * (n - int(intercept)) / df_resid
+        f = (mss / num_df) / (rss / df_resid) if rss > 0 else np.inf
+    fp = float(stats.f.sf(f, num_df, df_resid)) if np.isfinite(f) else 0.0
+    return {"rsquared": float(r2), "rsquared_adj": float(adj), "fvalue": float(f),
+            "f_pvalue": fp, "df_num": float(num_df), "ssr": rss, "centered_tss": tss}
+
+
+def _y_of(y: np.ndarray, eta: np.ndarray, aux: dict) -> np.ndarray:
+    return y
+
+
+def _y_dev2(ybar: float, y: np.ndarray, eta: np.ndarray, aux: dict) -> np.ndarray:
+    return (y - ybar) ** 2

@@ -13,6 +13,15 @@ with ``I`` the observed information (Hessian of the NLL) or the expected one,
 or the sandwich ``I^{-1} M I^{-1}`` with ``M = Σ_i c_i s_i s_iᵀ`` (HC0:
 ``c_i = 1``; HC1: ``n/(n-k)``; HC2: ``1/(1-h_ii)``; HC3: ``1/(1-h_ii)^2``).
 With a prior (MAP) the same formulas give the Laplace approximation.
+
+Dispersion conventions (``dispersion``): for a family with a dispersion φ
+(``Family.dispersion_parameter``: Normal σ², Gamma 1/shape, inverse Gaussian 1/λ)
+``"pearson"`` (the default there) scales the mean coefficients' covariance by
+``φ̂_P / φ̂_ML`` with ``φ̂_P = X²/(n − p)``, the Pearson statistic over the residual
+degrees of freedom, and tests on Student's ``t(n − p)``: R's ``summary.glm`` and
+statsmodels' GLM; for Normal-identity exactly OLS (R's ``lm``). ``"ml"`` keeps the
+inverse information at the ML estimates and normal (z) tests. ``llf``, ``aic`` and
+``bic`` always use the ML estimates.
 """
 
 from __future__ import annotations
@@ -81,10 +90,12 @@ class RegressionResult:
     dtype: float64
     >>> res.conf_int().round(4)
                   lower     upper
-    Intercept  116.3335  178.6173
-    income       0.4571    0.5132
+    Intercept  116.0368  178.9140
+    income       0.4569    0.5135
     >>> round(res.llf, 3), round(res.aic, 3), res.nobs
     (-1445.675, 2897.351, 235.0)
+    >>> res.dispersion, round(res.rsquared, 4), res.df_resid      # OLS: Pearson, t(233)
+    ('pearson', 0.8304, 233.0)
     """
 
     model: RowModel
@@ -108,6 +119,16 @@ class RegressionResult:
     #: coefficient names per linear predictor, when the predictors have designs of their
     #: own (distributional regression); None: every full-design slot uses ``coef_names``
     slot_names: list[list[str]] | None = None
+    #: the dispersion convention of the inference: "pearson" (the mean's covariance scaled
+    #: to the Pearson dispersion, t tests on ``df_resid``) or "ml" (z tests)
+    dispersion: str = "ml"
+    #: the dispersion φ the covariance uses (Pearson ``X²/(n − p)``, or the ML one);
+    #: None for a family without one
+    scale: float | None = None
+    #: the information the covariance inverts: "observed" or "expected"
+    information_kind: str = "observed"
+    #: R², adjusted R², F of a least-squares fit (Normal-identity), else None
+    least_squares: dict[str, float] | None = None
 
     # ------------------------------------------------------------------ layout
     def _mean_count(self) -> int:
@@ -159,21 +180,51 @@ class RegressionResult:
         size = int(self.slot_starts[j + 1] - self.slot_starts[j])
         return list((self.coef_names if self.slot_names is None else self.slot_names[j])[:size])
 
+    # ------------------------------------------------------------------ tests' distribution
+    @property
+    def use_t(self) -> bool:
+        """Are the mean coefficients tested on Student's t(``df_resid``) (the Pearson
+        convention) rather than the normal distribution?"""
+        return self.dispersion == "pearson"
+
+    def _pvalue(self, z: Any) -> np.ndarray:
+        """Two-sided p-values of the statistics ``z`` (t(df_resid) or normal)."""
+        z = np.abs(np.asarray(z, float))
+        if self.use_t:
+            return 2.0 * stats.t.sf(z, self.df_resid)
+        return 2.0 * stats.norm.sf(z)
+
+    def _quantile(self, level: float) -> float:
+        """The ``(1 + level) / 2`` quantile of the test distribution."""
+        if self.use_t:
+            return float(stats.t.ppf(0.5 + level / 2.0, self.df_resid))
+        return float(stats.norm.ppf(0.5 + level / 2.0))
+
+    def _untested(self, j: int) -> bool:
+        """Is slot ``j`` a constant nuisance (a dispersion/shape): reported, not tested?"""
+        s = self.model.slots[j]
+        return s.nuisance is not None and s.design == "1"
+
     @property
     def coefs(self) -> dict[str, Any]:
         """One coefficient table per linear predictor, ``{parameter: DataFrame}``, with the
-        columns ``coef``, ``std err``, ``z`` and ``P>|z|`` (the parameter's link scale)."""
+        columns ``coef``, ``std err``, ``z`` and ``P>|z|`` (``t`` and ``P>|t|`` under the
+        Pearson convention; the parameter's link scale). A constant nuisance (σ, shape …)
+        is not tested: its statistic and p-value are NaN (``log σ = 0`` means nothing)."""
         import pandas as pd
 
         out = {}
         se_all = _se(np.diag(self.cov_theta))
+        stat, pcol = ("t", "P>|t|") if self.use_t else ("z", "P>|z|")
         for j, s in enumerate(self.model.slots):
             sl = slice(int(self.slot_starts[j]), int(self.slot_starts[j + 1]))
             b, se = self.theta[sl], se_all[sl]
             with np.errstate(divide="ignore", invalid="ignore"):
                 z = np.where(se > 0, b / se, np.nan)
+            if self._untested(j):
+                z = np.full_like(z, np.nan)
             out[s.nuisance or s.name] = pd.DataFrame(
-                {"coef": b, "std err": se, "z": z, "P>|z|": 2.0 * stats.norm.sf(np.abs(z))},
+                {"coef": b, "std err": se, stat: z, pcol: self._pvalue(z)},
                 index=self._terms(j))
         return out
 
@@ -195,16 +246,19 @@ class RegressionResult:
 
     @property
     def pvalues(self):
+        """Two-sided p-values of the mean coefficients: Student's t(``df_resid``) under the
+        Pearson convention (R's ``summary.glm``), else the normal distribution."""
         idx = self._mean_theta_index()
         z = self.theta[idx] / _se(np.diag(self.cov_theta)[idx])
-        return self._shape(2.0 * stats.norm.sf(np.abs(z)))
+        return self._shape(self._pvalue(z))
 
     def conf_int(self, level: float = 0.95):
-        """Wald intervals ``params ± z_{(1+level)/2} · bse``: (p, 2) (DataFrame with names).
+        """Wald intervals ``params ± q · bse``: (p, 2) (DataFrame with names), ``q`` the
+        ``(1+level)/2`` quantile of t(``df_resid``) (Pearson convention) or of N(0, 1).
 
         For Categorical: a DataFrame with a (class, coefficient) row index.
         """
-        q = stats.norm.ppf(0.5 + level / 2.0)
+        q = self._quantile(level)
         idx = self._mean_theta_index()
         b, se = self.theta[idx], _se(np.diag(self.cov_theta)[idx])
         lo, hi = b - q * se, b + q * se
@@ -271,12 +325,59 @@ class RegressionResult:
 
     @property
     def prsquared(self) -> float | None:
-        """McFadden's pseudo-R² = 1 - llf / llnull."""
-        if self.llnull is None or self.llnull == 0:
+        """McFadden's pseudo-R² = 1 - llf / llnull, for discrete families only (None for a
+        continuous one: its log-density depends on the units of y, so the ratio has no
+        meaning there; see :attr:`rsquared` for least squares)."""
+        if not self.model.family.discrete or self.llnull is None or self.llnull == 0:
             return None
         return 1.0 - self.llf / self.llnull
 
     pseudo_rsquared = prsquared
+
+    def _ls(self, key: str) -> float | None:
+        return None if self.least_squares is None else self.least_squares[key]
+
+    @property
+    def rsquared(self) -> float | None:
+        """R² = 1 − RSS/TSS of a least-squares fit (Normal-identity; weighted as R's ``lm``;
+        uncentred without an intercept), else None."""
+        return self._ls("rsquared")
+
+    @property
+    def rsquared_adj(self) -> float | None:
+        """Adjusted R² = 1 − (1 − R²)(n − i)/(n − p) (``i`` = 1 with an intercept)."""
+        return self._ls("rsquared_adj")
+
+    @property
+    def fvalue(self) -> float | None:
+        """The F statistic of all slopes = 0: ``(MSS/(p − i)) / (RSS/(n − p))``."""
+        return self._ls("fvalue")
+
+    @property
+    def f_pvalue(self) -> float | None:
+        """``P(F_{p−i, n−p} > fvalue)``."""
+        return self._ls("f_pvalue")
+
+    @property
+    def inference(self) -> str:
+        """One line: the dispersion convention, the information used, the tests'
+        distribution (as ``summary()`` prints it)."""
+        if self.dispersion == "pearson":
+            conv = f"Pearson dispersion (φ̂ = {self.scale:.4g}, {_num(self.df_resid)} df)"
+        elif self.penalised:
+            conv = "MAP (Laplace approximation)"
+        elif self.scale is not None:
+            decl = self.model.family.dispersion_parameter
+            fixed = decl is not None and decl[0] in self.model.fixed
+            conv = (f"fixed dispersion (φ = {self.scale:.4g})" if fixed
+                    else f"ML dispersion (φ̂ = {self.scale:.4g})")
+        else:
+            conv = "maximum likelihood"
+        info = f"{self.information_kind} information"
+        if self.cov_type != "nonrobust":
+            info = f"{self.cov_type} sandwich ({info})"
+        tests = f"t({_num(self.df_resid)}) tests" if self.use_t else "z tests"
+        return f"{conv}, {info}, {tests}"
 
     # ------------------------------------------------------------------ tests
     def wald_test(self, restrictions: str) -> WaldTestResult:
@@ -323,7 +424,15 @@ class RegressionResult:
 
     # ------------------------------------------------------------------ rendering
     def summary(self, level: float = 0.95) -> ResultsTable:
-        """A ResultsTable (``str()``, ``.to_html()``, ``.to_latex()``, ``.to_markdown()``)."""
+        """A ResultsTable (``str()``, ``.to_html()``, ``.to_latex()``, ``.to_markdown()``).
+
+        An ``Inference`` line states the dispersion convention, the information used and
+        the tests' distribution (:attr:`inference`). A constant nuisance (σ, a shape …)
+        has its log-scale row without a test (``log σ = 0`` is no hypothesis) and a note
+        with its estimate on the natural scale.
+        """
+        from ..links import get_link
+
         fam, link = self.model.family, self.model.link
         kind = "MAP (prior)" if self.penalised else "maximum likelihood"
         info: list[tuple[str, Any]] = [
@@ -337,37 +446,66 @@ class RegressionResult:
             info.append(("Deviance", self.deviance))
         if self.null_deviance is not None:
             info.append(("Null deviance", self.null_deviance))
+        if self.rsquared is not None:
+            info += [("R²", self.rsquared), ("Adj. R²", self.rsquared_adj),
+                     (f"F({_num(self._ls('df_num'))}, {_num(self.df_resid)})", self.fvalue),
+                     ("Prob (F)", self.f_pvalue)]
         if self.prsquared is not None:
             info.append(("Pseudo R² (McFadden)", self.prsquared))
         info += list(self.extra_info.items())
-        q = stats.norm.ppf(0.5 + level / 2.0)
+        q = self._quantile(level)
+        qz = float(stats.norm.ppf(0.5 + level / 2.0))  # (a nuisance's Wald interval)
         pct = f"{100 * level:g}%"
         rows = []
         se_all = _se(np.diag(self.cov_theta))
         blocks = self.distributional
         names = self.param_names
         for i, (name, b, se) in enumerate(zip(names, self.theta, se_all, strict=True)):
+            j = int(np.searchsorted(self.slot_starts, i, side="right") - 1)
             if blocks:
-                j = int(np.searchsorted(self.slot_starts, i, side="right") - 1)
                 s = self.model.slots[j]
                 if i == self.slot_starts[j]:
                     lk = s.transform if s.nuisance else link.name
                     rows.append((f"{s.nuisance or s.name}  ({lk} link)", None))
                 name = self._terms(j)[i - int(self.slot_starts[j])]
+            if self._untested(j):
+                rows.append((name, [float(b), float(se), None, None, float(b - qz * se),
+                                    float(b + qz * se)]))
+                continue
             z = b / se if se > 0 else np.nan
-            p = float(2.0 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan
+            p = float(self._pvalue(z)) if np.isfinite(z) else np.nan
             rows.append((name, [float(b), float(se), float(z), p, float(b - q * se),
                                 float(b + q * se)]))
-        notes = []
+        notes = [f"Inference: {self.inference}"]
+        ends = {}
+        for j, s in enumerate(self.model.slots):
+            if self._untested(j):
+                i = int(self.slot_starts[j])
+                se = float(se_all[i])
+                lo, hi = get_link(s.transform).inverse(
+                    np.array([self.theta[i] - qz * se, self.theta[i] + qz * se]))
+                ends[s.nuisance] = (float(lo), float(hi))
+        decl = fam.dispersion_parameter
         for k, v in self.nuisance.items():
             se = self.nuisance_bse.get(k, 0.0)
-            fixed = " (fixed)" if k in self.model.fixed else ""
-            notes.append(f"{k} = {v:.6g} (se {se:.3g}){fixed}")
+            if k in self.model.fixed:
+                notes.append(f"{k} = {v:.6g} (fixed)")
+                continue
+            text = f"{k} = {v:.6g} (ML, se {se:.3g}"
+            if k in ends:
+                text += f"; {pct} interval {ends[k][0]:.4g} … {ends[k][1]:.4g}"
+            text += "); a dispersion/shape: reported, not tested"
+            if self.dispersion == "pearson" and decl is not None and decl[0] == k \
+                    and self.scale is not None and self.scale > 0:
+                text += (f"; the standard errors use the Pearson dispersion φ̂ = "
+                         f"{self.scale:.4g} ({k} = {self.scale ** (1.0 / decl[1]):.6g})")
+            notes.append(text)
         if self.model.classification and self._mean_count() > 1:
             notes.append("reference class: y=0 (its logits are 0)")
+        stat, pcol = ("t", "P>|t|") if self.use_t else ("z", "P>|z|")
         return ResultsTable(
             title=f"{fam.title} regression ({link.name} link)", info=info,
-            columns=["coef", "std err", "z", "P>|z|", f"{pct} low", f"{pct} high"], rows=rows,
+            columns=["coef", "std err", stat, pcol, f"{pct} low", f"{pct} high"], rows=rows,
             notes=notes)
 
     def __str__(self) -> str:
