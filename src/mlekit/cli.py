@@ -276,6 +276,8 @@ _FLAG_WORDS: tuple[tuple[str, str], ...] = (
     (r"\balpha_l2\b", "--alpha-l2"),
     (r"\balpha_l1\b", "--alpha-l1"),
     (r"\bcov_type\b", "--cov-type"),
+    (r"dispersion='(\w+)'", r"--dispersion \1"),
+    (r"\(or None: the family's default\)", "(or leave it out: the family's default)"),
     (r"\bmk\.fit\(y, family\)", "mlekit fit"),
     (r"(column '[^']*' has an empty cell / NaN in row \d+ \(values must be finite numbers)\)",
      r"\1; --dropna drops such rows)"),
@@ -1018,6 +1020,14 @@ def regress_cmd(
     cov_type: Annotated[str, typer.Option(
         "--cov-type", help="Standard errors: nonrobust (inverse information) or a sandwich "
         "HC0, HC1, HC2, HC3.")] = "nonrobust",
+    dispersion: Annotated[str | None, typer.Option(
+        "--dispersion", help="Normal, Gamma, inverse Gaussian: pearson (R's lm / summary.glm "
+        "and statsmodels GLM: scale = Pearson chi2/(n - p), t tests) or ml (pure maximum "
+        "likelihood, z tests); default: pearson where it is defined.")] = None,
+    event: Annotated[str | None, typer.Option(
+        "--event", metavar="COLUMN", help="Survival data: a column that is 1 where the target "
+        "was observed and 0 where it is right-censored (the event had not happened yet); "
+        "the censored likelihood is maximised (Weibull: survreg's AFT model).")] = None,
     fixed: FixedOpt = None,
     level: Annotated[float, typer.Option(
         "--level", help="Level of the Wald confidence intervals.")] = 0.95,
@@ -1084,15 +1094,18 @@ def regress_cmd(
                                          f"({plain_link!r} and {named_links[loc]!r})")
                 named_links = {loc: plain_link, **named_links}
             link = named_links
+    if dask and dispersion is not None:
+        raise DataError("--dispersion is not available with --dask yet; fit in memory")
     if dask and (extras or alpha_l1 or fixed_d or cov_type != "nonrobust" or dropna):
         used = [*extras, *(["--alpha-l1"] if alpha_l1 else []), *(["--fixed"] if fixed_d else []),
                 *(["--cov-type"] if cov_type != "nonrobust" else []),
                 *(["--dropna"] if dropna else [])]
         raise DataError(f"{', '.join(used)}: not available with --dask yet; fit in memory "
                         "(without --dask)")
-    if trials is not None and formula is not None:
-        raise DataError("--trials works with --target/--features (not yet with --formula); "
-                        "e.g. --target successes --features x1,x2 --trials n")
+    if event is not None and (dask or report is not None):
+        raise DataError("--event (a censored response) is fitted in memory and has no report "
+                        "yet (its panels would draw censored times as exact); drop --dask / "
+                        "--report")
     if dask:
         _regress_dask(file, target, features, formula, fam.name, link, not no_intercept,
                       alpha_l2, scheduler, json_, quiet, report)
@@ -1114,7 +1127,7 @@ def regress_cmd(
         if dropna:
             from .regression._formula import parse_param_formula
 
-            used = [*parsed.columns(), *extras.values()]
+            used = [*parsed.columns(), *extras.values(), *([event] if event else [])]
             for k, text in params.items():
                 used += parse_param_formula(text, k).columns()
             df = _drop_missing(df, used, str(file), dropna, quiet)
@@ -1127,9 +1140,12 @@ def regress_cmd(
         spec: str | dict[str, str] = formula
         if params:
             spec = {loc: formula, **params}
+        if event is not None and event not in df.columns:
+            raise DataError(f"{file}: no column {event!r}{_column_hint(event, list(df.columns))}")
         model = Regression.from_formula(spec, df, family=fam.name, link=link,
                                         alpha_l2=alpha_l2, alpha_l1=alpha_l1,
-                                        cov_type=cov_type, fixed=fixed_d or None, **fit_kw)
+                                        cov_type=cov_type, fixed=fixed_d or None,
+                                        dispersion=dispersion, event=event, **fit_kw)
         X = model.model_spec_.matrix(df)
         names = [str(c) for c in X.columns]
         y = model.model_spec_.response(df).to_numpy(dtype=float)
@@ -1143,7 +1159,7 @@ def regress_cmd(
         names = _columns_list(features)
         if names is None:
             names = [c for c in df.columns if c != target and c not in extras.values()
-                     and pd.api.types.is_numeric_dtype(df[c])]
+                     and c != event and pd.api.types.is_numeric_dtype(df[c])]
             if not names:
                 raise DataError(f"{file}: no numeric feature columns besides {target!r}")
         for c in names:
@@ -1154,14 +1170,26 @@ def regress_cmd(
         for flag, col in extras.items():
             if col == target or col in names:
                 raise DataError(f"{flag} {col}: the column is also the target or a feature")
-        df = _drop_missing(df, [target, *names, *extras.values()], str(file), dropna, quiet)
+        if event is not None:
+            if event not in df.columns:
+                raise DataError(f"{file}: no column {event!r}"
+                                f"{_column_hint(event, list(df.columns))}")
+            if event == target or event in names:
+                raise DataError(f"--event {event}: the column is also the target or a feature")
+        df = _drop_missing(df, [target, *names, *extras.values(), *([event] if event else [])],
+                           str(file), dropna, quiet)
         fit_kw = _regress_rows(df, extras, str(file))
         y = as_numeric_column(df[target], target, source=str(file))
         X = pd.DataFrame({c: as_numeric_column(df[c], c, source=str(file)) for c in names})
         model = Regression(family=fam.name, link=link, fit_intercept=not no_intercept,
                            alpha_l2=alpha_l2, alpha_l1=alpha_l1, cov_type=cov_type,
-                           fixed=fixed_d or None)
-        model.fit(X, y, **fit_kw)
+                           fixed=fixed_d or None, dispersion=dispersion)
+        if event is not None:
+            from .regression._estimator import _with_events
+
+            model.fit(X, _with_events(y, df, event), **fit_kw)
+        else:
+            model.fit(X, y, **fit_kw)
     if report is not None:
         from .report import regress_report
 

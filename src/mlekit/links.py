@@ -18,6 +18,7 @@ there (step halving, the out-of-domain guard of each model).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,7 @@ from scipy.special import expit, logit, ndtr, ndtri
 
 from .errors import did_you_mean
 
-__all__ = ["LINKS", "Link", "get_link"]
+__all__ = ["LINKS", "Link", "get_link", "scaled_logit"]
 
 _SQRT_2PI = np.sqrt(2.0 * np.pi)
 
@@ -162,6 +163,46 @@ LINKS: dict[str, Link] = {
 }
 
 
+_SCALED = re.compile(r"^logit\(\s*([-+0-9.eE]+)\s*,\s*([-+0-9.eE]+)\s*\)$")
+
+
+def scaled_logit(low: float, high: float) -> Link:
+    r"""The logit link of a bounded interval: :math:`\theta = a + (b - a)\,\mathrm{expit}(\eta)`,
+    :math:`\eta = \log\frac{\theta - a}{b - \theta}` (named ``"logit(a, b)"``; the
+    default link of a parameter on ``Interval(a, b)``, e.g. Tweedie's power on (1, 2)).
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> g = mk.get_link("logit(1, 2)")
+    >>> g
+    Link('logit(1.0, 2.0)')
+    >>> float(g.inverse(np.array(0.0))), float(g.link(np.array(1.5)))
+    (1.5, 0.0)
+    """
+    a, b = float(low), float(high)
+    if not (np.isfinite(a) and np.isfinite(b) and a < b):
+        raise did_you_mean(f"logit({low}, {high})", LINKS, what="link")
+    w = b - a
+
+    def inverse(e):
+        return a + w * expit(e)
+
+    def link(m):
+        m = np.asarray(m, float)
+        return np.log(m - a) - np.log(b - m)
+
+    def d1(e):
+        return w * expit(e) * expit(-e)
+
+    def d2(e):
+        return w * expit(e) * expit(-e) * (1.0 - 2.0 * expit(e))
+
+    return Link(f"logit({a!r}, {b!r})", link, inverse, d1, d2,
+                lambda e: a + w / (1 + _sp().exp(-e)),
+                rf"\log\frac{{\mu - {a:g}}}{{{b:g} - \mu}}")
+
+
 def get_link(link: str | Link) -> Link:
     """Return the registered :class:`Link` called ``link`` (or ``link`` itself).
 
@@ -177,6 +218,12 @@ def get_link(link: str | Link) -> Link:
     if isinstance(link, Link):
         return link
     key = str(link).lower().replace("-", "_")
+    m = _SCALED.match(str(link).strip().lower())
+    if m is not None:  # (read by a regular expression of two numbers: never evaluated)
+        try:
+            return scaled_logit(float(m.group(1)), float(m.group(2)))
+        except ValueError:
+            pass
     if key not in LINKS:
         raise did_you_mean(link, LINKS, what="link")
     return LINKS[key]

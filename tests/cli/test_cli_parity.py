@@ -174,9 +174,6 @@ def test_regress_alpha_l1_and_level_equal_api(capsys, counts):
 
 def test_regress_refusals(capsys, counts):
     path, _ = counts
-    code, _, err = run(capsys, "regress", path, "--formula", "s ~ x1", "-F", "binomial",
-                       "--trials", "tr")
-    assert_one_line_error(code, err, "--trials", "--formula")
     code, _, err = run(capsys, "regress", path, "-y", "y", "-x", "x1", "--weights", "x2x")
     assert_one_line_error(code, err, "--weights", "x2x", "did you mean 'x2'")
     code, _, err = run(capsys, "regress", path, "-y", "y", "-x", "x1", "--exposure", "x1")
@@ -392,6 +389,8 @@ _FLAG_CASES = [
     ("alpha_l2 / alpha_l1 with formulas", "--alpha-l2 / --alpha-l1 with formulas"),
     ("unknown cov_type 'x'", "unknown --cov-type 'x'"),
     ("fit it with mk.fit(y, family) instead", "fit it with mlekit fit instead"),
+    ("use dispersion='ml' (or None: the family's default)",
+     "use --dispersion ml (or leave it out: the family's default)"),
     ("f: column 'a' has an empty cell / NaN in row 3 (values must be finite numbers)",
      "f: column 'a' has an empty cell / NaN in row 3 (values must be finite numbers; "
      "--dropna drops such rows)"),

@@ -142,8 +142,12 @@ TRUTH = {
     "bernoulli": ({"p": "logit"}, {"p": (-0.3, 0.8)}, lambda p: p),
     "binomial": ({"p": "logit"}, {"p": (-0.3, 0.8)}, lambda p: {**p, "n": np.full(N, 10.0)}),
     "geometric": ({"p": "logit"}, {"p": (-0.3, 0.5)}, lambda p: p),
+    # every parameter on x, the power through the scaled logit of (1, 2)
+    "tweedie": ({"mu": "log", "phi": "log", "power": "logit(1, 2)"},
+                {"mu": (0.5, 0.4), "phi": (0.0, 0.3), "power": (0.2, 0.5)}, lambda p: p),
 }
-_INV = {"identity": lambda t: t, "log": np.exp, "logit": _expit}
+_INV = {"identity": lambda t: t, "log": np.exp, "logit": _expit,
+        "logit(1, 2)": lambda t: 1.0 + _expit(t)}
 
 
 def test_truth_table_covers_every_family():

@@ -42,7 +42,13 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError, NotImplementedForFamily, ParameterError, SupportError
+from ..errors import (
+    DataError,
+    NoMaximumError,
+    NotImplementedForFamily,
+    ParameterError,
+    SupportError,
+)
 from ..families import Family, get_family
 from ..families._rowmodel import RowModel, Slot
 from ..links import LINKS, Link, get_link
@@ -62,9 +68,24 @@ _LINK_RANGES: dict[str, tuple[float, float]] = {
 }
 
 
+def link_range(link: str) -> tuple[float, float] | None:
+    """The values ``link``'s inverse takes (a scaled logit ``"logit(a, b)"``: inside (a, b)),
+    or None for a link that does not apply to a scalar parameter."""
+    rng = _LINK_RANGES.get(link)
+    if rng is None and link.startswith("logit("):
+        try:
+            g = get_link(link)
+        except Exception:  # (not a scaled logit)
+            return None
+        lo, hi = float(g.inverse(np.array(-745.0))), float(g.inverse(np.array(37.0)))
+        w = hi - lo
+        rng = (lo + 1e-15 * w, hi - 1e-15 * w)
+    return rng
+
+
 def link_fits(link: str, domain: Any) -> bool:
     """Does every value of ``link``'s inverse lie in ``domain``?"""
-    rng = _LINK_RANGES.get(link)
+    rng = link_range(link)
     if rng is None:
         return False
     try:
@@ -76,7 +97,7 @@ def link_fits(link: str, domain: Any) -> bool:
 def link_meets(link: str, domain: Any) -> bool:
     """Do the values of ``link``'s inverse meet ``domain`` at all (GLM links such as the
     identity on a positive mean: rows that leave the domain are refused by the solver)?"""
-    rng = _LINK_RANGES.get(link)
+    rng = link_range(link)
     if rng is None:
         return False
     probe = np.array([rng[0], 1e-8, 0.5, 1.0, 2.0, rng[1]])
@@ -86,8 +107,17 @@ def link_meets(link: str, domain: Any) -> bool:
 
 
 def default_link_for(domain: Any) -> str | None:
-    """Identity on the reals, log on the positives, logit on the unit interval; else None."""
+    """Identity on the reals, log on the positives, logit on the unit interval, the scaled
+    logit ``"logit(a, b)"`` on a bounded interval (a, b); else None."""
     for name in ("identity", "log", "logit"):
+        if link_fits(name, domain):
+            return name
+    try:
+        a, b = (float(v) for v in domain.edges)
+    except (AttributeError, TypeError, ValueError):
+        return None
+    if np.isfinite(a) and np.isfinite(b) and a < b:
+        name = get_link(f"logit({a!r}, {b!r})").name
         if link_fits(name, domain):
             return name
     return None
@@ -308,11 +338,15 @@ class FamilyModel(RowModel):
     designs : ``{parameter: "X" | "1" | tuple of column indices}`` (missing: ``"1"``,
         except the location parameter, which defaults to ``"X"``)
     parametrisation : the name of a declared :class:`Parametrisation` (``"mean"``), or None
+    censored : the response is censored (:mod:`._censored`): the censored rows' terms are
+        log S / log F / log of an interval's probability, differentiated in link space;
+        no cumulant pass, no deviance, observed information only
     """
 
     links: dict[str, str] = field(default_factory=dict)
     designs: dict[str, Any] = field(default_factory=dict)
     parametrisation: str | None = None
+    censored: bool = False
 
     def __post_init__(self) -> None:
         # (RowModel's checks speak of nuisance names; this model checks its own)
@@ -390,6 +424,8 @@ class FamilyModel(RowModel):
         """The canonical form ``ℓ = A(η) - yη + C(y)`` when the family, on this model's one
         link, verifiably has it (:func:`_derive_cumulant`); else None. Derived once per
         layout of links and fixed values, then cached."""
+        if self.censored:  # (the lean passes read y as exact values)
+            return None
         key = (tuple(self.links.items()), tuple(sorted(self.fixed.items())),
                self.parametrisation, tuple(self._free))
         cached = self.__dict__.get("_cumulant_cache")
@@ -479,10 +515,10 @@ class FamilyModel(RowModel):
         information (positive there), for the solve and the covariance; those parameters
         are listed in ``scoring_parameters``.
         """
-        start = self._unconditional(y, w)
+        start = self._unconditional(y, w, aux)
         self._scoring = False
         self.scoring_parameters: tuple[str, ...] = ()
-        if self.family.fisher_information(**{
+        if not self.censored and self.family.fisher_information(**{
                 k: np.asarray(v, float) for k, v in self._base(
                     {n: np.asarray(start[n], float) for n in self.space.param_names
                      if n in start}, aux).items()}) is not None:
@@ -508,7 +544,8 @@ class FamilyModel(RowModel):
             out.append(e if np.isfinite(e) else 0.0)
         return np.array(out)
 
-    def _unconditional(self, y: np.ndarray, w: np.ndarray) -> dict[str, Any]:
+    def _unconditional(self, y: np.ndarray, w: np.ndarray,
+                       aux: Mapping[str, np.ndarray] | None = None) -> dict[str, Any]:
         import warnings
 
         fixed_base = None
@@ -521,22 +558,42 @@ class FamilyModel(RowModel):
                 warnings.simplefilter("ignore")
                 if known:
                     raise NotImplementedForFamily("known per-row parameters")
-                # the family's closed form when it has one (what mk.fit would use, without
-                # its log-likelihood pass over y); else the full unconditional fit
-                params = self._closed_form_start(y, weights, fixed_base)
+                if self.censored and aux is not None and "censor_low" in aux:
+                    params = self._censored_start(aux, weights, fixed_base)
+                else:
+                    # the family's closed form when it has one (what mk.fit would use,
+                    # without its log-likelihood pass over y); else the full fit
+                    params = self._closed_form_start(y, weights, fixed_base)
                 if params is None:
                     res = self.family.fit(y, weights=weights, fixed=fixed_base)
                     params = {k: np.asarray(v, float) for k, v in res.params.items()}
+        except NoMaximumError:
+            if self.censored:  # (all censored on one side: no regression can fix that)
+                raise
+            params = {k: np.asarray(v, float) for k, v in self.family.example_params.items()}
         except Exception:  # (no unconditional fit: degenerate data, per-row n …)
             params = {k: np.asarray(v, float) for k, v in self.family.example_params.items()}
-            if known and self.family.mean_parameter is not None:
-                pass
         if self.parametrisation is not None:
             params = self.space.from_base(**{k: params[k] for k in self.family.param_names
                                              if k in params})
         for k, v in self.fixed.items():
             params[k] = np.asarray(v, float)
         return params
+
+    def _censored_start(self, aux: Mapping[str, np.ndarray], weights: np.ndarray | None,
+                        fixed: Mapping[str, float] | None) -> dict[str, np.ndarray]:
+        """The unconditional censored MLE (``mk.fit(Censored(low, high), family)``)."""
+        from ..estimate import Censored
+
+        data = Censored(aux["censor_low"], aux["censor_high"])
+        res = self.family.fit(data, weights=weights, fixed=fixed)
+        return {k: np.asarray(v, float) for k, v in res.params.items()}
+
+    def saturated_nll(self, y, aux):
+        return None if self.censored else super().saturated_nll(y, aux)
+
+    def unit_deviance(self, y, eta, aux):
+        return None if self.censored else super().unit_deviance(y, eta, aux)
 
     def _closed_form_start(self, y: np.ndarray, weights: np.ndarray | None,
                            fixed: Mapping[str, float] | None) -> dict[str, np.ndarray] | None:
@@ -561,7 +618,17 @@ class FamilyModel(RowModel):
 
     # ------------------------------------------------------------------ the loss
     def rows(self, y, eta, aux, order=2):
-        """Per-row NLL, link-space gradient and Hessian (see the module docstring).
+        """Per-row NLL, link-space gradient and Hessian (see the module docstring); the
+        censored rows of a censored response replaced by their terms (:mod:`._censored`)."""
+        out = self._exact_rows(y, eta, aux, order)
+        if self.censored and "censor_low" in aux:
+            from ._censored import patch_censored_rows
+
+            patch_censored_rows(self, eta, aux, order, *out)
+        return out
+
+    def _exact_rows(self, y, eta, aux, order=2):
+        """Per-row NLL, link-space gradient and Hessian of exactly observed ``y``.
 
         One evaluation of the family's pieces per call: ``θ = g⁻¹(η)`` and ``g⁻¹'``,
         ``g⁻¹''`` once per slot (for the log link all three are ``e^η``, computed once),
@@ -817,7 +884,7 @@ def build_family_model(family: str | Family, link: Any = None,
                     f"{fam.title}: parameter {n!r} lives on {dom.name}, which no link maps "
                     "onto the real line; hold it fixed (fixed={...})")
         lk = get_link(lk).name
-        if lk not in _LINK_RANGES:
+        if link_range(lk) is None:
             raise ParameterError(f"{fam.title} regression: the {lk!r} link does not apply to "
                                  f"the scalar parameter {n!r} (links: "
                                  f"{', '.join(k for k in LINKS if k in _LINK_RANGES)})")

@@ -91,7 +91,18 @@ class Regression(BaseEstimator):
     fixed : nuisance parameters held fixed, e.g. ``{"sigma": 1.0}``, ``{"alpha": 0.5}``
     cov_type : "nonrobust" (inverse information) or a sandwich "HC0" … "HC3"
     information : "observed" (Hessian of the NLL at the optimum) or "expected" (Fisher)
-        information for the covariance; they agree for canonical links
+        information for the covariance; they agree for canonical links (R's
+        ``summary.glm`` and statsmodels' GLM use the expected one)
+    dispersion : "pearson", "ml" or None (the family's default). For a family with a
+        dispersion φ (Normal σ², Gamma 1/shape, inverse Gaussian 1/λ: declared by
+        ``Family.dispersion_parameter``), estimated as a constant, the default is
+        "pearson": the mean coefficients' covariance uses ``φ̂ = X²/(n − p)`` (the
+        Pearson statistic over the residual degrees of freedom) and the tests and
+        intervals Student's ``t(n − p)``, as R's ``summary.glm`` and statsmodels' GLM
+        (Normal-identity: exactly OLS, R's ``lm``). "ml" keeps the inverse information
+        at the ML estimates and z tests. Elsewhere (other families, a fixed or modelled
+        dispersion, a prior) the default is "ml" and "pearson" a ParameterError.
+        ``llf``, AIC and BIC always use the ML estimates
     heteroscedastic : Normal only: ``log sigma_i = x_iᵀ gamma`` (a second linear predictor)
     max_iter, tol : Newton iterations, and the relative gradient norm
         ``||∇F(θ)|| / ||∇F(0)||`` at which the fit stops (see ``solver.newton``)
@@ -130,7 +141,8 @@ class Regression(BaseEstimator):
                  fit_intercept: bool = True, alpha_l2: float = 0.0, alpha_l1: float = 0.0,
                  fixed: dict[str, float] | None = None, cov_type: str = "nonrobust",
                  information: str = "observed", heteroscedastic: bool = False,
-                 max_iter: int = 100, tol: float = 1e-8, engine: str = "auto"):
+                 max_iter: int = 100, tol: float = 1e-8, engine: str = "auto",
+                 dispersion: str | None = None):
         self.family = family
         self.link = link
         self.fit_intercept = fit_intercept
@@ -143,6 +155,7 @@ class Regression(BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.engine = engine
+        self.dispersion = dispersion
 
     # ------------------------------------------------------------------ sklearn plumbing
     def _family_obj(self):
@@ -220,7 +233,9 @@ class Regression(BaseEstimator):
         ----------
         X : (n, p) array or DataFrame (column names are carried to ``result_``): the
             design of the mean (location) parameter
-        y : (n,) responses (class labels for Bernoulli / Categorical)
+        y : (n,) responses (class labels for Bernoulli / Categorical), or a
+            :class:`~mlekit.estimate.Censored` response (right, left and interval
+            censoring: the censored likelihood, as ``survival::survreg``)
         sample_weight : (n,) non-negative weights (frequency-weight semantics)
         offset : (n,) added to the linear predictor of the mean
         exposure : (n,) positive; adds ``log(exposure)`` to the offset (log links)
@@ -234,6 +249,12 @@ class Regression(BaseEstimator):
 
         for accepts, backend_fit in _DATA_BACKENDS:  # e.g. dask arrays / dataframes
             if accepts(X) or accepts(y):
+                if type(y).__name__ == "Censored":
+                    from ..errors import NotImplementedForFamily
+
+                    raise NotImplementedForFamily(
+                        "a censored response is fitted in memory only (the Dask backend "
+                        "reads y as exact values); pass NumPy or pandas data")
                 return backend_fit(self, X, y, sample_weight=sample_weight, offset=offset,
                                    exposure=exposure, designs=designs, **aux)
         settings = Settings.of(self)
@@ -423,6 +444,7 @@ class Regression(BaseEstimator):
     @classmethod
     def from_formula(cls, formula: str | dict[str, str], data: Any, family: Any = None,
                      sample_weight: Any = None, offset: Any = None, exposure: Any = None,
+                     event: str | None = None, trials: Any = None,
                      **kwargs: Any) -> Regression:
         r"""Fit ``y ~ x1 + C(g)`` on a DataFrame; names reach ``summary()``.
 
@@ -450,6 +472,16 @@ class Regression(BaseEstimator):
         intercept (or the location has none but its intercept), each intercept is a
         column ``"Intercept"`` of its design and ``fit_intercept`` is False.
         (:class:`~mlekit.regression._formula.ParamFormulas` says which errors are raised.)
+
+        **Right-censored responses** (survival data): ``event="status"`` names a column of
+        ``data`` that is 1 where the response was observed and 0 where it is censored (the
+        event had not happened by then: ``Y > y``), as ``survival::Surv(time, status)``.
+        The fit then maximises the censored likelihood (:mod:`._censored`); with
+        ``family="weibull"`` the coefficients are ``survreg``'s Weibull AFT coefficients,
+        and ``1/shape`` its scale. For left or interval censoring pass a
+        :class:`~mlekit.estimate.Censored` response to :meth:`fit`.
+
+        ``trials`` (Binomial): the per-row numbers of trials, as in :meth:`fit`.
         """
         import inspect
 
@@ -475,7 +507,7 @@ class Regression(BaseEstimator):
                     "penalise the intercept (it is then a column of the design); give every "
                     "modelled parameter's formula an intercept, or none")
             X, designs = pf.frames(data)
-            y = pf.response(data, numeric=numeric_y)
+            y = _with_events(pf.response(data, numeric=numeric_y), data, event)
             est = cls(family=family, fit_intercept=pf.fit_intercept, **kwargs) \
                 if takes_family else cls(fit_intercept=pf.fit_intercept, **kwargs)
             est.model_spec_ = pf.location_design
@@ -483,7 +515,7 @@ class Regression(BaseEstimator):
             est._formula_intercept = pf.fit_intercept
             est.formula_ = dict(pf.texts)
             est.fit(X, y, sample_weight=sample_weight, offset=offset, exposure=exposure,
-                    designs=designs)
+                    designs=designs, **({} if trials is None else {"trials": trials}))
             return est
         design, y, X = design_from_formula(formula, data)
         if X.shape[1] == 0:
@@ -494,21 +526,54 @@ class Regression(BaseEstimator):
                                "family) instead")
         if numeric_y:
             y = design.response(data)
+        y = _with_events(y, data, event)
         has_icpt = design.intercept
         est = cls(family=family, fit_intercept=has_icpt, **kwargs) if takes_family else \
             cls(fit_intercept=has_icpt, **kwargs)
         est.model_spec_ = design
         est._formula_intercept = has_icpt
         est.formula_ = formula
-        est.fit(X, y, sample_weight=sample_weight, offset=offset, exposure=exposure)
+        est.fit(X, y, sample_weight=sample_weight, offset=offset, exposure=exposure,
+                **({} if trials is None else {"trials": trials}))
         return est
+
+
+def _with_events(y: Any, data: Any, event: str | None) -> Any:
+    """``y`` right-censored where the column ``event`` of ``data`` is 0 (1: observed)."""
+    if event is None:
+        return y
+    from ..errors import DataError
+    from ..estimate import Censored
+
+    if not isinstance(event, str) or event not in getattr(data, "columns", ()):
+        cols = list(getattr(data, "columns", []))
+        raise DataError(f"event={event!r} must name a column of the data (columns: "
+                        f"{', '.join(map(str, cols[:12]))}{' …' if len(cols) > 12 else ''})")
+    status = np.asarray(data[event].to_numpy(), dtype=object)
+    ok = np.array([v is True or v is False or (isinstance(v, (int, float, np.integer,
+                   np.floating, np.bool_)) and v in (0, 1)) for v in status], bool)
+    if not ok.all():
+        i = int(np.flatnonzero(~ok)[0])
+        raise DataError(f"column {event!r} (event) must be 1 where the response was observed "
+                        f"and 0 where it is censored; row {i} has {status[i]!r}")
+    observed = status.astype(float) == 1.0
+    if not observed.any():
+        from ..errors import NoMaximumError
+
+        raise NoMaximumError(f"column {event!r} (event) is 0 on every row: every response "
+                             "is right-censored, so the likelihood keeps increasing as the "
+                             "distribution moves to the right and the MLE does not exist")
+    return Censored.from_indicator(np.asarray(y, float), censored=~observed)
 
 
 class LinearRegression(Regression):
     """Normal-identity regression (ordinary least squares as maximum likelihood).
 
-    ``sigma`` is estimated by ML (``result_.nuisance["sigma"] = sqrt(RSS/n)``);
-    coefficients come from an exact pivoted-QR least-squares solve.
+    ``sigma`` is estimated by ML (``result_.nuisance["sigma"] = sqrt(RSS/n)``: the llf,
+    AIC and BIC); coefficients come from an exact pivoted-QR least-squares solve. The
+    standard errors, t tests and intervals are OLS's by default (``dispersion="pearson"``:
+    ``s² = RSS/(n − p)``, t(n − p), as R's ``lm``), with R², adjusted R² and F in
+    ``result_``; ``dispersion="ml"`` gives the ML ones (divisor n, z tests).
 
     Examples
     --------
@@ -519,7 +584,10 @@ class LinearRegression(Regression):
     (147.4754, [0.485178])
     >>> round(model.result_.nuisance["sigma"], 4)    # sqrt(RSS / n)
     113.6213
-    >>> model.result_.bse.round(4).tolist()
+    >>> model.result_.bse.round(4).tolist()          # OLS: s = sqrt(RSS / (n - 2))
+    [15.9571, 0.0144]
+    >>> ml = mk.LinearRegression(dispersion="ml").fit(engel[["income"]], engel["foodexp"])
+    >>> ml.result_.bse.round(4).tolist()             # ML: sigma = sqrt(RSS / n)
     [15.889, 0.0143]
     """
 
@@ -531,7 +599,7 @@ class LinearRegression(Regression):
 
     def __init__(self, fit_intercept: bool = True, alpha_l2: float = 0.0, alpha_l1: float = 0.0,
                  fixed: dict[str, float] | None = None, cov_type: str = "nonrobust",
-                 max_iter: int = 100, tol: float = 1e-8):
+                 max_iter: int = 100, tol: float = 1e-8, dispersion: str | None = None):
         self.fit_intercept = fit_intercept
         self.alpha_l2 = alpha_l2
         self.alpha_l1 = alpha_l1
@@ -539,6 +607,7 @@ class LinearRegression(Regression):
         self.cov_type = cov_type
         self.max_iter = max_iter
         self.tol = tol
+        self.dispersion = dispersion
 
 
 class LogisticRegression(Regression):
@@ -565,6 +634,7 @@ class LogisticRegression(Regression):
     information = "observed"
     heteroscedastic = False
     engine = "auto"
+    dispersion = None  # (Bernoulli has no dispersion: z tests)
 
     def __init__(self, fit_intercept: bool = True, alpha_l2: float = 0.0, alpha_l1: float = 0.0,
                  cov_type: str = "nonrobust", max_iter: int = 100, tol: float = 1e-8):

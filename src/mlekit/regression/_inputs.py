@@ -33,19 +33,21 @@ from ..families._rowmodel import RowModel
 from ._diagnostics import check_finite_matrix
 from ._least_squares import all_finite
 
-__all__ = ["COV_TYPES", "INFORMATION", "Settings", "check_settings", "check_weights",
-           "combine_designs", "offset_of", "response"]
+__all__ = ["COV_TYPES", "DISPERSION", "INFORMATION", "Settings", "check_settings",
+           "check_weights", "combine_designs", "offset_of", "response"]
 
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
 INFORMATION = ("observed", "expected")
+DISPERSION = ("pearson", "ml")
 
 
 # ---------------------------------------------------------------------- settings
 def check_settings(est: Any) -> None:
     """Check an estimator's settings before any data are read (ParameterError / UnknownNameError).
 
-    ``cov_type`` and ``information`` must be known names; ``alpha_l2`` and ``alpha_l1``
-    finite numbers >= 0; ``max_iter`` a positive integer and ``tol`` a finite number > 0.
+    ``cov_type``, ``information`` and ``dispersion`` (or None) must be known names;
+    ``alpha_l2`` and ``alpha_l1`` finite numbers >= 0; ``max_iter`` a positive integer and
+    ``tol`` a finite number > 0.
     """
     from ..errors import did_you_mean
 
@@ -53,6 +55,12 @@ def check_settings(est: Any) -> None:
         raise did_you_mean(est.cov_type, COV_TYPES, what="cov_type")
     if est.information not in INFORMATION:
         raise did_you_mean(est.information, INFORMATION, what="information")
+    disp = getattr(est, "dispersion", None)
+    if disp is not None and (not isinstance(disp, str) or disp not in DISPERSION):
+        if not isinstance(disp, str):
+            raise ParameterError(f"dispersion must be 'pearson', 'ml' or None (the "
+                                 f"family's default); got {disp!r}")
+        raise did_you_mean(disp, DISPERSION, what="dispersion")
     for name in ("alpha_l2", "alpha_l1"):
         v = getattr(est, name)
         try:
@@ -96,17 +104,62 @@ class Settings:
     max_iter: int = 100
     tol: float = 1e-8
     engine: str = "auto"
+    #: "pearson", "ml" or None (the family's default: "pearson" where it is defined);
+    #: see :func:`dispersion_refusal` and :func:`._inference.pearson_ratio`
+    dispersion: str | None = None
 
     @classmethod
     def of(cls, est: Any) -> Settings:
-        """The checked settings of ``est`` (raises before any data are read)."""
+        """The checked settings of ``est`` (raises before any data are read); an explicit
+        ``dispersion="pearson"`` where it is not defined is a ParameterError naming why."""
         check_settings(est)
-        return cls(family=get_family(est.family), link=est.link,
-                   fit_intercept=bool(est.fit_intercept), alpha_l2=float(est.alpha_l2),
-                   alpha_l1=float(est.alpha_l1), fixed=dict(est.fixed or {}) or None,
-                   cov_type=est.cov_type, information=est.information,
-                   heteroscedastic=bool(est.heteroscedastic), max_iter=int(est.max_iter),
-                   tol=float(est.tol), engine=est.engine)
+        settings = cls(family=get_family(est.family), link=est.link,
+                       fit_intercept=bool(est.fit_intercept), alpha_l2=float(est.alpha_l2),
+                       alpha_l1=float(est.alpha_l1), fixed=dict(est.fixed or {}) or None,
+                       cov_type=est.cov_type, information=est.information,
+                       heteroscedastic=bool(est.heteroscedastic),
+                       max_iter=int(est.max_iter), tol=float(est.tol), engine=est.engine,
+                       dispersion=getattr(est, "dispersion", None))
+        if settings.dispersion == "pearson":
+            why = settings.dispersion_refusal()
+            if why is not None:
+                raise ParameterError(f"dispersion='pearson' is not defined here: {why}; use "
+                                     "dispersion='ml' (or None: the family's default)")
+        return settings
+
+    def dispersion_refusal(self, model: RowModel | None = None,
+                           penalised: bool | None = None) -> str | None:
+        r"""Why the Pearson dispersion convention does not apply, or None where it does.
+
+        It needs a family that declares a dispersion (``Family.dispersion_parameter``:
+        Normal σ, Gamma shape, inverse Gaussian λ), estimated (not ``fixed``) as one
+        intercept-only nuisance (no design of its own, not ``heteroscedastic``), and an
+        unpenalised fit (a prior changes the mean's information by more than the scale
+        1/φ). ``model`` (the row model, once built) adds the check of the parameters'
+        designs; ``penalised`` that of the priors (default: the settings' alphas).
+        """
+        decl = self.family.dispersion_parameter
+        if decl is None:
+            return f"the {self.family.title} family has no dispersion parameter"
+        name = decl[0]
+        if self.fixed and name in self.fixed:
+            return f"its dispersion parameter {name!r} is fixed (fixed={{{name!r}: ...}})"
+        if self.heteroscedastic:
+            return f"{name!r} has a design of its own (heteroscedastic=True)"
+        if penalised is None:
+            penalised = bool(self.alpha_l2 or self.alpha_l1)
+        if penalised:
+            return ("the fit is penalised (alpha_l2 / alpha_l1 > 0: a MAP estimate, whose "
+                    "information is not a multiple of 1/φ)")
+        if model is not None:
+            if getattr(model, "censored", False):
+                return "the response is censored (the Pearson statistic needs exact values)"
+            slots = [s for s in model.slots if s.nuisance == name]
+            if not slots:
+                return f"the model does not estimate {name!r}"
+            if any(s.design != "1" for s in slots):
+                return f"{name!r} has a design of its own (designs={{{name!r}: ...}})"
+        return None
 
     @property
     def classifier(self) -> bool:
@@ -212,9 +265,22 @@ def response(settings: Settings, y: Any, n: int, aux: dict[str, Any]
 
     A family that declares ``trials_parameter`` (Binomial) also takes y as two columns
     ``(successes, failures)``, as statsmodels' GLM does: the trials are then their sum.
+    A :class:`~mlekit.estimate.Censored` y is a censored response (:mod:`._censored`): y
+    is then a representative value per row, and ``aux`` gains its intervals.
     """
     fam = settings.family
     aux = dict(aux)
+    from ..estimate.censored import Censored
+
+    if isinstance(y, Censored):  # (a censored response: its intervals ride in aux)
+        if settings.classifier:
+            raise DataError(f"{fam.title} regression: y is censored, but a classifier's y "
+                            "are class labels; censoring applies to values of a support")
+        from ._censored import censored_response
+
+        yv, extra = censored_response(y, n)
+        aux.update(extra)
+        return yv, None, aux
     if fam.trials_parameter is not None and np.ndim(y) == 2 and np.shape(y)[1] == 2:
         yy = np.asarray(y, dtype=float)
         y, aux["trials"] = yy[:, 0], yy[:, 0] + yy[:, 1]

@@ -50,6 +50,7 @@ import numpy as np
 
 from ..errors import DataError, NotImplementedForFamily
 from ..families._rowmodel import RowModel
+from ._censored import is_censored
 from ._diagnostics import check_finite_matrix, check_separation
 from ._engine import build_family_model, regressable
 from ._inference import covariance, deviance, information, null_model
@@ -93,9 +94,10 @@ class Fitted:
 
 # ---------------------------------------------------------------------- the model
 def build_model(settings: Settings, n_classes: int | None = None,
-                designs: Mapping[str, Any] | None = None) -> RowModel:
+                designs: Mapping[str, Any] | None = None, censored: bool = False) -> RowModel:
     """The row model: a family's hand-written fast path where it covers the request
-    (a link on the mean, intercept-only nuisances), else the generic engine."""
+    (a link on the mean, intercept-only nuisances), else the generic engine (always for
+    a ``censored`` response: the fast paths read y as exact values)."""
     from ..errors import did_you_mean
 
     fam = settings.family
@@ -116,11 +118,20 @@ def build_model(settings: Settings, n_classes: int | None = None,
     simple = (settings.link is None or isinstance(settings.link, str)) and not designs
     # a vector-valued family (softmax classes) has only its fast path
     only_fast = "n_classes" in accepts
-    if engine == "fast" or (engine == "auto" and simple and has_fast_path(fam)) \
-            or only_fast or settings.heteroscedastic:
+    if censored and (only_fast or settings.heteroscedastic or engine == "fast"):
+        raise NotImplementedForFamily(
+            f"a censored response needs the generic engine; {fam.title} "
+            + ("has only its fast path (class labels are not censored)" if only_fast else
+               "with heteroscedastic=True or engine='fast' does not give it: model sigma "
+               "with designs={'sigma': Z} and leave engine='auto'"))
+    if not censored and (engine == "fast" or (engine == "auto" and simple and has_fast_path(fam))
+                         or only_fast or settings.heteroscedastic):
         return make_model(fam, settings.link, settings.fixed, **opts)
-    return build_family_model(fam, settings.link, settings.fixed, designs,
-                              information="observed")
+    model = build_family_model(fam, settings.link, settings.fixed, designs,
+                               information="observed")
+    if censored:
+        model.censored = True
+    return model
 
 
 def penalties(settings: Settings, sums: Any, model: RowModel
@@ -286,6 +297,8 @@ def check_existence(settings: Settings, D: np.ndarray, y: np.ndarray, names: lis
     from ._diagnostics import existence_boundary
 
     icpt = settings.fit_intercept
+    if getattr(model, "censored", False):  # (the screens read y as exact values; the
+        return  # censored data's own no-maximum rules ran in the unconditional start)
     if penalised or not columns:
         if not icpt:
             return
@@ -443,12 +456,49 @@ def finish(settings: Settings, sums: Any, model: RowModel, res: SolverResult,
 
     ``y_head``, ``w_head``, ``aux_head`` are every row in memory, or the first chunk of
     a backend that keeps its rows elsewhere (used for probes and the null model's start).
+
+    The dispersion convention (:func:`._inference.dispersion_convention`): under
+    ``"pearson"`` the mean coefficients' block of the covariance is multiplied by
+    ``ρ = φ̂_P / φ̂_ML`` (:func:`._inference.pearson_ratio`) and their covariances with the
+    nuisances by ``sqrt(ρ)`` (zero at the MLE anyway); a sandwich is left as it is (it
+    does not depend on φ). ``llf`` stays the maximised log-likelihood. A least-squares
+    fit also gets R², adjusted R² and F (:func:`._inference.least_squares_fit`).
     """
+    from ._inference import dispersion_convention, least_squares_fit, pearson_ratio
+
     theta = res.theta
     hp = information(settings, sums, model, res, prior)
     llf = -res.fun if (prior is None and res.method == "newton") else -sums.nll(theta)
     with _single_threaded_blas():  # (P, P) algebra: see solver.inner_solve
         cov = covariance(settings, sums, model, theta, hp, nobs, unit_cov)
+    n_mean = int(sums.starts[len(model.mean_slots)])
+    df_resid = float(nobs - n_mean)
+    in_memory = isinstance(sums, InMemorySums)
+    ls = unit_cov is not None or res.method.startswith("least squares")
+    convention = dispersion_convention(settings, model, prior is not None, df_resid)
+    decl = model.family.dispersion_parameter
+    scale = None
+    if decl is not None and (convention == "pearson" or prior is None):
+        j = next((j for j, s in enumerate(model.slots) if s.nuisance == decl[0]), None)
+        if decl[0] in model.fixed:
+            scale = float(model.fixed[decl[0]]) ** decl[1]
+        elif j is not None and model.slots[j].design == "1":
+            scale = float(model.nuisance_values(
+                np.array([[theta[sums.starts[k]] for k in range(len(model.slots))]])
+            )[decl[0]][0]) ** decl[1]
+    if convention == "pearson":
+        rho = pearson_ratio(sums, model, theta, df_resid, nobs if ls else None)
+        scale = None if scale is None else rho * scale
+        if settings.cov_type == "nonrobust":
+            cov = cov.copy()
+            cov[:n_mean, :n_mean] *= rho
+            cov[:n_mean, n_mean:] *= np.sqrt(rho)
+            cov[n_mean:, :n_mean] *= np.sqrt(rho)
+    gof = None
+    if (ls or model.exact == "least squares") and prior is None and sums.offset is None:
+        gof = least_squares_fit(sums, model, theta, df_resid, settings.fit_intercept,
+                                y_head if in_memory else None,
+                                w_head if in_memory else None)
     dev, sat_sum = deviance(sums, model, res, y_head, aux_head, prior is not None)
     llnull = null_dev = None
     if with_null:
@@ -459,7 +509,9 @@ def finish(settings: Settings, sums: Any, model: RowModel, res: SolverResult,
         nobs=nobs, n_rows=n_rows, converged=res.converged, method=res.method,
         n_iter=res.n_iter, cov_type=settings.cov_type, deviance=dev, null_deviance=null_dev,
         llnull=llnull, penalised=prior is not None, pandas_names=pandas_names,
-        slot_starts=sums.starts, slot_names=slot_names,
+        slot_starts=sums.starts, slot_names=slot_names, dispersion=convention,
+        scale=scale, information_kind=model.information_kind or settings.information,
+        least_squares=gof,
     )
 
 
@@ -507,7 +559,8 @@ def fit_in_memory(settings: Settings, Xc: np.ndarray, Xm: np.ndarray, names: lis
     if not has_fast_path(fam):  # (a multivariate family: said before y is read)
         regressable(fam)
     n = Xc.shape[0]
-    model = build_model(settings, len(classes) if classes is not None else None, spec)
+    model = build_model(settings, len(classes) if classes is not None else None, spec,
+                        censored=is_censored(aux))
     y = model.check_y(y, aux)
     check_y_range(y, w, model)
     icpt = settings.fit_intercept
@@ -531,6 +584,11 @@ def fit_in_memory(settings: Settings, Xc: np.ndarray, Xm: np.ndarray, names: lis
             "least as many rows as parameters (or a prior: alpha_l2 > 0)"
         )
     theta0 = start(settings, sums, model, y, w, aux)
+    if is_censored(aux) and prior is None and l1 is None:
+        from ._censored import check_censored_existence
+
+        check_censored_existence(model, Xm, names, icpt, aux, w,
+                                 lambda i: sums.eta(theta0, slice(i, i + 1)))
     exact = model.exact if prior is None and l1 is None else None
     warm = None
     if exact is None and l1 is None and prior is None:
@@ -606,6 +664,10 @@ def fit_in_memory(settings: Settings, Xc: np.ndarray, Xm: np.ndarray, names: lis
                     nobs=sums.nobs, n_rows=n, y_head=y, w_head=w, aux_head=aux,
                     pandas_names=pandas_names, slot_names=slot_names, unit_cov=unit_cov,
                     ones=ones)
+    if is_censored(aux):
+        from ._censored import describe
+
+        extra["Censored"] = describe(aux, w)
     result.extra_info.update(extra)
     return Fitted(result, model, res.theta, res.n_iter, classes)
 
