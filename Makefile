@@ -31,14 +31,20 @@ test: $(STAMP_TEST) browser
 	$(PY) -m ruff check src tests benchmarks examples
 	$(PY) -m pytest -n 2 -q
 
-# The report's browser test needs Debian's chromium; install it when we can (root + apt),
-# otherwise the test is skipped with its reason.
+# The report's browser test needs Debian's chromium, and the test that every derivation's
+# LaTeX compiles needs pdflatex (texlive-latex-base); install them when we can (root +
+# apt), otherwise those tests are skipped with their reason.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	      || echo "chromium could not be installed: the browser test will be skipped"; \
 	  else echo "no chromium and no root apt-get: the browser test will be skipped"; fi; }
+	@command -v pdflatex >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends texlive-latex-base >/dev/null) \
+	      || echo "pdflatex could not be installed: the LaTeX compile test will be skipped"; \
+	  else echo "no pdflatex and no root apt-get: the LaTeX compile test will be skipped"; fi; }
 
 $(STAMP_DOCS): pyproject.toml | $(PY)
 	$(PIP) install -q -e ".[docs]"

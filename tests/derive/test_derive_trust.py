@@ -116,7 +116,8 @@ def _cases():
     out = []
     for name in sorted(mk.FAMILIES):
         fam = mk.FAMILIES[name]
-        if not fam.example_params or any(p.event_ndim for p in fam.parameters):
+        if not fam.example_params or any(p.event_ndim for p in fam.parameters) \
+                or not fam.has_symbolic_density:
             continue
         out.append((name, None))
         out += [(name, (p,)) for p in fam.estimable_names]

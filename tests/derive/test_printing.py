@@ -30,5 +30,7 @@ def test_normal_derivation_renders_x_minus_mu_everywhere():
     assert "x[i] - μ" in text and "-μ + x" not in text
     assert r"{x}_{i} - \mu" in tex and r"- \mu + {x}_{i}" not in tex
     assert r"{x}_{i} - \mu" in md
-    assert "<msub><mi>x</mi><mi>i</mi></msub><mo>-</mo><mi>&#956;</mi>" in mml
+    # the MathML is converted from the LaTeX (latex2mathml): x_i − μ there too
+    assert ("<msub><mrow><mi>x</mi></mrow><mrow><mi>i</mi></mrow></msub><mo>&#x02212;</mo>"
+            "<mi>&#x003BC;</mi>") in mml
     assert "(x[i] - mu)" in str(d.steps[1])

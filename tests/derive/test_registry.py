@@ -9,7 +9,8 @@ import pytest
 import mlekit as mk
 from mlekit.derive import derive
 
-FAMS = sorted(mk.FAMILIES)
+# (a family without a SymPy density, Tweedie, is refused by derive: tests/families/test_tweedie)
+FAMS = sorted(n for n, f in mk.FAMILIES.items() if f.has_symbolic_density)
 
 
 def _derive_all(fam):

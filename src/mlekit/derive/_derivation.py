@@ -100,11 +100,23 @@ def _modules():
 
 @dataclass(frozen=True)
 class Step:
-    """One step of a derivation: a title, a SymPy relation and a one-line reason."""
+    """One step of a derivation: a title, a SymPy relation and a one-line reason.
+
+    ``display`` (optional) is the same relation written for typesetting — the density as
+    the family file declares it (:attr:`SymbolicDensity.display`), a scale set before its
+    sum — and is what LaTeX, Markdown and MathML show; ``expr`` stays the exact object that
+    text output, JSON and computations use.
+    """
 
     title: str
     expr: Any
     reason: str
+    display: Any = None
+
+    @property
+    def shown(self) -> Any:
+        """The relation as typeset: :attr:`display` when given, else :attr:`expr`."""
+        return self.expr if self.display is None else self.display
 
     def __str__(self) -> str:
         from ._print import sstr
@@ -469,73 +481,114 @@ class Derivation:
     def __repr__(self) -> str:
         return f"<Derivation {self.title}: {self.loss_name or 'no named loss'}>"
 
-    def to_latex(self) -> str:
-        """LaTeX: an ``align*``-free list of display equations with the reasons as text."""
+    def _symbol_names(self) -> dict:
+        r"""SymPy symbol -> the LaTeX its family declares for it (``rate`` -> ``\lambda``,
+        Gamma's ``shape`` -> ``k``), for the parameters whose declared symbol is one letter
+        or one command; others print as SymPy prints them."""
+        import sympy as sp
+
+        from ._display import safe_tex
+
+        out = {}
+        fam = self.family
+        for n, s in self.param_symbols.items():
+            if not isinstance(s, sp.Symbol):
+                continue
+            try:
+                tex = fam.parameter(n).latex
+            except (AttributeError, KeyError, TypeError, ValueError):
+                continue
+            if safe_tex(tex):
+                out[s] = tex
+        return out
+
+    def _tex(self, e: Any) -> str:
         from ._print import latex
 
-        def tex(e):
-            return e if isinstance(e, str) else latex(e)
+        return e if isinstance(e, str) else latex(e, self._symbol_names())
 
+    def _result_tex(self) -> list[tuple[str, str, str]]:
+        """(html label, LaTeX of the left-hand side, LaTeX of the value) of each result row."""
+        _, rows = self._result_lines()
+        out = []
+        for label, v in rows[1:]:
+            lhs, html_label = _ROW_TEX.get(label, (rf"\text{{{_tex_escape(label)}}}",
+                                                  html.escape(label)))
+            out.append((html_label, lhs, self._tex(v)))
+        return out
+
+    def to_latex(self) -> str:
+        r"""LaTeX: an ``align*``-free list of display equations with the reasons as text.
+
+        Compiles with ``pdflatex`` and the ``amsmath`` package (``\operatorname``,
+        ``\underset``); the symbols are the family's declared ones (``\lambda`` for a rate),
+        estimates carry hats and the density is in the family's textbook form.
+        """
         lines = [f"\\textbf{{Derivation: {_tex_escape(self.title)}}}", ""]
         for n, st in enumerate(self.steps, 1):
             lines.append(f"\\textbf{{{n}. {_tex_escape(st.title)}}} --- {_tex_escape(st.reason)}")
-            lines.append(f"\\[ {tex(st.expr)} \\]")
+            lines.append(f"\\[ {self._tex(st.shown)} \\]")
         _, rows = self._result_lines()
         lines.append(f"\\textbf{{Result}}: named loss: {_tex_escape(rows[0][1])}")
-        for label, v in rows[1:]:
-            lines.append(f"\\[ \\text{{{label}}} = {tex(v)} \\]")
+        for _, lhs, value in self._result_tex():
+            lines.append(f"\\[ {lhs} = {value} \\]")
         return "\n".join(lines)
 
     def _repr_latex_(self) -> str:
-        import sympy as sp
-
-        from ._print import latex
-
-        parts = [f"\\text{{{_tex_escape(st.title)}: }} {latex(st.expr)}"
+        parts = [f"\\text{{{_tex_escape(st.title)}: }} {self._tex(st.shown)}"
                  for st in self.steps]
         parts.append(f"\\text{{named loss: {_tex_escape(self.loss_name or 'no named loss')}}};"
-                     f"\\ a = {sp.latex(self.scale)},\\ c = {sp.latex(self.constant)}")
+                     f"\\ a = {self._tex(self.scale)},\\ c = {self._tex(self.constant)}")
         return "$\\displaystyle \\begin{array}{l}" + " \\\\ ".join(parts) + "\\end{array}$"
 
     def to_markdown(self) -> str:
         """Markdown with ``$$ … $$`` math blocks (GitHub, Jupyter)."""
-        from ._print import latex as tex
-
         out = [f"### Derivation: {self.title}", ""]
         for n, st in enumerate(self.steps, 1):
-            out += [f"{n}. **{st.title}** — {st.reason}", "", f"$$ {tex(st.expr)} $$", ""]
+            out += [f"{n}. **{st.title}** — {st.reason}", "", f"$$ {self._tex(st.shown)} $$", ""]
         _, rows = self._result_lines()
         out.append(f"**Result**: NLL = a · Σ loss_i + c, named loss: **{rows[0][1]}**"
                    + (f" ({self.note})" if self.note else ""))
         out.append("")
-        for label, v in rows[1:]:
-            out += [f"- {label}: $ {tex(v)} $"]
+        for _, lhs, value in self._result_tex():
+            out += [f"- $ {lhs} = {value} $"]
         return "\n".join(out)
 
     def to_mathml(self) -> str:
         """One HTML fragment: the steps as an ordered list, each formula a ``<math>`` element
-        (presentation MathML, rendered by browsers without any network)."""
-        from ._print import mathml
+        (presentation MathML, rendered by browsers without any network).
 
-        def mm(e):
-            body = mathml(e)
-            return f'<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">{body}</math>'
+        The MathML is converted from the same LaTeX as :meth:`to_latex` (latex2mathml), so
+        it shows ∏ and Σ with their limits, ℓ(θ), NLL(θ), hats on the estimates, argmin
+        with its variable under it and the density in its textbook form.
+        """
+        from ._print import latex_to_mathml
 
         esc = html.escape
         out = ['<div class="mlekit-derivation">', f"<h3>Derivation: {esc(self.title)}</h3>", "<ol>"]
         for st in self.steps:
             out.append(f"<li><p><strong>{esc(st.title)}</strong> — {esc(st.reason)}</p>"
-                       f"{mm(st.expr)}</li>")
+                       f"{latex_to_mathml(self._tex(st.shown))}</li>")
         out.append("</ol>")
         _, rows = self._result_lines()
         out.append(f"<p><strong>Result</strong>: NLL = a · Σ loss<sub>i</sub> + c; named loss: "
                    f"<strong>{esc(rows[0][1])}</strong>"
                    + (f" ({esc(self.note)})" if self.note else "") + "</p>")
         out.append("<dl>")
-        for label, v in rows[1:]:
-            out.append(f"<dt>{esc(label)}</dt><dd>{mm(v)}</dd>")
+        for label, lhs, value in self._result_tex():
+            out.append(f"<dt>{label}</dt><dd>{latex_to_mathml(f'{lhs} = {value}')}</dd>")
         out.append("</dl></div>")
         return "\n".join(out)
+
+
+# result rows: label -> (LaTeX of the left-hand side, HTML label)
+_ROW_TEX = {
+    "loss_i": (r"\mathrm{loss}_{i}", "loss<sub>i</sub>"),
+    "scale a": ("a", "scale a"),
+    "constant c": ("c", "constant c"),
+    "penalty": (r"\operatorname{penalty}", "penalty"),
+    "strength lambda": (r"\lambda", "strength λ"),
+}
 
 
 def _indexed_base():

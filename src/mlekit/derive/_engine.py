@@ -29,6 +29,8 @@ from ..errors import DerivationError
 from ..families.base import Family
 from ..links import get_link
 from ._derivation import Derivation, Step
+from ._display import ArgMin, Factors
+from ._display import hat as _hat
 from ._templates import LOSS_TEMPLATES, _positive, match_loss
 
 _REASONS = {
@@ -353,8 +355,10 @@ def build_derivation(family: Family, wrt: tuple[str, ...] | None, fixed: tuple,
         px = sp.Function("P" if family.discrete else "p")(sp.Symbol(sd.x.name))
     else:
         px = sp.Function("p")(data)
+    shown = _textbook_density(sd, subs_fixed, sd.x, data)
     steps.append(Step("Model", sp.Eq(px, density, evaluate=False),
-                      _REASONS["model"] + _fixed_phrase(family, wrt, fixed_repr)))
+                      _REASONS["model"] + _fixed_phrase(family, wrt, fixed_repr),
+                      display=None if shown is None else sp.Eq(px, shown, evaluate=False)))
     if link:
         for n, (wmat, lk) in lin_syms.items():
             eta = etas[n]
@@ -392,8 +396,11 @@ def build_derivation(family: Family, wrt: tuple[str, ...] | None, fixed: tuple,
         dens_i = _tidy(sp.exp(model_logp))
     else:
         dens_i = density
+    shown_i = None if link or shown is None else _rename(shown, data, sp.IndexedBase(data.name)[i])
     steps.append(Step("Likelihood", sp.Eq(L, sp.Product(ind(dens_i), (i, 1, m)),
-                                          evaluate=False), _REASONS["likelihood"]))
+                                          evaluate=False), _REASONS["likelihood"],
+                      display=None if shown_i is None else
+                      sp.Eq(L, sp.Product(shown_i, (i, 1, m)), evaluate=False)))
     steps.append(Step("Log-likelihood", sp.Eq(ell, sp.Sum(ind(model_logp), (i, 1, m)),
                                               evaluate=False), _REASONS["loglik"]))
     steps.append(Step("Negative log-likelihood",
@@ -412,7 +419,9 @@ def build_derivation(family: Family, wrt: tuple[str, ...] | None, fixed: tuple,
     split = sp.Add(scale * sp.Sum(ind(final_loss), (i, 1, m)), const_sum, evaluate=False) \
         if const_sum != 0 else scale * sp.Sum(ind(final_loss), (i, 1, m))
     steps.append(Step("Separate the constant", sp.Eq(NLL, split, evaluate=False),
-                      _REASONS["split"]))
+                      _REASONS["split"],
+                      display=sp.Eq(NLL, _scaled_sum(scale, sp.Sum(ind(final_loss), (i, 1, m)),
+                                                     const_sum), evaluate=False)))
     if link and link_name == "binary cross-entropy on logits":
         ys = sp.Symbol("ytilde", integer=True)
         eta = etas[wrt[0]]
@@ -420,7 +429,7 @@ def build_derivation(family: Family, wrt: tuple[str, ...] | None, fixed: tuple,
                                                 evaluate=False),
                           "with labels ytilde = 2y - 1 in {-1, 1} (check y = 0 and y = 1): the "
                           "same loss is the logistic loss log(1 + exp(-ytilde eta))"))
-    argmin = sp.Function("argmin")(sp.Sum(ind(final_loss), (i, 1, m)) / m)
+    under = (sp.Tuple(*wrt_syms) if len(wrt_syms) > 1 else wrt_syms[0]) if not link else None
     hat = sp.Tuple(*hats) if len(hats) > 1 else hats[0]
     if link:
         hat = sp.Tuple(*[_hat(w[0].name) for w in lin_syms.values()]) \
@@ -429,6 +438,9 @@ def build_derivation(family: Family, wrt: tuple[str, ...] | None, fixed: tuple,
         if extra_wrt:
             hat = sp.Tuple(*(hat if isinstance(hat, sp.Tuple) else (hat,)),
                            *[_hat(n) for n in extra_wrt])
+        ws = [w[0] for w in lin_syms.values()] + [psyms[n] for n in extra_wrt]
+        under = sp.Tuple(*ws) if len(ws) > 1 else ws[0]
+    argmin = ArgMin(sp.Sum(ind(final_loss), (i, 1, m)) / m, under)
     name_now = link_name if link else loss_name
     reason = _REASONS["argmin"] + (f": the mean {name_now}" if name_now else
                                    " (no named loss fits; this is the loss as derived)")
@@ -462,15 +474,32 @@ def build_derivation(family: Family, wrt: tuple[str, ...] | None, fixed: tuple,
     return out
 
 
-class _Hat(sp.Symbol):
-    """A symbol printed with a hat (LaTeX ``\\hat{w}``, text ``w_hat``)."""
+def _textbook_density(sd, subs_fixed: dict, x, data):
+    """The density as the family file writes it (:attr:`SymbolicDensity.display`, a tuple of
+    factors), with the fixed values and the data symbol put in; ``None`` when the family
+    declares no display form."""
+    factors = getattr(sd, "display", None)
+    if not factors:
+        return None
+    out = Factors(*[sp.sympify(f, strict=True).subs(subs_fixed) for f in factors])
+    return out if data is x else _rename(out, x, data)
 
-    def _sympystr(self, printer):
-        return self.name[:-3] + "_hat"
+
+def _rename(expr, old, new):
+    """``expr`` with the symbol ``old`` replaced by ``new`` and nothing re-evaluated, so a
+    textbook form keeps its order (``subs`` would rebuild x_i σ √(2π) as SymPy orders it)."""
+    with sp.evaluate(False):
+        return expr.xreplace({old: new})
 
 
-def _hat(name: str):
-    return _Hat(name + "hat")
+def _scaled_sum(scale, total, const):
+    r"""``a Σ loss_i + c`` for typesetting: the scale before the sum
+    (:math:`\frac{1}{2\sigma^2}\sum_i (x_i-\mu)^2`, not the sum over :math:`2\sigma^2`),
+    the terms of c after it."""
+    first = total if scale == 1 else Factors(scale, total)
+    if const == 0:
+        return first
+    return sp.Add(first, *sp.Add.make_args(const), evaluate=False)
 
 
 def _fixed_phrase(family, wrt, fixed_repr) -> str:
@@ -571,8 +600,8 @@ def _add_prior(d: Derivation, prior: str, prior_scale: Any, link, lin_syms, wrt_
         if kind == "gaussian" else f"factor out a: the prior is a {name} penalty with "
         "strength lambda = 1/(a tau)"))
     d.steps[-1] = Step(d.steps[-1].title, sp.Eq(
-        d.steps[-1].expr.lhs, sp.Function("argmin")(sp.Add(sp.Sum(ind(final_loss), (i, 1, m)),
-                                                           lam * pen, evaluate=False)),
+        d.steps[-1].expr.lhs, ArgMin(sp.Add(sp.Sum(ind(final_loss), (i, 1, m)), lam * pen,
+                                            evaluate=False), d.steps[-1].expr.rhs.args[1]),
         evaluate=False), "MAP: the penalised loss; a > 0 and the constants do not move the argmin")
     d.prior, d.penalty, d.penalty_strength, d.penalty_name = kind, pen, lam, name
     d.prior_constant = pconst

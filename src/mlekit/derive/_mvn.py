@@ -34,6 +34,7 @@ from sympy.printing.pretty.stringpict import prettyForm
 from ..domains import Real
 from ..errors import DerivationError, ParameterError, SupportError
 from ._derivation import Derivation, Step
+from ._display import ArgMin, hat
 
 __all__ = ["LogDet", "MatrixDerivation", "QuadForm", "build_mvn_derivation", "is_mvn_like"]
 
@@ -319,7 +320,7 @@ def build_mvn_derivation(family, wrt: tuple[str, ...] | None, fixed: tuple, link
         const_sum = sp.Add(m * LogDet(sigma) / 2, m * d * sp.log(two_pi) / 2, evaluate=False)
     scale = sp.Rational(1, 2)
 
-    mu_hat, sig_hat = sp.Symbol("muhat"), sp.Symbol("Sigmahat")
+    mu_hat, sig_hat = hat("mu"), hat("Sigma")
     theta = [mu if n == mean_name else sigma for n in wrt]
     lhs = [mu_hat if n == mean_name else sig_hat for n in wrt]
     L = sp.Function("L")(*theta)
@@ -362,9 +363,10 @@ def build_mvn_derivation(family, wrt: tuple[str, ...] | None, fixed: tuple, link
             "Isotropic case", sp.Eq(sp.Function("NLL")(mu), iso, evaluate=False),
             "with Sigma = sigma^2 I: (x-mu)^T Sigma^-1 (x-mu) = ||x-mu||^2 / sigma^2 and "
             "log|Sigma| = 2d log sigma: the squared error with a = 1/(2 sigma^2)"))
-    hat = sp.Tuple(*lhs) if len(lhs) > 1 else lhs[0]
+    hat_lhs = sp.Tuple(*lhs) if len(lhs) > 1 else lhs[0]
     steps.append(Step("Maximum likelihood = minimum loss",
-                      sp.Eq(hat, sp.Function("argmin")(sp.Sum(loss_i, (i, 1, m)) / m),
+                      sp.Eq(hat_lhs, ArgMin(sp.Sum(loss_i, (i, 1, m)) / m,
+                                            sp.Tuple(*theta) if len(theta) > 1 else theta[0]),
                             evaluate=False),
                       "dividing by m·a > 0 does not move the argmin: the MLE minimises the "
                       f"mean {loss_name}"))
@@ -386,8 +388,8 @@ def build_mvn_derivation(family, wrt: tuple[str, ...] | None, fixed: tuple, link
         mle_steps.append(sp.Eq(mu_hat, mle[mean_name], evaluate=False))
     if est_cov:
         centre = mu_hat if mean_name in wrt else mu
-        mle[cov_name] = sp.Sum((xi - sp.MatrixSymbol(str(centre), d, 1)) *
-                               sp.Transpose(xi - sp.MatrixSymbol(str(centre), d, 1)),
+        mle[cov_name] = sp.Sum((xi - sp.MatrixSymbol(centre.name, d, 1)) *
+                               sp.Transpose(xi - sp.MatrixSymbol(centre.name, d, 1)),
                                (i, 1, m)) / m
         mle_steps.append(sp.Eq(sig_hat, mle[cov_name], evaluate=False))
     steps.append(Step("Score equations", sp.Tuple(*score_eqs) if len(score_eqs) > 1

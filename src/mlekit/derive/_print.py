@@ -11,6 +11,7 @@ Imported only from inside the rendering methods (it imports SymPy).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sympy import Add
@@ -19,7 +20,9 @@ from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.pretty.pretty import PrettyPrinter
 from sympy.printing.str import StrPrinter
 
-__all__ = ["latex", "mathml", "pretty", "sstr"]
+from ..errors import DerivationError
+
+__all__ = ["latex", "latex_to_mathml", "mathml", "pretty", "sstr"]
 
 
 class _PositiveFirst:
@@ -38,7 +41,34 @@ class _Str(_PositiveFirst, StrPrinter):
 
 
 class _Latex(_PositiveFirst, LatexPrinter):
-    pass
+    """SymPy's LaTeX with a textbook's names: :math:`\\log\\Gamma(k)` for ``loggamma`` and
+    :math:`\\mathrm{B}(\\alpha, \\beta)` for the beta function (SymPy 1.x prints the latter's
+    arguments without converting them: ``\\operatorname{B}\\left(alpha, beta\\right)``)."""
+
+    def _print_beta(self, expr, exp=None):
+        args = ", ".join(self._print(a) for a in expr.args)
+        head = r"\mathrm{B}" if exp is None else rf"\mathrm{{B}}^{{{exp}}}"
+        return rf"{head}\left({args}\right)"
+
+    def _nested(self, expr, op: str, fallback):
+        """∏_{i=1}^{m} ∏_{c=1}^{k} f — one operator per index, the outer one first — where
+        SymPy writes one operator over a ``\\substack`` of inequalities."""
+        if len(expr.limits) == 1 or any(len(lim) != 3 for lim in expr.limits):
+            return fallback(expr)
+        tex = "".join(rf"\{op}_{{{self._print(v)}={self._print(a)}}}^{{{self._print(b)}}} "
+                      for v, a, b in reversed(expr.limits))
+        f = expr.function
+        return tex + (rf"\left({self._print(f)}\right)" if isinstance(f, Add) else self._print(f))
+
+    def _print_Product(self, expr):
+        return self._nested(expr, "prod", super()._print_Product)
+
+    def _print_Sum(self, expr):
+        return self._nested(expr, "sum", super()._print_Sum)
+
+    def _print_loggamma(self, expr, exp=None):
+        tex = rf"\log \Gamma\left({self._print(expr.args[0])}\right)"
+        return tex if exp is None else rf"\left({tex}\right)^{{{exp}}}"
 
 
 class _Pretty(_PositiveFirst, PrettyPrinter):
@@ -54,16 +84,107 @@ def sstr(expr: Any) -> str:
     return _Str({"order": "none"}).doprint(expr)
 
 
-def latex(expr: Any) -> str:
-    """LaTeX, ``x - \\mu`` rather than ``- \\mu + x``."""
-    return _Latex({"order": "none"}).doprint(expr)
+def latex(expr: Any, symbol_names: dict | None = None) -> str:
+    """LaTeX, ``x - \\mu`` rather than ``- \\mu + x``; ``symbol_names`` maps a symbol to the
+    LaTeX it prints as (a family's declared symbol: ``rate`` -> ``\\lambda``)."""
+    settings: dict[str, Any] = {"order": "none"}
+    if symbol_names:
+        settings["symbol_names"] = dict(symbol_names)
+    return _Latex(settings).doprint(expr)
 
 
 def pretty(expr: Any) -> str:
-    """Unicode 2-D text, as ``sympy.pretty(expr, use_unicode=True)``."""
-    return _Pretty({"order": "none", "use_unicode": True}).doprint(expr)
+    """Unicode 2-D text, as ``sympy.pretty(expr, use_unicode=True)``.
+
+    SymPy's symbol tables follow a global switch that it sets from ``sys.stdout``'s
+    encoding at import (ASCII under ``LANG=C`` or a redirected stream): set it for the
+    call, as ``sympy.pretty`` does, or the Unicode printer asks the ASCII tables for ⊥.
+    """
+    from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
+
+    before = pretty_use_unicode(True)
+    try:
+        return _Pretty({"order": "none", "use_unicode": True}).doprint(expr)
+    finally:
+        pretty_use_unicode(before)
 
 
 def mathml(expr: Any) -> str:
-    """Presentation MathML (the inner markup, without the ``<math>`` element)."""
+    """SymPy's presentation MathML (the inner markup, without the ``<math>`` element).
+
+    Not used for derivations any more: SymPy's MathML printer writes ``product(...)``,
+    ``ell``, ``muhat`` and drops the minus of ``exp(-u)``; :func:`latex_to_mathml` converts
+    the derivation's own LaTeX instead (one source for both).
+    """
     return _MathML({"order": "none"}).doprint(expr)
+
+
+# a command latex2mathml does not know comes out as text: <mi>\foo</mi>
+_LEFTOVER = re.compile(r">\s*(\\[A-Za-z]+)\s*<")
+
+
+def latex_to_mathml(tex: str, display: str = "block") -> str:
+    r"""A ``<math>`` element for the LaTeX ``tex``, converted by latex2mathml.
+
+    One source: the MathML of a derivation is its LaTeX (:meth:`Derivation.to_latex`), so
+    ∏, ℓ, hats and the textbook density forms read the same in both. Raises
+    :class:`~mlekit.errors.DerivationError` when the LaTeX cannot be converted or a
+    command would be left as raw text (``<mi>\foo</mi>``).
+    """
+    try:
+        from latex2mathml.converter import convert
+    except ImportError as exc:  # pragma: no cover - a core dependency
+        raise DerivationError("MathML output needs the latex2mathml package "
+                              "(pip install 'latex2mathml>=3.81')") from exc
+    try:
+        out = convert(tex, display=display)
+    except Exception as exc:  # latex2mathml raises its own exception classes
+        raise DerivationError(f"cannot convert this LaTeX to MathML ({type(exc).__name__}: "
+                              f"{exc}): {tex}") from exc
+    left = _LEFTOVER.search(out)
+    if left:
+        raise DerivationError(f"LaTeX command {left.group(1)} has no MathML form: {tex}")
+    return _spacing(out)
+
+
+# a function name: \log comes out as <mi>log</mi>, \operatorname{NLL} as <mo>NLL</mo>
+_FUNCTION_NAME = re.compile(r"<(mi|mo)>(?!argm)([A-Za-z]{2,})</\1>")
+# \left( and \right) come out as stretchy fences; Chromium sets a stretchy parenthesis
+# around a short argument with a gap on both sides ("p ( x )"), a non-stretchy one tightly
+_FENCE = re.compile(r'<mo stretchy="true" fence="true" form="(prefix|postfix)">')
+# a minus right after "(", "=" or "," is a sign, not a subtraction (Chromium would infer an
+# infix operator from its position and set a gap on both sides: "( − log σ")
+_UNARY_MINUS = re.compile(r"(<mo[^>]*>(?:&#x00028;|&#x0003D;|&#x0002C;)</mo>)<mo>&#x02212;</mo>")
+# capital Greek letters are upright in TeX (Γ(k), Σ); a one-letter <mi> would be italic
+_CAPITAL_GREEK = re.compile(r"<mi>(&#x00(?:39[1-9A-F]|3A[0-9]);)</mi>")
+_TALL = re.compile(r"<(mfrac|munderover|munder|msqrt|mroot|mtable)\b|<mover>")
+
+
+def _spacing(mml: str) -> str:
+    """Spacing as TeX sets it: "m log(σ)", "NLL(μ)", "p(x)" — not "mlog ( σ )".
+
+    A function name is an operator with a thin space before it and none after; a pair of
+    ``\\left( … \\right)`` around nothing taller than a line (no fraction, sum, root,
+    limits) is a pair of plain parentheses.
+    """
+    mml = _FUNCTION_NAME.sub(r'<mo lspace="0.1667em" rspace="0">\2</mo>', mml)
+    mml = _CAPITAL_GREEK.sub(r'<mi mathvariant="normal">\1</mi>', mml)
+    mml = _UNARY_MINUS.sub(r'\1<mo form="prefix">&#x02212;</mo>', mml)
+    stack: list[int] = []
+    short: set[int] = set()
+    for m in _FENCE.finditer(mml):
+        if m.group(1) == "prefix":
+            stack.append(m.start())
+        elif stack:
+            start = stack.pop()
+            if not _TALL.search(mml, start, m.start()):
+                short.update((start, m.start()))
+    if not short:
+        return mml
+    out, last = [], 0
+    for m in _FENCE.finditer(mml):
+        if m.start() in short:
+            out += [mml[last:m.start()], f'<mo stretchy="false" fence="true" form="{m.group(1)}">']
+            last = m.end()
+    out.append(mml[last:])
+    return "".join(out)

@@ -302,7 +302,9 @@ class BetaFamily(Family):
         expr = x ** (a - 1) * (1 - x) ** (b - 1) * sp.gamma(a + b) / (sp.gamma(a) * sp.gamma(b))
         log_expr = ((a - 1) * sp.log(x) + (b - 1) * sp.log(1 - x) + sp.loggamma(a + b)
                     - sp.loggamma(a) - sp.loggamma(b))
-        return SymbolicDensity(expr, x, s, log_expr)
+        # x^{α−1} (1−x)^{β−1} / B(α, β)
+        display = (sp.Pow(sp.beta(a, b), -1, evaluate=False), x ** (a - 1), (1 - x) ** (b - 1))
+        return SymbolicDensity(expr, x, s, log_expr, display=display)
 
 
 #: beyond this α/β (or β/α) ratio, ψ(α+β) − ψ(β) in the score keeps few correct digits

@@ -262,7 +262,8 @@ class BinomialFamily(Family):
         n, p = s["n"], s["p"]
         expr = sp.binomial(n, x) * p**x * (1 - p) ** (n - x)
         log_expr = sp.log(sp.binomial(n, x)) + x * sp.log(p) + (n - x) * sp.log(1 - p)
-        return SymbolicDensity(expr, x, s, log_expr)
+        display = (sp.binomial(n, x), p**x, (1 - p) ** (n - x))  # C(n, x) p^x (1−p)^{n−x}
+        return SymbolicDensity(expr, x, s, log_expr, display=display)
 
 
 Binomial = BinomialFamily()

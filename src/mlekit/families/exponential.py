@@ -111,7 +111,8 @@ class ExponentialFamily(Family):
         sp, x, s = self._make_symbols()
         lam = s["rate"]
         expr = lam * sp.exp(-lam * x)
-        return SymbolicDensity(expr, x, s, sp.log(lam) - lam * x)
+        display = (lam, sp.exp(sp.Mul(-lam, x, evaluate=False)))  # λ e^{−λx}
+        return SymbolicDensity(expr, x, s, sp.log(lam) - lam * x, display=display)
 
 
 Exponential = ExponentialFamily()

@@ -148,6 +148,7 @@ class GammaFamily(Family):
         mean_parameter="mean")}
     support = Positive
     canonical_link = "inverse"
+    dispersion_parameter = ("shape", -1)  # φ = 1/k
     #: what ``mle`` runs (read by mlekit.estimate for ``FitResult.method``)
     mle_method: ClassVar[str] = "Newton on the profile equation (bracketed)"
     example_params: ClassVar[dict[str, Any]] = {"shape": 2.5, "rate": 1.5}
@@ -266,7 +267,9 @@ class GammaFamily(Family):
         k, r = s["shape"], s["rate"]
         expr = r**k / sp.gamma(k) * x ** (k - 1) * sp.exp(-r * x)
         log_expr = k * sp.log(r) - sp.loggamma(k) + (k - 1) * sp.log(x) - r * x
-        return SymbolicDensity(expr, x, s, log_expr)
+        # r^k/Γ(k) · x^{k−1} · e^{−r x}
+        display = (r**k / sp.gamma(k), x ** (k - 1), sp.exp(sp.Mul(-r, x, evaluate=False)))
+        return SymbolicDensity(expr, x, s, log_expr, display=display)
 
 
 def _log_mean_and_gap(x, w, total, mean) -> tuple[float, float]:

@@ -176,8 +176,10 @@ class GumbelFamily(Family):
         sp, x, s = self._make_symbols()
         mu, beta = s["mu"], s["beta"]
         z = (x - mu) / beta
+        u = {"evaluate": False}  # 1/β e^{−(z + e^{−z})}
+        display = (1 / beta, sp.exp(sp.Mul(-1, sp.Add(z, sp.exp(-z), **u), **u)))
         return SymbolicDensity(sp.exp(-z - sp.exp(-z)) / beta, x, s,
-                               -sp.log(beta) - z - sp.exp(-z))
+                               -sp.log(beta) - z - sp.exp(-z), display=display)
 
 
 Gumbel = GumbelFamily()

@@ -112,7 +112,10 @@ class HalfNormalFamily(Family):
         sigma = s["sigma"]
         expr = sp.sqrt(2) / (sigma * sp.sqrt(sp.pi)) * sp.exp(-(x**2) / (2 * sigma**2))
         log_expr = sp.log(2) / 2 - sp.log(sp.pi) / 2 - sp.log(sigma) - x**2 / (2 * sigma**2)
-        return SymbolicDensity(expr, x, s, log_expr)
+        u = {"evaluate": False}  # √2/(σ√π) · e^{−x²/(2σ²)}
+        display = (sp.Mul(sp.sqrt(2), sp.Pow(sp.Mul(sigma, sp.sqrt(sp.pi), **u), -1, **u), **u),
+                   sp.exp(-(x**2) / (2 * sigma**2)))
+        return SymbolicDensity(expr, x, s, log_expr, display=display)
 
 
 HalfNormal = HalfNormalFamily()

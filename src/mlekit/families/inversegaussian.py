@@ -129,6 +129,7 @@ class InverseGaussianFamily(Family):
     support = Positive
     mean_parameter = "mu"
     canonical_link = "inverse_squared"
+    dispersion_parameter = ("lam", -1)  # φ = 1/λ
     y_power = 3
     example_params: ClassVar[dict[str, Any]] = {"mu": 1.5, "lam": 4.0}
 
@@ -244,7 +245,10 @@ class InverseGaussianFamily(Family):
         expr = sp.sqrt(lam / (2 * sp.pi * x**3)) * sp.exp(-lam * (x - mu) ** 2 / (2 * mu**2 * x))
         log_expr = (sp.log(lam) / 2 - sp.log(2 * sp.pi) / 2 - sp.Rational(3, 2) * sp.log(x)
                     - lam * (x - mu) ** 2 / (2 * mu**2 * x))
-        return SymbolicDensity(expr, x, s, log_expr)
+        u = {"evaluate": False}  # √(λ/(2πx³)) e^{−λ(x−μ)²/(2μ²x)}
+        display = (sp.sqrt(sp.Mul(lam, sp.Pow(sp.Mul(2, sp.pi, x**3, **u), -1, **u), **u), **u),
+                   sp.exp(-lam * (x - mu) ** 2 / (2 * mu**2 * x)))
+        return SymbolicDensity(expr, x, s, log_expr, display=display)
 
 
 InverseGaussian = InverseGaussianFamily()

@@ -170,7 +170,9 @@ class LaplaceFamily(Family):
         sp, x, s = self._make_symbols()
         mu, b = s["mu"], s["b"]
         expr = sp.exp(-sp.Abs(x - mu) / b) / (2 * b)
-        return SymbolicDensity(expr, x, s, -sp.log(2 * b) - sp.Abs(x - mu) / b)
+        u = {"evaluate": False}  # 1/(2b) e^{−|x−μ|/b}
+        display = (sp.Pow(2 * b, -1, **u), sp.exp(-sp.Abs(sp.Add(x, -mu, **u), **u) / b))
+        return SymbolicDensity(expr, x, s, -sp.log(2 * b) - sp.Abs(x - mu) / b, display=display)
 
 
 Laplace = LaplaceFamily()

@@ -166,7 +166,10 @@ class LogNormalFamily(Family):
             x * sigma * sp.sqrt(2 * sp.pi))
         log_expr = (-((sp.log(x) - mu) ** 2) / (2 * sigma**2) - sp.log(sigma) - sp.log(x)
                     - sp.log(2 * sp.pi) / 2)
-        return SymbolicDensity(expr, x, s, log_expr)
+        u = {"evaluate": False}  # 1/(xσ√(2π)) · e^{−(log x − μ)²/(2σ²)}
+        display = (sp.Pow(sp.Mul(x, sigma, sp.sqrt(2 * sp.pi, **u), **u), -1, **u),
+                   sp.exp(-((sp.log(x) - mu) ** 2) / (2 * sigma**2)))
+        return SymbolicDensity(expr, x, s, log_expr, display=display)
 
 
 LogNormal = LogNormalFamily()

@@ -134,6 +134,7 @@ class NormalFamily(Family):
     support = Real
     mean_parameter = "mu"
     canonical_link = "identity"
+    dispersion_parameter = ("sigma", 2)  # φ = σ²
     example_params = {"mu": 0.5, "sigma": 2.0}
     #: ``mle``'s mu is Σ x / n (at any scale), finite only if every x is: estimate.fit may
     #: leave the support check of large data to it
@@ -249,7 +250,10 @@ class NormalFamily(Family):
         mu, sigma = s["mu"], s["sigma"]
         expr = sp.exp(-((x - mu) ** 2) / (2 * sigma**2)) / (sigma * sp.sqrt(2 * sp.pi))
         log_expr = -((x - mu) ** 2) / (2 * sigma**2) - sp.log(sigma) - sp.log(2 * sp.pi) / 2
-        return SymbolicDensity(expr, x, s, log_expr)
+        u = {"evaluate": False}  # the textbook form: 1/(σ√(2π)) · e^{−(x−μ)²/(2σ²)}
+        display = (sp.Pow(sp.Mul(sigma, sp.sqrt(2 * sp.pi, **u), **u), -1, **u),
+                   sp.exp(-((x - mu) ** 2) / (2 * sigma**2)))
+        return SymbolicDensity(expr, x, s, log_expr, display=display)
 
 
 Normal = NormalFamily()

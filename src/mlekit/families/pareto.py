@@ -153,7 +153,9 @@ class ParetoFamily(Family):
         a, sc = s["alpha"], s["scale"]
         expr = a * sc**a / x ** (a + 1)
         log_expr = sp.log(a) + a * sp.log(sc) - (a + 1) * sp.log(x)
-        return SymbolicDensity(expr, x, s, log_expr)
+        u = {"evaluate": False}  # α s^α / x^{α+1}
+        display = (sp.Mul(a, sc**a, sp.Pow(x ** sp.Add(a, 1, **u), -1, **u), **u),)
+        return SymbolicDensity(expr, x, s, log_expr, display=display)
 
 
 Pareto = ParetoFamily()

@@ -112,7 +112,8 @@ class RayleighFamily(Family):
         sigma = s["sigma"]
         expr = x / sigma**2 * sp.exp(-(x**2) / (2 * sigma**2))
         log_expr = sp.log(x) - 2 * sp.log(sigma) - x**2 / (2 * sigma**2)
-        return SymbolicDensity(expr, x, s, log_expr)
+        display = (x / sigma**2, sp.exp(-(x**2) / (2 * sigma**2)))  # x/σ² e^{−x²/(2σ²)}
+        return SymbolicDensity(expr, x, s, log_expr, display=display)
 
 
 Rayleigh = RayleighFamily()

@@ -330,7 +330,12 @@ class StudentTFamily(Family):
                 * (1 + z**2 / nu) ** (-(nu + 1) / 2))
         log_expr = (sp.loggamma((nu + 1) / 2) - sp.loggamma(nu / 2) - sp.log(nu * sp.pi) / 2
                     - sp.log(sigma) - (nu + 1) / 2 * sp.log(1 + z**2 / nu))
-        return SymbolicDensity(expr, x, s, log_expr)
+        u = {"evaluate": False}  # Γ((ν+1)/2)/(Γ(ν/2)√(νπ)σ) · (1 + z²/ν)^{−(ν+1)/2}
+        half = sp.Mul(sp.Add(nu, 1, **u), sp.Pow(2, -1, **u), **u)
+        display = (sp.Mul(sp.gamma(half), sp.Pow(sp.Mul(sp.gamma(nu / 2), sp.sqrt(
+            sp.Mul(nu, sp.pi, **u), **u), sigma, **u), -1, **u), **u),
+            sp.Pow(1 + z**2 / nu, sp.Mul(-1, half, **u), **u))
+        return SymbolicDensity(expr, x, s, log_expr, display=display)
 
 
 def _fit_t(family, x, w, total, fixed, title=None):

@@ -197,7 +197,8 @@ class WeibullFamily(Family):
         k, lam = s["shape"], s["scale"]
         expr = k / lam * (x / lam) ** (k - 1) * sp.exp(-((x / lam) ** k))
         log_expr = sp.log(k) - sp.log(lam) + (k - 1) * sp.log(x / lam) - (x / lam) ** k
-        return SymbolicDensity(expr, x, s, log_expr)
+        display = (k / lam, (x / lam) ** (k - 1), sp.exp(-((x / lam) ** k)))  # k/λ (x/λ)^{k−1} …
+        return SymbolicDensity(expr, x, s, log_expr, display=display)
 
 
 def _weibull_profile(ym, top, w, total, xmax):
