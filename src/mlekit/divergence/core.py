@@ -268,6 +268,16 @@ def _quad_member(p: Distribution, g: Integrand, rtol: float) -> tuple[float, flo
                  if issubclass(w.category, IntegrationWarning)]
         total += v
         err += e
+    for a in p.family.atoms:
+        # a point mass of a mixed distribution (Tweedie's P(Y = 0)): logpdf there is the
+        # log of the mass, and the integral above skips the point (measure zero)
+        xa = np.asarray(float(a))
+        lpa = p.logpdf(xa)
+        if lpa > -np.inf:
+            ga = float(g(xa, lpa))
+            if ga == math.inf:
+                return math.inf, 0.0, flag["n"]
+            total += float(np.exp(lpa)) * ga
     if flag["inf"]:
         return math.inf, 0.0, flag["n"]
     if by_quantile:
@@ -402,6 +412,12 @@ def _absolutely_continuous(p: Distribution, q: Distribution,
         return np.zeros(shape, dtype=bool), (
             f"KL = +inf: p ({p.family.title}) is {kinds[0]} and q ({q.family.title}) is "
             f"{kinds[1]}, so p is not absolutely continuous with respect to q",)
+    extra = sorted(set(p.family.atoms) - set(q.family.atoms))
+    if extra and not p.family.discrete and not q.family.discrete:
+        return np.zeros(shape, dtype=bool), (
+            f"KL = +inf: p ({p.family.title}) puts a point mass at "
+            f"{', '.join(f'{a:g}' for a in extra)}, where q ({q.family.title}) has only a "
+            "density (probability 0), so p is not absolutely continuous with respect to q",)
     ok = support_within(p, q)
     if p.family.discrete:
         # finite supports are checked point by point by the exact sum; only an unbounded

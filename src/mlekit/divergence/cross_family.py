@@ -161,7 +161,8 @@ def _register(p_cls: type, q_cls: type, fn: Callable[..., np.ndarray]) -> None:
 
 
 def _univariate_continuous(fam: Family) -> bool:
-    return not fam.discrete and fam.event_ndim == 0
+    # (a family with atoms, Tweedie's P(0), has KL = +inf against any density)
+    return not fam.discrete and not fam.atoms and fam.event_ndim == 0
 
 
 def register_cross_family() -> None:

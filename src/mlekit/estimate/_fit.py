@@ -504,7 +504,7 @@ def _covariance(prep: Prepared, theta, information: str, obj: Objective, packer,
     params = {**prep.fixed, **theta}
     censored = prep.censored is not None
     moving = [fp.name for fp in prep.free if fp.name in fam.support_parameters]
-    if moving:
+    if moving and not fam.support_regular(params):
         return _nonregular_covariance(prep, params, moving, nan, notes)
     if (fam.mle_covariance is not None and not prep.fixed and not censored
             and len(prep.free) == len(fam.parameters)):

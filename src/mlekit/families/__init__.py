@@ -71,6 +71,9 @@ register_family(Poisson)
 register_family(Rayleigh)
 register_family(Uniform)
 # --- end group B ---
+from .tweedie import Tweedie  # noqa: E402
+
+register_family(Tweedie)
 
 __all__ = [
     "FAMILIES",
@@ -101,6 +104,7 @@ __all__ = [
     "Rayleigh",
     "StudentT",
     "SymbolicDensity",
+    "Tweedie",
     "Uniform",
     "Weibull",
     "get_family",
@@ -109,3 +113,12 @@ __all__ = [
     "register_family",
     "register_kl",
 ]
+
+
+def __getattr__(name: str):
+    """The combinators (``ZeroInflated``, ``Hurdle``, ``Truncated``), loaded on first use."""
+    if name in ("Hurdle", "Mixture", "Shifted", "Truncated", "ZeroInflated"):
+        from . import combinators
+
+        return getattr(combinators, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

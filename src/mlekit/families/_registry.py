@@ -25,6 +25,7 @@ __all__ = [
     "get_family",
     "lookup_kl",
     "parse_distribution",
+    "parse_family_spec",
     "register_family",
     "register_kl",
 ]
@@ -55,6 +56,8 @@ def get_family(family: str | Family) -> Family:
     """
     if isinstance(family, Family):
         return family
+    if "(" in str(family):  # a combinator spelled as text: "zeroinflated(poisson)"
+        return parse_family_spec(str(family))
     key = str(family).strip().lower().replace("-", "").replace("_", "").replace(" ", "")
     for name in FAMILIES:
         if name.replace("_", "") == key:
@@ -147,6 +150,110 @@ def _literal(node: ast.AST, spec: str) -> Any:
     )
 
 
+#: the combinators a family spec may name, and the keywords each takes
+_COMBINATORS = {"zeroinflated": (), "hurdle": (), "truncated": ("low", "high"),
+                "mixture": ("k",), "shifted": ()}
+
+
+def parse_family_spec(spec: str) -> Family:
+    """A family from text naming a combinator: ``"zeroinflated(poisson)"``,
+    ``"hurdle(negativebinomial)"``, ``"truncated(normal, low=0)"``,
+    ``"truncated(poisson, low=1)"`` (nesting allowed: ``"zeroinflated(truncated(poisson,
+    high=20))"``).
+
+    Read with :mod:`ast` over a whitelist — a combinator name, a family name and numeric
+    keyword values (``inf`` allowed); the text never reaches ``eval``.
+
+    Examples
+    --------
+    >>> import mlekit as mk
+    >>> mk.get_family("zeroinflated(poisson)").param_names
+    ('pi', 'rate')
+    >>> mk.get_family("truncated(normal, low=0)").title
+    'Truncated(Normal, low=0)'
+    """
+    text = str(spec).strip()
+    if len(text) > 1_000:
+        raise ParameterError("family spec is too long (over 1000 characters)")
+    try:
+        tree = ast.parse(text, mode="eval")
+    except (SyntaxError, ValueError):
+        raise ParameterError(f"cannot read family {text!r}: expected a family name or a "
+                             "combinator such as 'zeroinflated(poisson)' or "
+                             "'truncated(normal, low=0)'") from None
+    return _family_node(tree.body, text, depth=0)
+
+
+def _family_node(node: ast.AST, text: str, depth: int) -> Family:
+    if depth > 4:
+        raise ParameterError(f"cannot read family {text!r}: nested too deeply")
+    if isinstance(node, ast.Name):
+        return get_family(node.id)
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+        raise ParameterError(f"cannot read family {text!r}: expected a family name or a "
+                             "combinator such as 'zeroinflated(poisson)'")
+    name = node.func.id.lower().replace("_", "")
+    if name not in _COMBINATORS:
+        raise did_you_mean(node.func.id, list(_COMBINATORS), what="combinator")
+    if name == "mixture":
+        return _mixture_node(node, text, depth)
+    if len(node.args) != 1:
+        raise ParameterError(f"cannot read family {text!r}: {name}(...) takes one family "
+                             f"(got {len(node.args)})")
+    base = _family_node(node.args[0], text, depth + 1)
+    allowed = _COMBINATORS[name]
+    kwargs: dict[str, float] = {}
+    for kw in node.keywords:
+        if kw.arg is None or kw.arg not in allowed:
+            raise ParameterError(
+                f"cannot read family {text!r}: {name}(...) takes "
+                + (f"the keywords {', '.join(allowed)}" if allowed else "no keywords")
+                + (f", not {kw.arg!r}" if kw.arg else ""))
+        v = _literal(kw.value, text)
+        if not isinstance(v, (int, float)):
+            raise ParameterError(f"cannot read family {text!r}: {kw.arg} must be a number")
+        kwargs[kw.arg] = float(v)
+    from . import combinators
+
+    make = {"zeroinflated": combinators.ZeroInflated, "hurdle": combinators.Hurdle,
+            "truncated": combinators.Truncated, "shifted": combinators.Shifted}[name]
+    return make(base, **kwargs)
+
+
+def _mixture_node(node: ast.Call, text: str, depth: int) -> Family:
+    """``mixture(normal, k=2)``, ``mixture(normal, gamma)`` or ``mixture([normal, gamma])``:
+    component families (names or nested combinators) and an optional whole number k."""
+    args = list(node.args)
+    if len(args) == 1 and isinstance(args[0], (ast.List, ast.Tuple)):
+        args = list(args[0].elts)
+    if not args:
+        raise ParameterError(f"cannot read family {text!r}: mixture(...) takes its component "
+                             "families, e.g. 'mixture(normal, k=2)' or 'mixture(normal, gamma)'")
+    if len(args) > 50:
+        raise ParameterError(f"cannot read family {text!r}: mixture(...) takes at most 50 "
+                             "components")
+    comps = [_family_node(a, text, depth + 1) for a in args]
+    k = None
+    for kw in node.keywords:
+        if kw.arg != "k":
+            raise ParameterError(f"cannot read family {text!r}: mixture(...) takes the keyword "
+                                 "k" + (f", not {kw.arg!r}" if kw.arg else ""))
+        v = _literal(kw.value, text)
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        if not isinstance(v, int):
+            raise ParameterError(f"cannot read family {text!r}: k must be a whole number of "
+                                 "components")
+        k = v
+    from . import combinators
+
+    if k is not None and len(comps) > 1:
+        raise ParameterError(f"cannot read family {text!r}: give either one family and k "
+                             "('mixture(normal, k=2)') or the list of families "
+                             "('mixture(normal, gamma)'), not both")
+    return combinators.Mixture(comps[0], k=k) if k is not None else combinators.Mixture(comps)
+
+
 def parse_distribution(spec: str) -> Distribution:
     """Build a frozen distribution from text such as ``"normal(mu=0, sigma=1)"``.
 
@@ -176,11 +283,20 @@ def parse_distribution(spec: str) -> Distribution:
         raise ParameterError(
             f"distribution {text!r} needs parameters, e.g. '{node.id}(...)'"
         )
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Call):
+        inner = node.func.func
+        if not (isinstance(inner, ast.Name)
+                and inner.id.lower().replace("_", "") in _COMBINATORS):
+            raise ParameterError(
+                f"cannot read distribution {text!r}: expected e.g. 'normal(mu=0, sigma=1)' or "
+                "a combinator with its parameters, 'zeroinflated(poisson)(pi=0.2, rate=3)'")
+        family = _family_node(node.func, text, depth=0)  # "zeroinflated(poisson)(pi=.2, rate=3)"
+    elif not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
         raise ParameterError(
             f"cannot read distribution {text!r}: expected e.g. 'normal(mu=0, sigma=1)'"
         )
-    family = get_family(node.func.id)
+    else:
+        family = get_family(node.func.id)
     args = [_literal(a, text) for a in node.args]
     kwargs = {}
     for kw in node.keywords:

@@ -169,6 +169,11 @@ class SymbolicDensity:
     x: Any
     params: dict[str, Any]
     log_expr: Any = None  # log p, when simpler to state directly (avoids log of products)
+    display: tuple[Any, ...] | None = None
+    """The density as a textbook writes it, for typesetting derivations: its factors in
+    order (built with ``evaluate=False`` where SymPy would reorder them), e.g. the Normal's
+    ``(1/(σ√(2π)), exp(-(x-μ)²/(2σ²)))``. Their product must equal ``expr`` (a registry
+    test checks it); ``None``: ``expr`` is printed as SymPy orders it."""
 
     @property
     def logdensity(self):
@@ -251,12 +256,28 @@ class Family:
     #: the inverse Gaussian's (x − μ)²/(μ² x) reaches 3): a regression refuses ``|y|`` whose
     #: power overflows the sums over rows
     y_power: ClassVar[int] = 2
+    #: the family's GLM dispersion, for a regression's Pearson convention: ``(parameter,
+    #: power)`` with ``Var(y) = φ V(μ)`` and ``φ = parameter ** power`` (Normal
+    #: ``("sigma", 2)``: φ = σ²; Gamma ``("shape", -1)``: φ = 1/k; inverse Gaussian
+    #: ``("lam", -1)``: φ = 1/λ). The Pearson scale ``φ̂ = Σ w (y − μ̂)² / V(μ̂) / (n − p)``
+    #: then stands in for the ML one (R's ``summary.glm``); None: no dispersion
+    dispersion_parameter: ClassVar[tuple[str, int] | None] = None
     #: extra exact representations a member may carry (Bernoulli keeps its ``logits``
     #: so that log-probabilities stay exact where p rounds to 0 or 1)
     aux_names: ClassVar[tuple[str, ...]] = ()
     #: parameters the support depends on (Uniform low/high, Pareto scale): the likelihood
     #: is not smooth in them, so the generic gradient path does not apply
     support_parameters: ClassVar[tuple[str, ...]] = ()
+
+    def support_regular(self, params: Mapping[str, Any]) -> bool:
+        """Is the MLE at ``params`` a regular interior maximum although a support parameter
+        (:attr:`support_parameters`) is free? Then the observed information gives its
+        standard errors as for any parameter; False (the default): the estimate is an order
+        statistic or otherwise non-regular, and ``estimate.fit`` uses ``mle_covariance``
+        or reports no Wald errors. (A threshold: regular when the density vanishes fast
+        enough at it, see :mod:`mlekit.families.combinators._shifted`.)"""
+        return False
+
     #: ``mle(x)`` (no weights, nothing fixed) raises or returns a non-finite estimate
     #: whenever some x is NaN, ±inf or off the support (its sufficient statistics prove
     #: the data valid): ``mlekit.estimate.fit`` may then skip its own pass over large data
@@ -282,6 +303,15 @@ class Family:
     scaled_information: ClassVar[Callable[..., tuple[dict, dict]] | None] = None
     #: a typical valid member, used by registry-driven tests and examples
     example_params: ClassVar[dict[str, Any]] = {}
+    #: points of the support that carry probability in a family declared continuous (a
+    #: mixed distribution: Tweedie's P(Y = 0) = e^{−λ}). ``logpdf`` there is the log of the
+    #: point mass, and an expectation is Σ_a P(a) g(a) + ∫ p(x) g(x) dx over the rest:
+    #: quadrature (tests, ``divergence``'s quad fallback) must add the atoms
+    atoms: ClassVar[tuple[float, ...]] = ()
+    #: False where no closed SymPy density exists (an infinite series: Tweedie):
+    #: ``sympy_density`` raises NotImplementedForFamily, ``derive`` refuses by name, the
+    #: score and Hessian must be written numerically, and symbolic checks do not apply
+    has_symbolic_density: ClassVar[bool] = True
 
     # ------------------------------------------------------------------ basics
     @property

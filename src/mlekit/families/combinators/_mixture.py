@@ -1,0 +1,810 @@
+r"""``mk.Mixture([F1, F2, ...])`` and ``mk.Mixture(F, k=2)``: finite mixtures of families.
+
+.. math::
+
+    p(y) = \sum_{j=1}^{k} w_j\, f_j(y; \theta_j), \qquad w_j \ge 0,\ \sum_j w_j = 1,
+
+with each f_j a univariate family (all continuous, or all counts). The parameters are
+``weights`` (one probability vector of k entries on the Simplex, summing to 1: a
+*declared simplex parametrisation*, unconstrained as the additive log-ratios
+v_j = log(w_j / w_k)) followed by each component's own parameters with the component's
+number as a suffix: ``mu_1, sigma_1, mu_2, sigma_2`` for ``Mixture(Normal, k=2)``. Its NLL
+is −Σ_i log Σ_j w_j f_j(y_i), computed by log-sum-exp of log w_j + log f_j(y_i).
+
+CDF, sampler, mean and variance follow from the components':
+F(y) = Σ w_j F_j(y), E[Y] = Σ w_j m_j, Var[Y] = Σ w_j (v_j + m_j²) − E[Y]². The score and
+Hessian follow by the chain rule from the components' own, through the responsibilities
+r_j = w_j f_j / p (the posterior chance that y came from component j): with s_j, H_j the
+component's score and Hessian at y, and the weights taken as free coordinates,
+
+.. math::
+
+    \partial_{w_a} = \frac{f_a}{p}, \quad \partial_{\theta_j} = r_j s_j, \quad
+    \partial^2_{w_a w_b} = -\frac{f_a f_b}{p^2}, \quad
+    \partial^2_{w_a \theta_j} = \Big(\delta_{aj}\frac{f_j}{p} - \frac{f_a}{p} r_j\Big) s_j,
+
+    \partial^2_{\theta_j \theta_l} = \delta_{jl}\,\big(r_j H_j + r_j s_j s_j^\top\big)
+    - r_j r_l\, s_j s_l^\top .
+
+**Fitting** (:meth:`MixtureFamily.mle`, used by ``mk.fit`` and ``Family.fit``): EM from
+``n_starts`` seeded starts (one from the quantiles of the data, the rest k-means++
+seeds drawn with ``rng``; each start assigns the data to its nearest seed and fits each
+component to its group), where each M-step is each component family's own weighted
+``mle(x, weights=r_j)``; the start with the highest log-likelihood is then polished by
+damped Newton on the full likelihood (analytic score and Hessian in (v, unconstrained
+θ)), so that ``mk.fit``'s standard errors come from the observed information.
+``FitResult.method`` names the start that won and the EM iterations it ran.
+
+**Label switching**: components are interchangeable where they are of the same family.
+The rule: within each group of components of one family, components are ordered by
+their mean, ascending (ties by their parameters); components of different families keep
+the order given. Nothing is reordered when a parameter is held ``fixed`` (the fixed
+values pin the labels).
+
+**Degenerate components**: a continuous mixture's likelihood is unbounded — a component
+collapsing on one data value (σ → 0) sends it to +∞ — so its "MLE" is the largest
+*non-degenerate* local maximum. A start whose EM collapses a component (less than one
+observation's worth of its responsibility off a single data value, fewer than 2
+effective observations, or its standard deviation below 1e-6 of the data's) is
+discarded with a :class:`~mlekit.errors.ConvergenceWarning`; if every start collapses,
+:class:`~mlekit.errors.NoMaximumError`. Such a point is never reported as the MLE. A
+best fit with a weight → 0 or two identical components (the data do not support k
+components) is also a NoMaximumError.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ...domains import Simplex
+from ...errors import (
+    ConvergenceWarning,
+    DataError,
+    NoMaximumError,
+    ParameterError,
+)
+from .._mle_tools import MLEstimate, damped_newton
+from .._registry import get_family
+from ..base import Family, Parameter
+from ._common import _INSTANCES, Combinator, _second_bijection, weighted
+
+__all__ = ["Mixture", "MixtureFamily"]
+
+#: (n_starts, rng) handed from ``MixtureFamily.fit`` to ``mle`` through ``mlekit.fit``
+_FIT_OPTIONS: contextvars.ContextVar[tuple[Any, Any] | None] = contextvars.ContextVar(
+    "mixture_fit_options", default=None)
+
+_DEFAULT_STARTS = 10
+_MAX_K = 50
+_EM_MAXITER = 300
+_EM_SHORT = 40
+_POLISH = 3
+_EM_TOL = 1e-9
+_SCALE_FLOOR = 1e-6
+
+
+def _lse(a: np.ndarray, axis: int = -1) -> np.ndarray:
+    """log Σ exp(a) along ``axis``; −inf where every term is −inf (no warning)."""
+    with np.errstate(all="ignore"):
+        m = np.max(a, axis=axis, keepdims=True)
+        safe = np.where(np.isfinite(m), m, 0.0)
+        out = np.log(np.sum(np.exp(a - safe), axis=axis, keepdims=True)) + safe
+        out = np.where(np.isfinite(m), out, m)
+    return np.squeeze(out, axis=axis)
+
+
+def _rebuild_mixture(components: tuple) -> Family:
+    """Unpickle: the mixture of ``components`` (registered names or families)."""
+    return Mixture([get_family(c) for c in components])
+
+
+class MixtureFamily(Combinator):
+    r"""Mixture(F1, …, Fk): p(y) = Σ_j w_j f_j(y; θ_j), ``weights`` on the simplex.
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> mix = mk.Mixture(mk.Normal, k=2)
+    >>> mix.name, mix.param_names
+    ('mixture(normal, k=2)', ('weights', 'mu_1', 'sigma_1', 'mu_2', 'sigma_2'))
+    >>> d = mix(weights=[0.3, 0.7], mu_1=0.0, sigma_1=1.0, mu_2=3.0, sigma_2=0.5)
+    >>> round(float(d.mean), 4), round(float(d.var), 4)  # 0.7*3; 0.3*1 + 0.7*9.25 - 2.1**2
+    (2.1, 2.365)
+    >>> p = 0.3 * np.exp(-0.5) / np.sqrt(2 * np.pi) + 0.7 * 2 * np.exp(-8) / np.sqrt(2 * np.pi)
+    >>> bool(np.isclose(d.pdf(1.0), p))
+    True
+    """
+
+    kind = "mixture"
+
+    def __init__(self, components: tuple[Family, ...]) -> None:
+        super().__init__(components[0], ())
+        self.components = components
+        self.k = len(components)
+        same = all(c is components[0] for c in components)
+        if same:
+            self.name = f"mixture({components[0].name}, k={self.k})"
+            self.title = f"Mixture({components[0].title}, k={self.k})"
+        else:
+            self.name = f"mixture({', '.join(c.name for c in components)})"
+            self.title = f"Mixture({', '.join(c.title for c in components)})"
+        params = [Parameter("weights", Simplex, "w", event_ndim=1)]
+        #: (component index, its parameter name, our parameter name)
+        self._slots: list[tuple[int, str, str]] = []
+        for j, comp in enumerate(components):
+            for p in comp.parameters:
+                name = f"{p.name}_{j + 1}"
+                params.append(Parameter(name, p.domain, f"{p.latex}_{{{j + 1}}}"))
+                self._slots.append((j, p.name, name))
+        self.parameters = tuple(params)
+        self.support = _union_support(components)
+        self.discrete = bool(components[0].discrete)
+        self.y_power = max(int(c.y_power) for c in components)
+        ex: dict[str, Any] = {"weights": np.full(self.k, 1.0 / self.k)}
+        for j, comp in enumerate(components):
+            for p in comp.parameters:
+                v = float(np.ravel(comp.example_params[p.name])[0])
+                if comp.mean_parameter == p.name or (comp.location_parameter == p.name):
+                    v = v + 3.0 * j if getattr(p.domain, "default_link", "") == "identity" \
+                        else v * (1.0 + j)
+                ex[f"{p.name}_{j + 1}"] = v
+        self.example_params = ex
+
+    # ------------------------------------------------------------------ identity
+    def __reduce__(self):
+        refs = []
+        for c in self.components:
+            try:
+                refs.append(c.name if get_family(c.name) is c else c)
+            except Exception:  # a custom family: pickled as itself
+                refs.append(c)
+        return (_rebuild_mixture, (tuple(refs),))
+
+    def fit(self, x: Any, weights: Any = None, *, n_starts: int = _DEFAULT_STARTS,
+            rng: Any = 0, **kwargs: Any):
+        """Maximum-likelihood fit (see :func:`mlekit.fit`) by EM from ``n_starts`` seeded
+        starts (``rng``: a seed or a Generator) and a Newton polish."""
+        with self.fit_options(n_starts=n_starts, rng=rng):
+            return super().fit(x, weights=weights, **kwargs)
+
+    @contextlib.contextmanager
+    def fit_options(self, n_starts: int = _DEFAULT_STARTS, rng: Any = 0) -> Iterator[None]:
+        """Within this block, fits of this mixture (``mk.fit``, profile refits) use
+        ``n_starts`` EM starts seeded by ``rng`` (a context variable: thread-safe)."""
+        token = _FIT_OPTIONS.set((n_starts, rng))
+        try:
+            yield
+        finally:
+            _FIT_OPTIONS.reset(token)
+
+    # ------------------------------------------------------------------ pieces
+    def _theta(self, params: Mapping[str, Any], j: int) -> dict[str, Any]:
+        return {b: params[ours] for (i, b, ours) in self._slots if i == j}
+
+    def _parts(self, x, weights, theta):
+        """log w_j + log f_j(x) stacked on a last axis of k, and log p."""
+        x = np.asarray(x, float)
+        w = np.asarray(weights, float)
+        with np.errstate(all="ignore"):
+            lw = np.log(w)
+            lf = [np.asarray(c.logpdf(x, **self._theta(theta, j)), float)
+                  for j, c in enumerate(self.components)]
+            shape = np.broadcast_shapes(lw.shape[:-1], *(a.shape for a in lf))
+            lf = np.stack([np.broadcast_to(a, shape) for a in lf], axis=-1)
+            a = lw + lf
+            a = np.where(lw == -np.inf, -np.inf, a)   # a zero weight: no term (even at f = inf)
+            return a, lf, _lse(a)
+
+    def logpdf(self, x, weights, **theta):
+        return self._parts(x, weights, theta)[2]
+
+    def cdf(self, x, weights, **theta):
+        w = np.asarray(weights, float)
+        return sum(w[..., j] * np.asarray(c.cdf(x, **self._theta(theta, j)), float)
+                   for j, c in enumerate(self.components))
+
+    def logsf(self, x, weights, **theta):
+        """log S(y): log1p(−F(y)) where F < 1/2 (exact for small F), else the log-sum-exp of
+        log w_j + log S_j(y) (exact where S underflows)."""
+        w = np.asarray(weights, float)
+        with np.errstate(all="ignore"):
+            terms = [np.log(w[..., j]) + np.asarray(c.logsf(x, **self._theta(theta, j)), float)
+                     for j, c in enumerate(self.components)]
+            shape = np.broadcast_shapes(*(t.shape for t in terms))
+            upper = _lse(np.stack([np.broadcast_to(t, shape) for t in terms], axis=-1))
+            cdf = np.asarray(self.cdf(x, weights, **theta), float)
+            return np.where(cdf < 0.5, np.log1p(-np.minimum(cdf, 0.5)), upper)
+
+    def ppf(self, q, weights, **theta):
+        """F⁻¹(q) by bisection between the smallest and largest component quantile (the
+        mixture's lies between them); for counts the smallest m with F(m) ≥ q."""
+        q = np.asarray(q, float)
+        with np.errstate(all="ignore"):
+            qs = [np.asarray(c.ppf(q, **self._theta(theta, j)), float)
+                  for j, c in enumerate(self.components)]
+            shape = np.broadcast_shapes(q.shape, np.shape(weights)[:-1], *(a.shape for a in qs))
+            qs = np.stack([np.broadcast_to(a, shape) for a in qs], axis=-1)
+            lo, hi = np.min(qs, axis=-1), np.max(qs, axis=-1)
+            qq = np.broadcast_to(q, shape)
+            done = ~(np.isfinite(lo) & np.isfinite(hi)) | (lo == hi)
+            out = np.where(qq <= 0, lo, hi)
+            lo, hi = np.where(done, 0.0, lo), np.where(done, 0.0, hi)
+            if self.discrete:
+                lo = lo - 1.0
+                for _ in range(200):
+                    if not np.any(hi - lo > 1):
+                        break
+                    mid = np.floor(0.5 * (lo + hi))
+                    up = np.asarray(self.cdf(mid, weights, **theta), float) >= qq
+                    hi, lo = np.where(up, mid, hi), np.where(up, lo, mid)
+            else:
+                for _ in range(200):
+                    mid = 0.5 * (lo + hi)
+                    if not np.any((mid > lo) & (mid < hi)):
+                        break
+                    up = np.asarray(self.cdf(mid, weights, **theta), float) >= qq
+                    hi, lo = np.where(up, mid, hi), np.where(up, lo, mid)
+            return np.where(done, out, hi)
+
+    def sample(self, size, rng, weights, **theta):
+        w = np.asarray(weights, float)
+        batch = np.broadcast_shapes(w.shape[:-1], *(np.shape(v) for v in theta.values()))
+        shape = tuple(size) + batch
+        draws = []
+        for j, c in enumerate(self.components):
+            th = {k: np.broadcast_to(np.asarray(v, float), batch)
+                  for k, v in self._theta(theta, j).items()}
+            draws.append(np.broadcast_to(np.asarray(c.sample(tuple(size), rng, **th), float),
+                                         shape))
+        cum = np.cumsum(np.broadcast_to(w, batch + (self.k,)), axis=-1)
+        u = rng.random(shape)
+        idx = np.minimum(np.sum(u[..., None] >= cum / cum[..., -1:], axis=-1), self.k - 1)
+        return np.choose(idx, draws)
+
+    def mean(self, weights, **theta):
+        w = np.asarray(weights, float)
+        return sum(w[..., j] * np.asarray(c.mean(**self._theta(theta, j)), float)
+                   for j, c in enumerate(self.components))
+
+    def var(self, weights, **theta):
+        w = np.asarray(weights, float)
+        m = [np.asarray(c.mean(**self._theta(theta, j)), float)
+             for j, c in enumerate(self.components)]
+        v = [np.asarray(c.var(**self._theta(theta, j)), float)
+             for j, c in enumerate(self.components)]
+        mean = sum(w[..., j] * m[j] for j in range(self.k))
+        return sum(w[..., j] * (v[j] + m[j] ** 2) for j in range(self.k)) - mean ** 2
+
+    # ------------------------------------------------------------------ derivatives
+    def _derivs(self, x, weights, theta):
+        """Responsibilities r (…, k), f_j/p (…, k), component scores and Hessians."""
+        a, lf, lp = self._parts(x, weights, theta)
+        with np.errstate(all="ignore"):
+            r = np.exp(a - lp[..., None])
+            fp = np.exp(lf - lp[..., None])
+            s = [self.components[j].score(x, **self._theta(theta, j)) for j in range(self.k)]
+            h = [self.components[j].hessian(x, **self._theta(theta, j))
+                 for j in range(self.k)]
+        return r, fp, s, h
+
+    def score(self, x, weights, **theta):
+        r, fp, s, _ = self._derivs(x, weights, theta)
+        shape = r.shape[:-1]
+        out: dict[str, np.ndarray] = {"weights": fp}
+        with np.errstate(all="ignore"):
+            for j, b, ours in self._slots:
+                rj = r[..., j]
+                out[ours] = np.where(rj > 0, rj * np.broadcast_to(s[j][b], shape), 0.0)
+        return out
+
+    def hessian(self, x, weights, **theta):
+        r, fp, s, h = self._derivs(x, weights, theta)
+        shape = r.shape[:-1]
+        out: dict[tuple[str, str], np.ndarray] = {
+            ("weights", "weights"): -fp[..., :, None] * fp[..., None, :]}
+        with np.errstate(all="ignore"):
+            rs = {ours: np.where(r[..., j] > 0, r[..., j] * np.broadcast_to(s[j][b], shape), 0.0)
+                  for j, b, ours in self._slots}
+            for j, b, ours in self._slots:
+                sj = np.where(r[..., j] > 0, np.broadcast_to(s[j][b], shape), 0.0)
+                delta = np.zeros(self.k)
+                delta[j] = 1.0
+                out[("weights", ours)] = sj[..., None] * (delta * fp[..., j:j + 1]
+                                                          - fp * r[..., j:j + 1])
+            for i1, (j, b1, n1) in enumerate(self._slots):
+                for j2, b2, n2 in self._slots[i1:]:
+                    val = -rs[n1] * rs[n2]
+                    if j2 == j:
+                        key = (b1, b2) if (b1, b2) in h[j] else (b2, b1)
+                        rj = r[..., j]
+                        hj = np.where(rj > 0, np.broadcast_to(h[j][key], shape), 0.0)
+                        sb = np.where(rj > 0, np.broadcast_to(s[j][b2], shape), 0.0)
+                        val = val + rj * hj + rs[n1] * sb
+                    out[(n1, n2)] = val
+        return out
+
+    # ------------------------------------------------------------------ fitting
+    def mle(self, x, weights=None, fixed=None, n_starts=None, rng=None):
+        r"""Maximum likelihood: EM from several seeded starts, then damped Newton.
+
+        ``n_starts`` (default 10) and ``rng`` (default 0: reproducible) come from the
+        arguments, else from ``MixtureFamily.fit(..., n_starts=, rng=)``. See the module
+        docstring for the starts, the ordering rule and the degenerate components.
+        """
+        opts = _FIT_OPTIONS.get() or (_DEFAULT_STARTS, 0)
+        n_starts = opts[0] if n_starts is None else n_starts
+        rng = opts[1] if rng is None else rng
+        if isinstance(n_starts, bool) or not isinstance(n_starts, (int, np.integer)) \
+                or not 1 <= int(n_starts) <= 1000:
+            raise ParameterError(f"{self.title}: n_starts must be an integer from 1 to 1000 "
+                                 f"(the number of seeded EM starts); got {n_starts!r}")
+        try:
+            gen = np.random.default_rng(rng)
+        except (TypeError, ValueError) as exc:
+            raise ParameterError(f"{self.title}: rng must be None, a non-negative integer seed "
+                                 f"or a numpy.random.Generator; got {rng!r} ({exc})") from None
+        fixed = dict(fixed or {})
+        unknown = set(fixed) - set(self.param_names)
+        if unknown:
+            raise ParameterError(f"{self.title} has no parameter {sorted(unknown)[0]!r} "
+                                 f"(its parameters: {', '.join(self.param_names)})")
+        fw = None
+        if "weights" in fixed:
+            fw = Simplex.check(np.asarray(fixed["weights"], float), what="weights",
+                               owner=self.title)
+            if fw.shape != (self.k,):
+                raise ParameterError(f"{self.title}: fixed weights must be {self.k} "
+                                     f"probabilities; got shape {fw.shape}")
+        fixed_th = {k: float(v) for k, v in fixed.items() if k != "weights"}
+        x, w = weighted(x, weights)
+        with np.errstate(all="ignore"):
+            if not np.all(np.isfinite(x)) or not np.all(self.support.contains(x)):
+                return None  # (estimate.fit then names the bad value)
+        live = w > 0
+        vals, inv = np.unique(x[live], return_inverse=True)
+        cw = np.bincount(inv.ravel(), weights=w[live])
+        nfree = (0 if fw is not None else self.k - 1) + sum(
+            1 for _, _, n in self._slots if n not in fixed_th)
+        if vals.size < nfree:
+            raise DataError(
+                f"{self.title}: the data take only {vals.size} distinct values, fewer than the "
+                f"{nfree} free parameters of the mixture; the model is not identified. Use "
+                "fewer components, or hold parameters with fixed={...}")
+        fit = _Fit(self, vals, cw, fw, fixed_th)
+        return fit.run(int(n_starts), gen)
+
+    def _ordered(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Label switching: within each family, components by their mean, ascending."""
+        order = list(range(self.k))
+        groups: dict[int, list[int]] = {}
+        for j, c in enumerate(self.components):
+            groups.setdefault(id(c), []).append(j)
+        keys = []
+        for j, c in enumerate(self.components):
+            th = {b: np.asarray(v) for b, v in self._theta(params, j).items()}
+            try:
+                m = float(np.asarray(c.mean(**th), float))
+            except Exception:  # no mean (Cauchy): order by the parameters
+                m = np.nan
+            keys.append((m if np.isfinite(m) else np.inf,
+                         tuple(float(v) for v in th.values())))
+        for members in groups.values():
+            for slot, j in zip(members, sorted(members, key=lambda i: keys[i]), strict=True):
+                order[slot] = j
+        w = np.asarray(params["weights"], float)[order]
+        out: dict[str, Any] = {"weights": w / w.sum()}
+        for j in range(self.k):
+            for (i, b, ours) in self._slots:
+                if i == j:
+                    out[ours] = params[f"{b}_{order[j] + 1}"]
+        return out
+
+
+class _Fit:
+    """One mixture fit: distinct values ``vals`` with summed weights ``cw``."""
+
+    def __init__(self, fam: MixtureFamily, vals, cw, fw, fixed_th):
+        self.fam, self.vals, self.cw = fam, vals, cw
+        self.fw, self.fixed_th = fw, fixed_th
+        self.total = float(np.sum(cw))
+        mean = float(cw @ vals / self.total)
+        self.sd = float(np.sqrt(cw @ (vals - mean) ** 2 / self.total))
+        self.continuous = not fam.discrete
+
+    # -------------------------------------------------------------- helpers
+    def params_of(self, w, thetas) -> dict[str, Any]:
+        out: dict[str, Any] = {"weights": np.asarray(w, float)}
+        for j, th in enumerate(thetas):
+            out.update({f"{b}_{j + 1}": float(v) for b, v in th.items()})
+        return out
+
+    def comp_mle(self, j: int, wts: np.ndarray):
+        """Component j's own weighted MLE on the values it covers (None on failure)."""
+        fam = self.fam
+        comp = fam.components[j]
+        with np.errstate(all="ignore"):
+            keep = (wts > 0) & np.asarray(comp.support.contains(self.vals), bool)
+        if not np.any(keep):
+            return None
+        fx = {b: self.fixed_th[ours] for (i, b, ours) in fam._slots
+              if i == j and ours in self.fixed_th}
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                est = comp.mle(self.vals[keep], weights=wts[keep], fixed=fx or None)
+        except Exception:  # no MLE for this group (one value, say): a failed step
+            return None
+        if est is None:
+            return None
+        th = {p.name: float(np.asarray(est.get(p.name, fx.get(p.name, np.nan)), float))
+              for p in comp.parameters}
+        for p in comp.parameters:
+            if not (np.isfinite(th[p.name]) and bool(p.domain.contains(np.asarray(th[p.name])))):
+                return None
+        return th
+
+    def loglik_terms(self, w, thetas):
+        pars = self.params_of(w, thetas)
+        a, _, lp = self.fam._parts(self.vals, pars["weights"], pars)
+        return a, lp
+
+    def degenerate(self, r: np.ndarray, thetas) -> str | None:
+        """Why component j collapses (continuous components), or None."""
+        if not self.continuous:
+            return None
+        for j, comp in enumerate(self.fam.components):
+            mass = self.cw * r[:, j]
+            nj = float(np.sum(mass))
+            off = nj - float(np.max(mass)) if mass.size else 0.0
+            if nj < 2.0 or off < 1.0:
+                return (f"component {j + 1} holds {nj:.3g} observations' worth of the data, "
+                        f"{off:.3g} of them off its modal value")
+            try:
+                sd = float(np.sqrt(np.asarray(comp.var(**{k: np.asarray(v) for k, v in
+                                                        thetas[j].items()}), float)))
+            except Exception:
+                sd = np.nan
+            if np.isfinite(sd) and sd <= _SCALE_FLOOR * self.sd:
+                return (f"component {j + 1} has standard deviation {sd:.3g}, below "
+                        f"{_SCALE_FLOOR:g} of the data's ({self.sd:.3g})")
+        return None
+
+    # -------------------------------------------------------------- starts
+    def starts(self, n_starts: int, gen: np.random.Generator):
+        k, vals, cw = self.fam.k, self.vals, self.cw
+        out = []
+        cum = np.cumsum(cw) / self.total
+        labels = np.minimum((cum - 0.5 * cw / self.total) * k, k - 1).astype(int)
+        out.append(labels)
+        prob = cw / self.total
+        for _ in range(n_starts - 1):
+            centres = [vals[gen.choice(vals.size, p=prob)]]
+            for _ in range(k - 1):  # k-means++: the next seed with chance ∝ weight · D²
+                d2 = np.min((vals[:, None] - np.asarray(centres)[None, :]) ** 2, axis=1) * cw
+                if not np.any(d2 > 0):
+                    break
+                centres.append(vals[gen.choice(vals.size, p=d2 / d2.sum())])
+            c = np.sort(np.asarray(centres))
+            lab = np.argmin((vals[:, None] - c[None, :]) ** 2, axis=1)
+            if len(set(id(f) for f in self.fam.components)) > 1:
+                lab = gen.permutation(k)[lab]  # which family takes which group: a guess
+            out.append(lab)
+        return out
+
+    def start_params(self, labels):
+        thetas = []
+        for j in range(self.fam.k):
+            th = self.comp_mle(j, np.where(labels == j, self.cw, 0.0))
+            if th is None:
+                return None
+            thetas.append(th)
+        if self.fw is not None:
+            w = self.fw.copy()
+        else:
+            w = np.array([self.cw[labels == j].sum() for j in range(self.fam.k)]) / self.total
+            w = np.clip(w, 1e-3, None)
+            w = w / w.sum()
+        return w, thetas
+
+    # -------------------------------------------------------------- EM
+    def em(self, w, thetas, maxiter: int = _EM_MAXITER):
+        """EM until the log-likelihood settles: (w, thetas, llf, iterations, why-degenerate)."""
+        ll_old = -np.inf
+        it = 0
+        for it in range(1, maxiter + 1):
+            a, lp = self.loglik_terms(w, thetas)
+            ll = float(self.cw @ lp)
+            if not np.isfinite(ll):
+                return w, thetas, ll, it, "the log-likelihood is not finite"
+            with np.errstate(all="ignore"):
+                r = np.exp(a - lp[:, None])
+            why = self.degenerate(r, thetas)
+            if why is not None:
+                return w, thetas, ll, it, why
+            if ll - ll_old <= _EM_TOL * (1.0 + abs(ll)):
+                break
+            ll_old = ll
+            if self.fw is None:
+                w = (self.cw @ r) / self.total
+                w = w / w.sum()
+            new = []
+            for j in range(self.fam.k):
+                th = self.comp_mle(j, self.cw * r[:, j])
+                new.append(thetas[j] if th is None else th)
+            thetas = new
+        return w, thetas, ll, it, None
+
+    # -------------------------------------------------------------- Newton
+    def newton(self, w, thetas):
+        """Damped Newton on the full likelihood in (v = log w_j/w_k, unconstrained θ)."""
+        fam, vals, cw, total = self.fam, self.vals, self.cw, self.total
+        k = fam.k
+        slots = fam._slots
+        free_slots = [i for i, (_, _, ours) in enumerate(slots) if ours not in self.fixed_th]
+        free_w = self.fw is None
+        nv = k - 1 if free_w else 0
+        comp_of = np.array([slots[i][0] for i in free_slots], int)
+        doms = [fam.parameter(slots[i][2]).domain for i in free_slots]
+        base = self.params_of(w, thetas)
+
+        def params(u):
+            p = dict(base)
+            if free_w:
+                p["weights"] = Simplex.from_unconstrained(u[:nv])
+            for c, i in enumerate(free_slots):
+                p[slots[i][2]] = float(doms[c].from_unconstrained(u[nv + c]))
+            return p
+
+        def inside(p) -> bool:
+            """Every component parameter inside its domain (exp(u) may underflow to 0)."""
+            return all(np.isfinite(p[slots[i][2]]) and bool(d.contains(np.asarray(p[slots[i][2]])))
+                       for d, i in zip(doms, free_slots, strict=True))
+
+        def objective(u):
+            p = params(u)
+            if not inside(p):
+                return np.inf
+            try:
+                with np.errstate(all="ignore"):
+                    v = -float(cw @ fam._parts(vals, p["weights"], p)[2])
+            except ArithmeticError:  # a component's formula at an extreme point
+                return np.inf
+            return v / total if np.isfinite(v) else np.inf
+
+        def fun(u):
+            p = params(u)
+            wv = p["weights"]
+            bad = (np.inf, np.zeros(u.size), np.eye(u.size))
+            if not inside(p):
+                return bad
+            try:
+                r, _, s, h = fam._derivs(vals, wv, p)
+                with np.errstate(all="ignore"):
+                    lp = fam._parts(vals, wv, p)[2]
+                    f = -float(cw @ lp) / total
+            except ArithmeticError:
+                return bad
+            if not np.isfinite(f):
+                return bad
+            m = len(free_slots)
+            n = vals.size
+            S = np.empty((n, m))
+            R = r[:, comp_of] if m else np.empty((n, 0))
+            for c, i in enumerate(free_slots):
+                j, b, _ = slots[i]
+                S[:, c] = np.broadcast_to(s[j][b], (n,))
+            with np.errstate(all="ignore"):
+                RS = np.where(R > 0, R * S, 0.0)
+                S0 = np.where(R > 0, S, 0.0)
+            g_th = cw @ RS
+            H_th = -(RS * cw[:, None]).T @ RS
+            for c1, i1 in enumerate(free_slots):
+                j1, b1, _ = slots[i1]
+                for c2 in range(c1, m):
+                    j2, b2, _ = slots[free_slots[c2]]
+                    if j2 != j1:
+                        continue
+                    key = (b1, b2) if (b1, b2) in h[j1] else (b2, b1)
+                    hj = np.where(R[:, c1] > 0, np.broadcast_to(h[j1][key], (n,)), 0.0)
+                    extra = float(cw @ (R[:, c1] * (hj + S0[:, c1] * S0[:, c2])))
+                    H_th[c1, c2] += extra
+                    if c2 != c1:
+                        H_th[c2, c1] += extra
+            jac = np.array([float(d.dtheta_du(np.asarray(p[slots[i][2]])))
+                            for d, i in zip(doms, free_slots, strict=True)])
+            sec = np.array([float(_second_bijection(d, np.asarray(p[slots[i][2]])))
+                            for d, i in zip(doms, free_slots, strict=True)])
+            g = np.empty(u.size)
+            H = np.empty((u.size, u.size))
+            g[nv:] = g_th * jac
+            H[nv:, nv:] = H_th * np.outer(jac, jac) + np.diag(g_th * sec)
+            if nv:
+                rv, wk = r[:, :nv], np.asarray(wv, float)[:nv]
+                g[:nv] = cw @ rv - total * wk
+                H[:nv, :nv] = (np.diag(cw @ rv) - (rv * cw[:, None]).T @ rv
+                               - total * (np.diag(wk) - np.outer(wk, wk)))
+                onehot = (comp_of[None, :] == np.arange(nv)[:, None]).astype(float)
+                Hvt = (rv * cw[:, None]).T @ S0 * onehot - (rv * cw[:, None]).T @ RS
+                H[:nv, nv:] = Hvt * jac[None, :]
+                H[nv:, :nv] = H[:nv, nv:].T
+            return f, -g / total, -H / total
+
+        u0 = []
+        if free_w:
+            u0.extend(np.ravel(Simplex.to_unconstrained(np.clip(np.asarray(w, float), 1e-12,
+                                                                None))))
+        u0.extend(float(d.to_unconstrained(np.asarray(base[slots[i][2]])))
+                  for d, i in zip(doms, free_slots, strict=True))
+        u0 = np.asarray(u0, float)
+        if not u0.size:
+            return base, True
+        u, converged = damped_newton(fun, u0, gtol=1e-20, maxiter=200, objective=objective)
+        return params(u), converged
+
+    # -------------------------------------------------------------- driver
+    def run(self, n_starts: int, gen: np.random.Generator):
+        fam = self.fam
+        results = []
+        failed = 0
+        collapsed: list[tuple[int, str]] = []
+        for s, labels in enumerate(self.starts(n_starts, gen), start=1):
+            st = self.start_params(labels)
+            if st is None:
+                failed += 1
+                continue
+            w, thetas, ll, it, why = self.em(*st, maxiter=_EM_SHORT)
+            if why is not None:
+                collapsed.append((s, why))
+                continue
+            results.append((ll, s, it, w, thetas))
+        if not results:
+            detail = f"; e.g. start {collapsed[0][0]}: {collapsed[0][1]}" if collapsed else ""
+            raise NoMaximumError(
+                f"{fam.title}: every one of the {n_starts} EM starts collapsed a component onto "
+                f"a point or failed ({len(collapsed)} collapsed, {failed} could not start"
+                f"{detail}). The likelihood is unbounded there (a component's scale -> 0 on one "
+                "value), so the MLE does not exist; use fewer components, more starts "
+                "(n_starts=), or hold a scale with fixed={...}")
+        # the best few starts: EM on to convergence, then Newton; the highest llf wins
+        results.sort(key=lambda t: -t[0])
+        best = None
+        for tried, (_, s0, it0, w0, th0) in enumerate(results):
+            if best is not None and tried >= _POLISH:
+                break
+            w, thetas, ll, it, why = self.em(w0, th0)
+            if why is not None:
+                collapsed.append((s0, why))
+                continue
+            params, converged = self.newton(w, thetas)
+            a, _, lp = self.fam._parts(self.vals, params["weights"], params)
+            llf = float(self.cw @ lp)
+            thetas_n = [{b: params[f"{b}_{j + 1}"] for (i, b, _) in fam._slots if i == j}
+                        for j in range(fam.k)]
+            with np.errstate(all="ignore"):
+                r = np.exp(a - lp[:, None])
+            why = self.degenerate(r, thetas_n) if np.isfinite(llf) else "non-finite"
+            if why is not None or llf < ll - 1e-6 * (1 + abs(ll)):
+                collapsed.append((s0, why or "the Newton polish lost likelihood"))
+                continue
+            if best is None or llf > best[0]:
+                best = (llf, s0, it0 + it, params, converged)
+        if best is None:
+            raise NoMaximumError(
+                f"{fam.title}: the Newton polish of every EM start ran into a degenerate "
+                f"component ({collapsed[-1][1]}); the MLE does not exist inside the parameter "
+                "space")
+        llf, s, it, params, converged = best
+        self.identified(params)
+        ndeg = len({c[0] for c in collapsed})
+        if collapsed:
+            warnings.warn(
+                f"{fam.title}: {ndeg} of {n_starts} EM starts collapsed a component "
+                f"onto a point (e.g. start {collapsed[0][0]}: {collapsed[0][1]}) and were "
+                "discarded: there the likelihood is unbounded, not maximised. The fit is the "
+                "best non-degenerate local maximum", ConvergenceWarning, stacklevel=4)
+        if self.fw is None and not self.fixed_th:
+            params = fam._ordered(params)
+        est = {k: (np.asarray(v, float) if k == "weights" else float(v))
+               for k, v in params.items()}
+        method = f"EM + Newton (start {s} of {n_starts}, {it} EM iterations)"
+        message = (f"{len(results)} of {n_starts} starts reached a non-degenerate maximum; "
+                   f"start {s} won with llf {llf:.10g}; {ndeg} discarded as "
+                   f"degenerate, {failed} could not start")
+        return MLEstimate(est, method=method, converged=bool(converged), nit=it,
+                          message=message, llf=llf, start=s, em_iterations=it)
+
+    def identified(self, params) -> None:
+        fam = self.fam
+        w = np.asarray(params["weights"], float)
+        if self.fw is None and float(np.min(w)) < 1e-6:
+            j = int(np.argmin(w))
+            raise NoMaximumError(
+                f"{fam.title}: the best fit gives component {j + 1} weight {w[j]:.3g} -> 0: "
+                f"the data do not support {fam.k} components (the maximum is on the edge of "
+                f"the parameter space, with no standard errors); fit {fam.k - 1} components")
+        for j in range(fam.k):
+            for m in range(j + 1, fam.k):
+                if fam.components[j] is not fam.components[m]:
+                    continue
+                a = np.array([float(params[f"{b}_{j + 1}"]) for (i, b, _) in fam._slots
+                              if i == j])
+                b = np.array([float(params[f"{c}_{m + 1}"]) for (i, c, _) in fam._slots
+                              if i == m])
+                if np.allclose(a, b, rtol=1e-4, atol=1e-8 * (1 + self.sd)):
+                    raise NoMaximumError(
+                        f"{fam.title}: components {j + 1} and {m + 1} coincide at the best "
+                        f"fit ({', '.join(f'{v:.6g}' for v in a)}): the data do not support "
+                        f"{fam.k} components (the weights are not identified); fit "
+                        f"{fam.k - 1} components")
+
+
+def _union_support(components: Sequence[Family]):
+    """The support of the mixture: a component support covering all the others."""
+    lows = [c.support.edges[0] for c in components]
+    highs = [c.support.edges[1] for c in components]
+    lo, hi = min(lows), max(highs)
+    for c in components:
+        if c.support.edges == (lo, hi):
+            return c.support
+    raise ParameterError(
+        "Mixture(" + ", ".join(c.title for c in components) + "): no component's support "
+        f"covers the others' (together they span {lo:g} to {hi:g}); mix families whose "
+        "supports nest (e.g. Normal with Gamma)")
+
+
+def Mixture(components: Any, k: int | None = None) -> MixtureFamily:
+    """The finite mixture of ``components`` (one instance per construction).
+
+    ``mk.Mixture([F1, F2, ...])`` mixes the given families (names allowed);
+    ``mk.Mixture(F, k=2)`` mixes k copies of F. Components are univariate, all continuous
+    or all counts, with a fixed support and no known (non-estimated) parameter; anything
+    else, fewer than 2 components or more than 50 is a ParameterError naming it.
+    """
+    if isinstance(components, (list, tuple)):
+        if k is not None:
+            raise ParameterError(
+                "Mixture: give either a list of families (Mixture([F1, F2])) or one family and "
+                f"k (Mixture(F, k=2)), not both (got a list of {len(components)} and k={k!r})")
+        comps = list(components)
+    else:
+        if k is None:
+            raise ParameterError(
+                "Mixture(F) needs the number of components: Mixture(F, k=2), or a list of "
+                "families Mixture([F1, F2])")
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+            raise ParameterError(f"Mixture: k must be a whole number >= 2; got {k!r}")
+        if not 2 <= int(k) <= _MAX_K:
+            raise ParameterError(f"Mixture: k must be from 2 to {_MAX_K} components; got {k}")
+        comps = [components] * int(k)
+    if not 2 <= len(comps) <= _MAX_K:
+        raise ParameterError(f"Mixture takes 2 to {_MAX_K} components; got {len(comps)} "
+                             "(a one-component mixture is the family itself)")
+    fams = [MixtureFamily._require_univariate(c, "Mixture") for c in comps]
+    for f in fams:
+        if any(not p.estimable for p in f.parameters):
+            raise ParameterError(
+                f"Mixture({f.title}): {f.title} has a known, not estimated, parameter "
+                f"({', '.join(p.name for p in f.parameters if not p.estimable)}); mixtures of "
+                "such families are not supported yet")
+        if getattr(f, "atoms", ()):
+            raise ParameterError(
+                f"Mixture({f.title}): {f.title} has point masses inside a continuous support "
+                "(a mixed distribution); a mixture needs all densities or all probabilities")
+    kinds = {bool(f.discrete) for f in fams}
+    if len(kinds) > 1:
+        cont = [f.title for f in fams if not f.discrete]
+        cnt = [f.title for f in fams if f.discrete]
+        raise ParameterError(
+            f"Mixture: the components mix continuous ({', '.join(cont)}) and count "
+            f"({', '.join(cnt)}) families, so their densities and probabilities cannot be "
+            "added; use all continuous or all count families")
+    key = ("mixture", *fams)
+    if key not in _INSTANCES:
+        _INSTANCES[key] = MixtureFamily(tuple(fams))
+    return _INSTANCES[key]  # type: ignore[return-value]
