@@ -426,3 +426,17 @@ def test_mk_fit_with_default_starts_matches_family_fit():
         a = mk.fit(y, fam)
     b = fam.fit(y, n_starts=10, rng=0)
     assert a.llf == b.llf
+
+
+def test_mk_fit_passes_the_mixture_options_and_refuses_them_elsewhere():
+    rng = np.random.default_rng(0)
+    y = np.r_[rng.normal(0, 1, 150), rng.normal(5, 1, 150)]
+    mix = mk.Mixture(mk.Normal, k=2)
+    a = mk.fit(y, mix, n_starts=4, rng=3)
+    b = mix.fit(y, n_starts=4, rng=3)
+    assert a.llf == pytest.approx(b.llf, rel=1e-12)
+    assert "of 4" in a.method
+    with pytest.raises(mk.errors.ParameterError, match="takes no option"):
+        mk.fit(y, "normal", n_starts=3)
+    with pytest.raises(mk.errors.NotImplementedForFamily, match="local maxima"):
+        mk.Regression(family=mix).fit(y[:, None], y)

@@ -62,7 +62,7 @@ class BoundaryWarning(UserWarning):
 def fit(x: Any, family: str | Family, weights: Any = None,
         fixed: Mapping[str, Any] | None = None, method: str = "auto", *,
         information: str = "observed", start: Mapping[str, Any] | None = None,
-        k: int | None = None, maxiter: int = 1000) -> FitResult:
+        k: int | None = None, maxiter: int = 1000, **options: Any) -> FitResult:
     r"""Fit ``family`` to ``x`` by maximum likelihood.
 
     Parameters
@@ -91,6 +91,8 @@ def fit(x: Any, family: str | Family, weights: Any = None,
     k : number of classes of a probability-vector parameter (Categorical);
         default: largest label + 1.
     maxiter : iteration limit of the generic path.
+    **options : options of the family's own fit (``Family.fit_options``): a mixture's
+        ``n_starts`` and ``rng``; a family without options names what it was given.
 
     Returns
     -------
@@ -125,6 +127,10 @@ def fit(x: Any, family: str | Family, weights: Any = None,
     'closed form'
     """
     fam = get_family(family)
+    if options:  # a family's own options (a mixture's n_starts, rng): Family.fit_options
+        with fam.fit_options(**options):
+            return fit(x, fam, weights, fixed, method, information=information, start=start,
+                       k=k, maxiter=maxiter)
     key = str(method).strip().lower()
     if key not in _METHODS:
         raise UnknownMethodError(f"unknown fit method {method!r} (choose from: auto, closed form, "

@@ -269,6 +269,21 @@ class Family:
     #: is not smooth in them, so the generic gradient path does not apply
     support_parameters: ClassVar[tuple[str, ...]] = ()
 
+    #: why a regression on this family is not available, said by ``Regression`` (None:
+    #: the engine's own checks decide); a mixture: EM from several starts is not run there
+    regression_refusal: ClassVar[str | None] = None
+
+    def fit_options(self, **options: Any) -> Any:
+        """A context manager under which fits of this family use ``options`` (keyword
+        arguments of ``mk.fit`` beyond the common ones: a mixture's ``n_starts`` and
+        ``rng``). The default takes none and names what it was given."""
+        if options:
+            raise ParameterError(f"{self.title}: fit() takes no option(s) "
+                                 f"{', '.join(sorted(options))}")
+        import contextlib
+
+        return contextlib.nullcontext()
+
     def support_regular(self, params: Mapping[str, Any]) -> bool:
         """Is the MLE at ``params`` a regular interior maximum although a support parameter
         (:attr:`support_parameters`) is free? Then the observed information gives its

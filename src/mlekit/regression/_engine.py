@@ -143,6 +143,8 @@ def location_of(family: Family) -> str:
 
 def regressable(family: Family) -> None:
     """Raise NotImplementedForFamily, saying why, when ``family`` cannot be regressed."""
+    if family.regression_refusal is not None:
+        raise NotImplementedForFamily(f"{family.title}: {family.regression_refusal}")
     if family.event_ndim or any(p.event_ndim for p in family.parameters if p.estimable):
         raise NotImplementedForFamily(
             f"{family.title} is multivariate (a vector per observation or per parameter): "

@@ -122,6 +122,10 @@ class MixtureFamily(Combinator):
     """
 
     kind = "mixture"
+    regression_refusal = (
+        "regression on a mixture is not implemented: its likelihood has local maxima that "
+        "need EM from several starts, which the regression engine does not run; fit it "
+        "unconditionally with mk.fit")
 
     def __init__(self, components: tuple[Family, ...]) -> None:
         super().__init__(components[0], ())
