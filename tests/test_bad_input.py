@@ -320,8 +320,10 @@ def test_parameter_outside_domain_each_family(name: str) -> None:
             target = p
             break
     if target is None:  # every parameter real: break the cross-parameter rule (low < high)
-        assert name == "uniform", f"{fam.title}: add a bad-parameter row for it"
-        ex, target = {"low": 2.0, "high": 1.0}, fam.parameter("low")
+        rules = {"uniform": ({"low": 2.0, "high": 1.0}, "low"),      # low < high
+                 "ordinal": ({"theta": [1.0, 0.0]}, "theta")}        # increasing cut points
+        assert name in rules, f"{fam.title}: add a bad-parameter row for it"
+        ex, target = rules[name][0], fam.parameter(rules[name][1])
     else:
         v = np.asarray(ex[target.name], float)
         ex[target.name] = -np.abs(v) - 1.0

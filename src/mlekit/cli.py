@@ -864,7 +864,8 @@ JSON_SCHEMA: dict[str, dict[str, str]] = {
         "target": "the response column",
         "features": "the design's columns",
         "pvalues": "{name: two-sided Wald p-value (z, or t where the table has t tests)}",
-        "cov_type": "nonrobust, HC0, HC1, HC2 or HC3 (--cov-type)",
+        "cov_type": "nonrobust, HC0, HC1, HC2, HC3, 'cluster (G groups, CR1)' or "
+                    "'HAC (maxlags = L, Bartlett)' (--cov-type)",
         "nuisance": "{name: value} of the parameters without covariates (natural scale)",
         "nuisance_bse": "{name: delta-method standard error} of nuisance",
         "rows": "{name: {coef, std err, z, P>|z|, ci_low, ci_high}}: the printed table "
@@ -1018,8 +1019,16 @@ def regress_cmd(
         "--trials", metavar="COLUMN", help="Binomial: the number of trials of each row "
         "(the target holds the successes).")] = None,
     cov_type: Annotated[str, typer.Option(
-        "--cov-type", help="Standard errors: nonrobust (inverse information) or a sandwich "
-        "HC0, HC1, HC2, HC3.")] = "nonrobust",
+        "--cov-type", help="Standard errors: nonrobust (inverse information), a sandwich "
+        "HC0, HC1, HC2, HC3, cluster (cluster-robust CR1, with --groups) or HAC "
+        "(Newey-West over the rows in file order, with --maxlags).")] = "nonrobust",
+    groups: Annotated[str | None, typer.Option(
+        "--groups", metavar="COLUMN", help="--cov-type cluster: the column of cluster labels "
+        "(any values; rows of a cluster may be correlated, clusters are independent). Left "
+        "out of the default features.")] = None,
+    maxlags: Annotated[int | None, typer.Option(
+        "--maxlags", metavar="L", help="--cov-type HAC: the number of lags of the "
+        "Newey-West (Bartlett) covariance.")] = None,
     dispersion: Annotated[str | None, typer.Option(
         "--dispersion", help="Normal, Gamma, inverse Gaussian: pearson (R's lm / summary.glm "
         "and statsmodels GLM: scale = Pearson chi2/(n - p), t tests) or ml (pure maximum "
@@ -1054,6 +1063,7 @@ def regress_cmd(
       mlekit regress anes96.csv --formula "vote ~ PID + age + educ" --family bernoulli --json
       mlekit regress 'data/*.parquet' --formula "y ~ x1 + x2" --family poisson --dask
       mlekit regress data.csv --formula "y ~ x1 + x2" --param-formula "sigma=~ x1"
+      mlekit regress panel.csv --target y --family poisson --cov-type cluster --groups firm
     """
     import pandas as pd
 
@@ -1096,6 +1106,18 @@ def regress_cmd(
             link = named_links
     if dask and dispersion is not None:
         raise DataError("--dispersion is not available with --dask yet; fit in memory")
+    if groups is not None and cov_type != "cluster":
+        raise DataError(f"--groups {groups}: the clusters are used by --cov-type cluster "
+                        f"only (not {cov_type})")
+    if cov_type == "cluster" and groups is None:
+        raise DataError("--cov-type cluster needs --groups COLUMN (the cluster of each row)")
+    if maxlags is not None and cov_type != "HAC":
+        raise DataError(f"--maxlags {maxlags}: the lags are used by --cov-type HAC only "
+                        f"(not {cov_type})")
+    if cov_type == "HAC" and (maxlags is None or maxlags < 0):
+        raise DataError("--cov-type HAC needs --maxlags L, an integer >= 0 (the Newey-West "
+                        f"lags, e.g. --maxlags 4){'' if maxlags is None else f'; got {maxlags}'}")
+    robust = {"maxlags": maxlags} if maxlags is not None else {}
     if dask and (extras or alpha_l1 or fixed_d or cov_type != "nonrobust" or dropna):
         used = [*extras, *(["--alpha-l1"] if alpha_l1 else []), *(["--fixed"] if fixed_d else []),
                 *(["--cov-type"] if cov_type != "nonrobust" else []),
@@ -1127,7 +1149,8 @@ def regress_cmd(
         if dropna:
             from .regression._formula import parse_param_formula
 
-            used = [*parsed.columns(), *extras.values(), *([event] if event else [])]
+            used = [*parsed.columns(), *extras.values(), *([event] if event else []),
+                    *([groups] if groups else [])]
             for k, text in params.items():
                 used += parse_param_formula(text, k).columns()
             df = _drop_missing(df, used, str(file), dropna, quiet)
@@ -1142,10 +1165,15 @@ def regress_cmd(
             spec = {loc: formula, **params}
         if event is not None and event not in df.columns:
             raise DataError(f"{file}: no column {event!r}{_column_hint(event, list(df.columns))}")
+        if groups is not None and groups not in df.columns:
+            raise DataError(f"{file}: no column {groups!r}"
+                            f"{_column_hint(groups, list(df.columns))}")
         model = Regression.from_formula(spec, df, family=fam.name, link=link,
                                         alpha_l2=alpha_l2, alpha_l1=alpha_l1,
                                         cov_type=cov_type, fixed=fixed_d or None,
-                                        dispersion=dispersion, event=event, **fit_kw)
+                                        dispersion=dispersion, event=event,
+                                        groups=None if groups is None else df[groups],
+                                        **robust, **fit_kw)
         X = model.model_spec_.matrix(df)
         names = [str(c) for c in X.columns]
         y = model.model_spec_.response(df).to_numpy(dtype=float)
@@ -1159,7 +1187,7 @@ def regress_cmd(
         names = _columns_list(features)
         if names is None:
             names = [c for c in df.columns if c != target and c not in extras.values()
-                     and c != event and pd.api.types.is_numeric_dtype(df[c])]
+                     and c != event and c != groups and pd.api.types.is_numeric_dtype(df[c])]
             if not names:
                 raise DataError(f"{file}: no numeric feature columns besides {target!r}")
         for c in names:
@@ -1176,14 +1204,24 @@ def regress_cmd(
                                 f"{_column_hint(event, list(df.columns))}")
             if event == target or event in names:
                 raise DataError(f"--event {event}: the column is also the target or a feature")
-        df = _drop_missing(df, [target, *names, *extras.values(), *([event] if event else [])],
+        if groups is not None:
+            if groups not in df.columns:
+                raise DataError(f"{file}: no column {groups!r}"
+                                f"{_column_hint(groups, list(df.columns))}")
+            if groups == target or groups in names:
+                raise DataError(f"--groups {groups}: the column is also the target or a "
+                                "feature")
+        df = _drop_missing(df, [target, *names, *extras.values(), *([event] if event else []),
+                                *([groups] if groups else [])],
                            str(file), dropna, quiet)
         fit_kw = _regress_rows(df, extras, str(file))
+        if groups is not None:
+            fit_kw["groups"] = df[groups]
         y = as_numeric_column(df[target], target, source=str(file))
         X = pd.DataFrame({c: as_numeric_column(df[c], c, source=str(file)) for c in names})
         model = Regression(family=fam.name, link=link, fit_intercept=not no_intercept,
                            alpha_l2=alpha_l2, alpha_l1=alpha_l1, cov_type=cov_type,
-                           fixed=fixed_d or None, dispersion=dispersion)
+                           fixed=fixed_d or None, dispersion=dispersion, **robust)
         if event is not None:
             from .regression._estimator import _with_events
 

@@ -18,7 +18,7 @@ import mlekit as mk
 from mlekit.errors import MlekitError, NumericalWarning
 
 SCALARS = [n for n, f in sorted(mk.FAMILIES.items())
-           if n not in ("categorical", "dirichlet", "multivariatenormal")]
+           if not any(p.event_ndim for p in f.parameters) and f.event_ndim == 0]
 
 
 def _members(name: str):

@@ -216,6 +216,9 @@ def ref_logpdf(name: str, x: Any, **p: Any) -> np.ndarray:
     x = np.asarray(x, float)
     if name == "categorical":
         return _cat_logpmf(x, p["p"])
+    if name == "ordinal":  # differences of scipy's logistic CDF at the cut points
+        th = np.r_[-np.inf, np.asarray(p["theta"], float), np.inf]
+        return _cat_logpmf(x, np.diff(stats.logistic.cdf(th)))
     dist = SCIPY[name](**{k: np.asarray(v, float) for k, v in p.items()})
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # scipy's own overflow chatter

@@ -88,7 +88,8 @@ def _family_cases(name: str) -> list[Case]:
     sup = fam.support_of(**fam.example_params)
     bad = next((v for v in (-1.0, 0.5, 1.5, 7.0, 1e6)
                 if not bool(np.all(sup.contains(np.asarray(v))))), None)
-    if bad is not None and name != "categorical":  # any value may be a class label there
+    # (any value may be a class label of Categorical and Ordinal: their labels are coded)
+    if bad is not None and fam.classifier in (None, "binary"):
         yb = y.copy()
         yb[6] = bad
         add(Case(f"{name}-y-off-support={bad}", _fit(name, X, yb, aux),

@@ -248,7 +248,8 @@ def test_readme_subsection_prints_what_it_shows():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     title = "### Which standard errors: R's, statsmodels' or pure maximum likelihood"
     start = readme.index(title)
-    section = readme[start:readme.index("\n## ", start)]
+    ends = [readme.find(h, start + len(title)) for h in ("\n## ", "\n### ")]
+    section = readme[start:min(e for e in ends if e > 0)]
     (code, expected), = re.findall(r"```python\n(.*?)```\n```\n(.*?)```", section,
                                    flags=re.DOTALL)
     out = io.StringIO()

@@ -30,11 +30,13 @@ TRIALS = 12.0
 #: fast-path nuisance name -> parameter name of the generic model, where they differ
 _RENAMED = {"beta": {"phi": "precision"}}
 #: fast paths with no generic counterpart, and why
-_NO_GENERIC = {"categorical": "multivariate: one probability vector per row"}
+_NO_GENERIC = {"categorical": "multivariate: one probability vector per row",
+               "ordinal": "multivariate: a vector of ordered cut points"}
 #: fast paths whose second derivatives are the expected information by design, and why
 _EXPECTED_HESSIAN = {"laplace": "|y - mu| has no curvature in mu: Fisher scoring"}
 #: families the engine refuses (multivariate, or a support that moves with a parameter)
-_REFUSED = {"uniform", "pareto", "dirichlet", "multivariatenormal", "categorical"}
+_REFUSED = {"uniform", "pareto", "dirichlet", "multivariatenormal", "categorical",
+            "ordinal"}
 
 
 def _aux(name: str) -> dict[str, np.ndarray]:
@@ -126,7 +128,8 @@ def test_every_declared_row_model_is_covered():
 
 
 def test_fast_paths_without_generic_counterpart_are_named():
-    """Only Categorical (multivariate) has a fast path but no generic model."""
+    """Only Categorical and Ordinal (vector parameters) have a fast path but no generic
+    model."""
     missing = set()
     for key in _declared():
         try:

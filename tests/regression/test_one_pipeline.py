@@ -132,7 +132,8 @@ def test_settings_are_checked_once_before_data():
 # ------------------------------------------------------------------ declarations drive it
 def test_classifier_declarations():
     declared = {n: f.classifier for n, f in FAMILIES.items() if f.classifier is not None}
-    assert declared == {"bernoulli": "binary", "categorical": "multiclass"}
+    assert declared == {"bernoulli": "binary", "categorical": "multiclass",
+                        "ordinal": "ordinal"}
     assert mk.Regression("categorical")._is_classifier()
     assert not mk.Regression("binomial")._is_classifier()
 

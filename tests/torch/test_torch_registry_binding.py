@@ -49,6 +49,7 @@ REFUSED = {
     "dirichlet": "scalar parameters only",
     "multivariatenormal": "scalar parameters only",
     "tweedie": "no closed symbolic density",
+    "ordinal": "no closed symbolic density",
 }
 #: families with a hand-written torch form whose parameter is a vector, so the symbolic
 #: path (scalar parameters only) refuses them: {name: words of the error}

@@ -10,8 +10,9 @@ on data that do not fit in memory, or live on a cluster:
 3. **start** — the row model's intercept-only start from the first chunk of y;
 4. **solve** — ``regression.solver.newton`` (or ``prox_newton`` for L1) — the
    same function as in memory — on a :class:`DaskSums` backend;
-5. **inference** — the estimator's own covariance (observed/expected, HC0–HC3),
-   deviance and null model, so ``result_.summary()`` is the in-memory one.
+5. **inference** — the estimator's own covariance (observed/expected, HC0–HC3,
+   cluster-robust and Newey-West: one pass each), deviance and null model, so
+   ``result_.summary()`` is the in-memory one.
 
 The existence of the MLE (separation; count or binomial levels at 0 or at the
 trials) is diagnosed as in memory, by reductions (:class:`_Existence`); Categorical
@@ -24,6 +25,8 @@ raises).
 
 from __future__ import annotations
 
+import itertools
+import time
 import warnings
 from typing import Any
 
@@ -35,7 +38,7 @@ from ..errors import (
     NotImplementedForFamily,
     SupportError,
 )
-from ._sums import DaskSums
+from ._sums import DaskSums, _const
 
 __all__ = ["fit_regression", "is_dask_collection"]
 
@@ -145,7 +148,7 @@ def _design(X: Any, fit_intercept: bool, chunk_rows: int | None) -> Any:
 
 def fit_regression(estimator: Any, X: Any, y: Any, sample_weight: Any = None,
                    offset: Any = None, exposure: Any = None, designs: Any = None, *,
-                   persist: bool | None = None,
+                   groups: Any = None, persist: bool | None = None,
                    chunk_rows: int | None = None, null_model: bool = True, check: bool = True,
                    progress: Any = None, **aux: Any) -> Any:
     r"""Fit ``estimator`` (a :class:`~mlekit.regression.Regression`) on Dask data; returns it.
@@ -165,6 +168,11 @@ def fit_regression(estimator: Any, X: Any, y: Any, sample_weight: Any = None,
     designs : ``{parameter: columns}`` as in ``Regression.fit``: each parameter's design
         as a list of ``X``'s column names or indices, ``"X"`` or ``"1"`` (distributional
         regression; separate design arrays are for in-memory fits)
+    groups : (n,) cluster labels for ``cov_type="cluster"`` (dask or NumPy; read into
+        memory once, one code per row): the clusters' score sums are then a reduction
+        over the blocks, added on the client. ``cov_type="HAC"`` needs no more: each
+        block returns its own Newey-West sum and its first and last ``maxlags`` rows'
+        scores, and the pairs across block boundaries are added in row order
     persist : keep the design in (worker) memory across Newton passes. Default: yes
         when it takes under 25% of the total memory of the cluster (or of this machine)
     chunk_rows : rows per chunk (default: the input's; ~1e5 to 1e6 rows work well)
@@ -194,8 +202,8 @@ def fit_regression(estimator: Any, X: Any, y: Any, sample_weight: Any = None,
     """
     with _blas_guard():
         return _fit_regression(estimator, X, y, sample_weight, offset, exposure, designs,
-                               persist=persist, chunk_rows=chunk_rows, null_model=null_model,
-                               check=check, progress=progress, **aux)
+                               groups=groups, persist=persist, chunk_rows=chunk_rows,
+                               null_model=null_model, check=check, progress=progress, **aux)
 
 
 def _blas_guard() -> Any:
@@ -211,15 +219,15 @@ def _blas_guard() -> Any:
     return contextlib.nullcontext()
 
 
-def _fit_regression(estimator, X, y, sample_weight, offset, exposure, designs, *, persist,
-                    chunk_rows, null_model, check, progress, **aux):
+def _fit_regression(estimator, X, y, sample_weight, offset, exposure, designs, *, groups,
+                    persist, chunk_rows, null_model, check, progress, **aux):
     """The regression pipeline (``mlekit.regression._pipeline``) on :class:`DaskSums`."""
     import dask
 
     from ..regression import _pipeline as pipe
     from ..regression._diagnostics import check_rank
     from ..regression._estimator import adopt_fit
-    from ..regression._inputs import Settings
+    from ..regression._inputs import Settings, with_groups
     from ..regression._least_squares import hessian_proves_rank
 
     est = estimator
@@ -230,6 +238,9 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, designs, *
         raise DataError(f"X must be two-dimensional; got shape {Xd.shape}")
     n, p = (int(v) for v in Xd.shape)
     names = names or [f"x{j}" for j in range(p)]
+    if is_dask_collection(groups):  # one label per row: read into memory once
+        groups = groups.compute()
+    settings = with_groups(settings, groups, n)
     spec, terms, layout = _designs(designs, names, p)
     D = _design(Xd, False, chunk_rows)  # the intercept stays implicit (DaskSums)
     rows = tuple(int(c) for c in D.chunks[0])
@@ -297,7 +308,7 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, designs, *
         persist = _fits_in_memory(D.nbytes + yd.nbytes)
     if progress is True:
         progress = _print_progress
-    sums = DaskSums(D, yd, model, w, off, aux_arrays, persist=persist, nobs=sum_w,
+    sums = _RobustSums(D, yd, model, w, off, aux_arrays, persist=persist, nobs=sum_w,
                     intercept=settings.fit_intercept,
                     progress=progress or None)
     coef_names = (["Intercept"] if settings.fit_intercept else []) + names
@@ -382,6 +393,65 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, designs, *
               feature_names=names if hasattr(X, "columns") else None, design_layout=layout)
     est.dask_passes_ = sums.n_passes
     return est
+
+
+class _RobustSums(DaskSums):
+    """:class:`DaskSums` with the meats of the cluster-robust and Newey-West covariances
+    (``regression._inference``), each one pass over the blocks."""
+
+    def _pieces(self, fn: Any, *args: Any) -> list:
+        """``fn(block's InMemorySums, *args)`` for every block, in row order."""
+        import dask
+        from dask import delayed
+
+        t0 = time.perf_counter()
+        model, layout = self._model_delayed(), _const(self._layout)
+        parts = [delayed(_on_block, pure=False)(*blk, model, layout, fn,
+                                                *(a[i] if isinstance(a, _PerBlock) else a
+                                                  for a in args))
+                 for i, blk in enumerate(self._blocks)]
+        (out,) = dask.compute(parts)
+        self.n_passes += 1
+        if self._progress is not None:
+            self._progress(fn.__name__.strip("_").replace("_", " "), time.perf_counter() - t0)
+        return out
+
+    def cluster_scores(self, theta: np.ndarray, codes: np.ndarray, n_groups: int
+                       ) -> np.ndarray:
+        """Σ_{i ∈ g} s_i per cluster, (G, P): each block's sums, added (a reduction)."""
+        bounds = np.concatenate([[0], np.cumsum(self.row_chunks)])
+        per = _PerBlock([codes[a:b] for a, b in itertools.pairwise(bounds)])
+        parts = self._pieces(_cluster_part, np.asarray(theta, float), per, n_groups)
+        return np.sum(parts, axis=0)
+
+    def hac_meat(self, theta: np.ndarray, maxlags: int) -> np.ndarray:
+        """The Newey-West meat: each block's own sum and its first and last ``maxlags``
+        rows' scores; the pairs across block boundaries added here, in row order."""
+        from ..regression._sums import HacSum
+
+        acc = HacSum(maxlags, self.n_params)
+        pieces = self._pieces(_hac_part, np.asarray(theta, float), int(maxlags))
+        for (within, head, tail), rows in zip(pieces, self.row_chunks, strict=True):
+            acc.add_piece(within, head, tail, rows)
+        return acc.meat
+
+
+class _PerBlock(list):
+    """An argument of :meth:`_RobustSums._pieces` that differs per block (one item each)."""
+
+
+def _on_block(D, y, w, off, aux, model, layout, fn, *args):
+    from ._sums import _chunk_sums
+
+    return fn(_chunk_sums(D, y, w, off, aux, model, layout), *args)
+
+
+def _cluster_part(sums, theta, codes, n_groups):
+    return sums.cluster_scores(theta, np.asarray(codes, np.intp), n_groups)
+
+
+def _hac_part(sums, theta, maxlags):
+    return sums.hac_piece(theta, maxlags)
 
 
 _WARM_MAX_ROWS = 250_000  # rows of the in-memory warm-start sample of a Dask fit

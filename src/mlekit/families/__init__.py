@@ -74,6 +74,9 @@ register_family(Uniform)
 from .tweedie import Tweedie  # noqa: E402
 
 register_family(Tweedie)
+from .ordinal import Ordinal  # noqa: E402
+
+register_family(Ordinal)
 
 __all__ = [
     "FAMILIES",
@@ -98,6 +101,7 @@ __all__ = [
     "MultivariateNormal",
     "NegativeBinomial",
     "Normal",
+    "Ordinal",
     "Parameter",
     "Pareto",
     "Poisson",

@@ -261,6 +261,13 @@ class RowModel:
             f"predict_distribution is not available for {self.family.title} regression"
         )
 
+    def check_existence(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None,
+                        names: list[str]) -> None:
+        """Raise NoMaximumError where this model's MLE does not exist for the data (an
+        exact check the model knows, e.g. the Ordinal's linear program); the pipeline's
+        own screens (counts, proportions, classes) run besides. Default: nothing."""
+        return None
+
     def unit_deviance(self, y: np.ndarray, eta: np.ndarray,
                       aux: Mapping[str, np.ndarray]) -> np.ndarray | None:
         """Scale-free unit deviance d(y, mu) (statsmodels GLM convention), or None."""

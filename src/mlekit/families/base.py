@@ -269,6 +269,10 @@ class Family:
     #: is not smooth in them, so the generic gradient path does not apply
     support_parameters: ClassVar[tuple[str, ...]] = ()
 
+    #: does the location's linear predictor get its own intercept in a regression? False
+    #: where other parameters carry it (Ordinal: the thresholds; an intercept in x'β would
+    #: shift them all and is not identified)
+    location_intercept: ClassVar[bool] = True
     #: why a regression on this family is not available, said by ``Regression`` (None:
     #: the engine's own checks decide); a mixture: EM from several starts is not run there
     regression_refusal: ClassVar[str | None] = None

@@ -26,11 +26,15 @@ __all__ = [
     "Regression",
     "RegressionResult",
     "RowModel",
+    "compare_models",
+    "lr_test",
     "make_model",
+    "vuong_test",
 ]
 
 _LAZY = {"LinearRegression": "._estimator", "LogisticRegression": "._estimator",
-         "Regression": "._estimator", "RegressionResult": "._results"}
+         "Regression": "._estimator", "RegressionResult": "._results",
+         "compare_models": "._compare", "lr_test": "._compare", "vuong_test": "._compare"}
 
 
 # Backends for data that do not live in this process (Dask): ``(accepts, fit)`` pairs

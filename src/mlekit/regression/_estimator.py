@@ -34,6 +34,7 @@ from ._inputs import (
     combine_designs,
     offset_of,
     response,
+    with_groups,
 )
 from ._least_squares import all_finite
 from ._models import has_fast_path
@@ -69,7 +70,7 @@ def adopt_fit(est: Any, fitted: Fitted, n_features: int,
     est._theta = fitted.theta
     est.coef_, est.intercept_ = coefficients(fitted.theta, res.slot_starts,
                                              len(fitted.model.mean_slots),
-                                             bool(est.fit_intercept))
+                                             est._has_intercept())
 
 
 def _classifier(est: Regression) -> bool:
@@ -89,7 +90,16 @@ class Regression(BaseEstimator):
     alpha_l1 : Laplace-prior rate on the slopes (lasso: ``+ alpha_l1 Σ|β_j|``), fitted by
         proximal Newton; the fit is then a MAP estimate with exact zeros
     fixed : nuisance parameters held fixed, e.g. ``{"sigma": 1.0}``, ``{"alpha": 0.5}``
-    cov_type : "nonrobust" (inverse information) or a sandwich "HC0" … "HC3"
+    cov_type : "nonrobust" (inverse information), a sandwich "HC0" … "HC3",
+        "cluster" (cluster-robust, CR1: give the clusters to ``fit(X, y, groups=g)``; as
+        statsmodels' ``cov_type="cluster"`` and R's ``sandwich::vcovCL(type="HC1")``) or
+        "HAC" (Newey–West with a Bartlett kernel over the rows in their given order,
+        ``maxlags`` lags; as statsmodels' ``cov_type="HAC"`` and R's
+        ``sandwich::NeweyWest(lag=L, prewhite=FALSE)``). Every sandwich covers every
+        parameter's scores (distributional regression too) and does not depend on the
+        dispersion convention (the scale cancels); the tests' distribution follows it
+    maxlags : the lags ``L`` of ``cov_type="HAC"`` (statsmodels'
+        ``cov_kwds={"maxlags": L}``); None otherwise
     information : "observed" (Hessian of the NLL at the optimum) or "expected" (Fisher)
         information for the covariance; they agree for canonical links (R's
         ``summary.glm`` and statsmodels' GLM use the expected one)
@@ -142,7 +152,7 @@ class Regression(BaseEstimator):
                  fixed: dict[str, float] | None = None, cov_type: str = "nonrobust",
                  information: str = "observed", heteroscedastic: bool = False,
                  max_iter: int = 100, tol: float = 1e-8, engine: str = "auto",
-                 dispersion: str | None = None):
+                 dispersion: str | None = None, maxlags: int | None = None):
         self.family = family
         self.link = link
         self.fit_intercept = fit_intercept
@@ -156,6 +166,7 @@ class Regression(BaseEstimator):
         self.tol = tol
         self.engine = engine
         self.dispersion = dispersion
+        self.maxlags = maxlags
 
     # ------------------------------------------------------------------ sklearn plumbing
     def _family_obj(self):
@@ -174,7 +185,7 @@ class Regression(BaseEstimator):
             return tags
         if fam.classifier is not None:
             tags.estimator_type = "classifier"
-            tags.classifier_tags = ClassifierTags(multi_class=fam.classifier == "multiclass")
+            tags.classifier_tags = ClassifierTags(multi_class=fam.classifier != "binary")
         else:
             tags.estimator_type = "regressor"
             # score() is the mean log-likelihood, not R^2: sklearn's "score > 0.5" does not apply
@@ -211,8 +222,13 @@ class Regression(BaseEstimator):
             check_finite_matrix(Xa, names)  # names the column and row
         return Xa, names, has_names
 
+    def _has_intercept(self) -> bool:
+        """The fit's own intercept column: ``fit_intercept`` unless the family's other
+        parameters carry it (``Family.location_intercept``: the Ordinal's thresholds)."""
+        return bool(self.fit_intercept) and self._family_obj().location_intercept
+
     def _design(self, Xa: np.ndarray) -> np.ndarray:
-        if self.fit_intercept:
+        if self._has_intercept():
             return np.column_stack([np.ones(Xa.shape[0]), Xa])
         return Xa
 
@@ -226,7 +242,7 @@ class Regression(BaseEstimator):
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any, sample_weight: Any = None, offset: Any = None,
             exposure: Any = None, designs: dict[str, Any] | None = None,
-            **aux: Any) -> Regression:
+            groups: Any = None, **aux: Any) -> Regression:
         """Fit by maximum likelihood (or MAP with ``alpha_l2``); returns ``self``.
 
         Parameters
@@ -243,6 +259,9 @@ class Regression(BaseEstimator):
             regression), each an (n, q) array or DataFrame of its own, a list of ``X``'s
             column names or indices, ``"X"`` (all of ``X``) or ``"1"`` (a constant, the
             default); an intercept is added to each when ``fit_intercept``
+        groups : (n,) cluster labels (any values; ``cov_type="cluster"`` only): the
+            rows of one cluster may be correlated, the clusters are independent. A
+            missing label, a length other than n or fewer than 2 clusters is a DataError
         **aux : per-row data some families need (Binomial ``trials``)
         """
         from . import _DATA_BACKENDS
@@ -255,6 +274,8 @@ class Regression(BaseEstimator):
                     raise NotImplementedForFamily(
                         "a censored response is fitted in memory only (the Dask backend "
                         "reads y as exact values); pass NumPy or pandas data")
+                if groups is not None:
+                    aux["groups"] = groups
                 return backend_fit(self, X, y, sample_weight=sample_weight, offset=offset,
                                    exposure=exposure, designs=designs, **aux)
         settings = Settings.of(self)
@@ -267,6 +288,7 @@ class Regression(BaseEstimator):
         # (a lean, warm-started fit); otherwise the pipeline runs it
         Xa, names, has_names = self._validate_X(X, reset=True, finite=False)
         n = Xa.shape[0]
+        settings = with_groups(settings, groups, n)
         yv, classes, aux = response(settings, y, n, aux)
         w = check_weights(sample_weight, n)
         off = offset_of(offset, exposure, n)
@@ -301,7 +323,7 @@ class Regression(BaseEstimator):
         Xa, names, _ = self._validate_X(X, reset=False)
         Xa, _, _ = self._combine_designs(designs, X, Xa, names, fitting=False)
         slots = self._model.slots
-        sizes = [s.size(Xa.shape[1], self.fit_intercept) for s in slots]
+        sizes = [s.size(Xa.shape[1], self._has_intercept()) for s in slots]
         starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
         eta = np.empty((Xa.shape[0], len(sizes)))
         for j, s in enumerate(slots):
@@ -364,6 +386,8 @@ class Regression(BaseEstimator):
                 full = np.column_stack([np.zeros(eta.shape[0]), eta[:, :k]])
                 return self.classes_[np.argmax(full, axis=1)]
             p = self._model.mean(eta)
+            if p.ndim == 2:  # (class probabilities: the Ordinal)
+                return self.classes_[np.argmax(p, axis=1)]
             return self.classes_[(eta[:, 0] > 0 if self._model.link.name == "logit"
                                   else p > 0.5).astype(int)]
         return self._mean_of(eta)
@@ -387,6 +411,9 @@ class Regression(BaseEstimator):
         from scipy.special import log_expit, log_softmax
 
         eta = self._eta(X, offset)
+        if self._family_obj().classifier == "ordinal":
+            with np.errstate(divide="ignore"):
+                return np.log(self.predict_proba(X, offset))
         if len(self._model.mean_slots) == 1:
             if self._model.link.name == "logit":
                 return np.column_stack([log_expit(-eta[:, 0]), log_expit(eta[:, 0])])
@@ -444,7 +471,7 @@ class Regression(BaseEstimator):
     @classmethod
     def from_formula(cls, formula: str | dict[str, str], data: Any, family: Any = None,
                      sample_weight: Any = None, offset: Any = None, exposure: Any = None,
-                     event: str | None = None, trials: Any = None,
+                     event: str | None = None, trials: Any = None, groups: Any = None,
                      **kwargs: Any) -> Regression:
         r"""Fit ``y ~ x1 + C(g)`` on a DataFrame; names reach ``summary()``.
 
@@ -481,7 +508,8 @@ class Regression(BaseEstimator):
         and ``1/shape`` its scale. For left or interval censoring pass a
         :class:`~mlekit.estimate.Censored` response to :meth:`fit`.
 
-        ``trials`` (Binomial): the per-row numbers of trials, as in :meth:`fit`.
+        ``trials`` (Binomial): the per-row numbers of trials, and ``groups`` (with
+        ``cov_type="cluster"``): the cluster labels, as in :meth:`fit`.
         """
         import inspect
 
@@ -515,7 +543,8 @@ class Regression(BaseEstimator):
             est._formula_intercept = pf.fit_intercept
             est.formula_ = dict(pf.texts)
             est.fit(X, y, sample_weight=sample_weight, offset=offset, exposure=exposure,
-                    designs=designs, **({} if trials is None else {"trials": trials}))
+                    designs=designs, **({} if trials is None else {"trials": trials}),
+                    **({} if groups is None else {"groups": groups}))
             return est
         design, y, X = design_from_formula(formula, data)
         if X.shape[1] == 0:
@@ -534,7 +563,8 @@ class Regression(BaseEstimator):
         est._formula_intercept = has_icpt
         est.formula_ = formula
         est.fit(X, y, sample_weight=sample_weight, offset=offset, exposure=exposure,
-                **({} if trials is None else {"trials": trials}))
+                **({} if trials is None else {"trials": trials}),
+                **({} if groups is None else {"groups": groups}))
         return est
 
 
@@ -599,7 +629,8 @@ class LinearRegression(Regression):
 
     def __init__(self, fit_intercept: bool = True, alpha_l2: float = 0.0, alpha_l1: float = 0.0,
                  fixed: dict[str, float] | None = None, cov_type: str = "nonrobust",
-                 max_iter: int = 100, tol: float = 1e-8, dispersion: str | None = None):
+                 max_iter: int = 100, tol: float = 1e-8, dispersion: str | None = None,
+                 maxlags: int | None = None):
         self.fit_intercept = fit_intercept
         self.alpha_l2 = alpha_l2
         self.alpha_l1 = alpha_l1
@@ -608,6 +639,7 @@ class LinearRegression(Regression):
         self.max_iter = max_iter
         self.tol = tol
         self.dispersion = dispersion
+        self.maxlags = maxlags
 
 
 class LogisticRegression(Regression):
@@ -637,10 +669,12 @@ class LogisticRegression(Regression):
     dispersion = None  # (Bernoulli has no dispersion: z tests)
 
     def __init__(self, fit_intercept: bool = True, alpha_l2: float = 0.0, alpha_l1: float = 0.0,
-                 cov_type: str = "nonrobust", max_iter: int = 100, tol: float = 1e-8):
+                 cov_type: str = "nonrobust", max_iter: int = 100, tol: float = 1e-8,
+                 maxlags: int | None = None):
         self.fit_intercept = fit_intercept
         self.alpha_l2 = alpha_l2
         self.alpha_l1 = alpha_l1
         self.cov_type = cov_type
         self.max_iter = max_iter
         self.tol = tol
+        self.maxlags = maxlags

@@ -8,8 +8,9 @@ sums over rows, ``Σ w_i ∇ℓ_i``, ``Σ w_i ∇²ℓ_i``, ``Σ w_i d_i`` …
   pass), or the expected (Fisher) information ``E[−∇² log L]`` where asked or where the
   model declares that only the expected one is defined (Laplace: ``|y − μ|`` has no
   curvature);
-* :func:`covariance` — its inverse, or the sandwich ``H⁻¹ M H⁻¹`` (HC0–HC3) with the
-  meat ``M = Σ c_i s_i s_iᵀ`` of the per-row scores;
+* :func:`covariance` — its inverse, or the sandwich ``H⁻¹ M H⁻¹`` with a meat of the
+  per-row scores: HC0–HC3 ``M = Σ c_i s_i s_iᵀ``, cluster-robust (CR1) from the
+  clusters' score sums, Newey–West (HAC) from lagged cross products;
 * :func:`null_model` — the intercept-only model's log-likelihood and deviance;
 * :func:`dispersion_convention`, :func:`pearson_ratio` — the Pearson scale of the
   dispersion families (R's ``summary.glm``), and :func:`least_squares_fit` — R², the F
@@ -31,7 +32,7 @@ from ._inputs import Settings
 from ._sums import InMemorySums
 from .solver import SolverResult, newton
 
-__all__ = ["covariance", "deviance", "dispersion_convention", "information",
+__all__ = ["cov_label", "covariance", "deviance", "dispersion_convention", "information",
            "least_squares_fit", "null_model", "pearson_ratio"]
 
 
@@ -110,12 +111,42 @@ def covariance(settings: Settings, sums: Any, model: RowModel, theta: np.ndarray
 
 def _sandwich(settings: Settings, sums: Any, model: RowModel, theta: np.ndarray,
               cov: np.ndarray, nobs: float) -> np.ndarray:
-    """``cov`` (nonrobust), or the HC sandwich ``cov M cov`` with the scores' meat."""
+    r"""``cov`` (nonrobust), or the sandwich ``cov M cov`` with a meat of the scores.
+
+    With ``s_i = w_i D_iᵀ ∇_η ℓ_i`` the per-row scores of every parameter (the mean's
+    and the others' linear predictors alike), ``k`` the mean's coefficients and ``n``
+    the (weighted) number of observations:
+
+    * HC0–HC3: ``M = Σ c_i s_i s_iᵀ`` (``c_i`` = 1, ``n/(n − k)``, ``1/(1 − h_ii)``,
+      ``1/(1 − h_ii)²``);
+    * ``"cluster"`` (CR1): ``M = G/(G − 1) · (n − 1)/(n − k) · Σ_g s_g s_gᵀ``,
+      ``s_g = Σ_{i ∈ g} s_i`` — statsmodels' ``cov_type="cluster"`` (its default
+      ``use_correction=True``) and R's ``sandwich::vcovCL(type="HC1")``;
+    * ``"HAC"`` (Newey–West): ``M = Γ_0 + Σ_{l=1}^{L} (1 − l/(L+1)) (Γ_l + Γ_lᵀ)``,
+      ``Γ_l = Σ_t s_t s_{t−l}ᵀ``, rows in their given order, no small-sample factor —
+      statsmodels' ``cov_type="HAC"`` (default ``use_correction=False``) and R's
+      ``sandwich::NeweyWest(lag=L, prewhite=FALSE, adjust=FALSE)``.
+
+    A dispersion φ cancels from the sandwich (the scores and the information both carry
+    ``1/φ``), so it does not depend on the dispersion convention, as in statsmodels.
+    """
     if settings.cov_type == "nonrobust":
         return cov
     scale = None
     n_mean = len(model.mean_slots)
     k = int(sums.starts[n_mean])
+    if settings.cov_type == "cluster":
+        codes = settings.groups
+        if codes is None:  # (the estimator's fit always sets them)
+            from ..errors import ParameterError
+
+            raise ParameterError("cov_type='cluster' needs fit(X, y, groups=g)")
+        n_groups = int(codes.max()) + 1
+        sg = sums.cluster_scores(theta, codes, n_groups)
+        corr = n_groups / (n_groups - 1.0) * (nobs - 1.0) / (nobs - k)
+        return corr * (cov @ (sg.T @ sg) @ cov)
+    if settings.cov_type == "HAC":
+        return cov @ sums.hac_meat(theta, int(settings.maxlags or 0)) @ cov
     if settings.cov_type == "HC1":
         scale = np.full(sums.n, nobs / (nobs - k))
     elif settings.cov_type in ("HC2", "HC3"):
@@ -124,6 +155,16 @@ def _sandwich(settings: Settings, sums: Any, model: RowModel, theta: np.ndarray,
         scale = 1.0 / (1.0 - np.minimum(lev, 1.0 - 1e-12)) ** power
     meat = sums.score_outer(theta, scale)
     return cov @ meat @ cov
+
+
+def cov_label(settings: Settings) -> str:
+    """The covariance as ``summary()`` names it: ``"HC1"``, ``"cluster (G groups, CR1)"``,
+    ``"HAC (maxlags = L, Bartlett)"`` …"""
+    if settings.cov_type == "cluster" and settings.groups is not None:
+        return f"cluster ({int(settings.groups.max()) + 1} groups, CR1)"
+    if settings.cov_type == "HAC":
+        return f"HAC (maxlags = {settings.maxlags}, Bartlett)"
+    return settings.cov_type
 
 
 def deviance(sums: Any, model: RowModel, res: SolverResult, y_head: np.ndarray,

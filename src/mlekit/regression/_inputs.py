@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -33,10 +33,11 @@ from ..families._rowmodel import RowModel
 from ._diagnostics import check_finite_matrix
 from ._least_squares import all_finite
 
-__all__ = ["COV_TYPES", "DISPERSION", "INFORMATION", "Settings", "check_settings",
-           "check_weights", "combine_designs", "offset_of", "response"]
+__all__ = ["COV_TYPES", "DISPERSION", "INFORMATION", "Settings", "check_groups",
+           "check_settings", "check_weights", "combine_designs", "offset_of", "response",
+           "with_groups"]
 
-COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
+COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "HAC")
 INFORMATION = ("observed", "expected")
 DISPERSION = ("pearson", "ml")
 
@@ -47,7 +48,8 @@ def check_settings(est: Any) -> None:
 
     ``cov_type``, ``information`` and ``dispersion`` (or None) must be known names;
     ``alpha_l2`` and ``alpha_l1`` finite numbers >= 0; ``max_iter`` a positive integer and
-    ``tol`` a finite number > 0.
+    ``tol`` a finite number > 0; ``maxlags`` an integer >= 0 with ``cov_type="HAC"`` and
+    None otherwise.
     """
     from ..errors import did_you_mean
 
@@ -55,6 +57,17 @@ def check_settings(est: Any) -> None:
         raise did_you_mean(est.cov_type, COV_TYPES, what="cov_type")
     if est.information not in INFORMATION:
         raise did_you_mean(est.information, INFORMATION, what="information")
+    maxlags = getattr(est, "maxlags", None)
+    if est.cov_type == "HAC":
+        if isinstance(maxlags, bool) or not isinstance(maxlags, (int, np.integer)) \
+                or maxlags < 0:
+            raise ParameterError(f"cov_type='HAC' needs maxlags, the number of lags of the "
+                                 f"Newey-West (Bartlett) covariance, an integer >= 0; got "
+                                 f"maxlags={maxlags!r} (e.g. maxlags=4)")
+    elif maxlags is not None:
+        raise ParameterError(f"maxlags={maxlags!r} applies to cov_type='HAC' only (the "
+                             f"estimator has cov_type={est.cov_type!r}); drop it or set "
+                             "cov_type='HAC'")
     disp = getattr(est, "dispersion", None)
     if disp is not None and (not isinstance(disp, str) or disp not in DISPERSION):
         if not isinstance(disp, str):
@@ -107,6 +120,11 @@ class Settings:
     #: "pearson", "ml" or None (the family's default: "pearson" where it is defined);
     #: see :func:`dispersion_refusal` and :func:`._inference.pearson_ratio`
     dispersion: str | None = None
+    #: the lags of the Newey-West covariance (``cov_type="HAC"``), else None
+    maxlags: int | None = None
+    #: ``cov_type="cluster"``: each row's cluster as a code ``0..G-1`` (data given to
+    #: ``fit(..., groups=g)``, not a parameter: :func:`check_groups`), else None
+    groups: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, est: Any) -> Settings:
@@ -114,12 +132,16 @@ class Settings:
         ``dispersion="pearson"`` where it is not defined is a ParameterError naming why."""
         check_settings(est)
         settings = cls(family=get_family(est.family), link=est.link,
-                       fit_intercept=bool(est.fit_intercept), alpha_l2=float(est.alpha_l2),
+                       fit_intercept=bool(est.fit_intercept)
+                       and get_family(est.family).location_intercept,
+                       alpha_l2=float(est.alpha_l2),
                        alpha_l1=float(est.alpha_l1), fixed=dict(est.fixed or {}) or None,
                        cov_type=est.cov_type, information=est.information,
                        heteroscedastic=bool(est.heteroscedastic),
                        max_iter=int(est.max_iter), tol=float(est.tol), engine=est.engine,
-                       dispersion=getattr(est, "dispersion", None))
+                       dispersion=getattr(est, "dispersion", None),
+                       maxlags=None if getattr(est, "maxlags", None) is None
+                       else int(est.maxlags))
         if settings.dispersion == "pearson":
             why = settings.dispersion_refusal()
             if why is not None:
@@ -167,6 +189,56 @@ class Settings:
         return self.family.classifier is not None
 
 
+# ---------------------------------------------------------------------- clusters
+def check_groups(groups: Any, n: int) -> tuple[np.ndarray, int]:
+    """Cluster labels, one per row, as codes ``0..G-1`` (in order of first appearance)
+    and ``G``.
+
+    Any labels (numbers, strings, categories) compare by equality; a missing label
+    (NaN, None, NaT) is a DataError naming its row, as are labels of the wrong length
+    and fewer than two clusters (the cluster-robust covariance needs ``G >= 2``).
+    """
+    import pandas as pd
+
+    if hasattr(groups, "to_numpy"):
+        groups = groups.to_numpy()
+    g = np.asarray(groups, dtype=object) if not isinstance(groups, np.ndarray) else groups
+    if g.ndim == 2 and g.shape[1] == 1:
+        g = g[:, 0]
+    if g.ndim != 1:
+        raise DataError(f"groups must hold one cluster label per row (a 1-d array of {n} "
+                        f"labels); got shape {g.shape}")
+    if g.shape[0] != n:
+        raise DataError(f"groups has {g.shape[0]} labels but X has {n} rows: give one "
+                        "cluster label per row")
+    codes, uniques = pd.factorize(g, use_na_sentinel=True)
+    if codes.size and codes.min() < 0:
+        i = int(np.flatnonzero(codes < 0)[0])
+        raise DataError(f"groups[{i}] (row {i}) is missing ({g[i]!r}): every row needs a "
+                        "cluster label; drop the row or give it a cluster of its own")
+    if len(uniques) < 2:
+        raise DataError(f"groups has {len(uniques)} cluster"
+                        f"{'' if len(uniques) == 1 else 's'}: the cluster-robust covariance "
+                        "needs at least 2 (G/(G-1) scaling, one score sum per cluster); use "
+                        "cov_type='HC1' for independent rows")
+    return codes.astype(np.intp), len(uniques)
+
+
+def with_groups(settings: Settings, groups: Any, n: int) -> Settings:
+    """``settings`` with the cluster codes of ``groups`` (``fit(..., groups=g)``) when
+    ``cov_type="cluster"``; a ParameterError when one is given without the other."""
+    if settings.cov_type == "cluster":
+        if groups is None:
+            raise ParameterError("cov_type='cluster' needs the clusters: fit(X, y, groups=g) "
+                                 "with one cluster label per row")
+        codes, _ = check_groups(groups, n)
+        return replace(settings, groups=codes)
+    if groups is not None:
+        raise ParameterError(f"groups=... is used by cov_type='cluster' only (the estimator "
+                             f"has cov_type={settings.cov_type!r}); set cov_type='cluster'")
+    return settings
+
+
 # ---------------------------------------------------------------------- the response
 def as_1d(y: Any) -> Any:
     """A column vector y becomes 1-d with scikit-learn's DataConversionWarning."""
@@ -203,6 +275,8 @@ def encode_labels(y: Any, family: Family) -> tuple[np.ndarray, np.ndarray]:
 
     fam_name = family.name
     binary = family.classifier == "binary"
+    if family.classifier == "ordinal":
+        return _ordered_labels(y, family)
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
@@ -256,6 +330,50 @@ def encode_labels(y: Any, family: Family) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(
             f"y has only one class ({classes[0]!r}): a classifier needs at least 2 classes"
         )
+    return codes.astype(float), classes
+
+
+def _ordered_labels(y: Any, family: Family) -> tuple[np.ndarray, np.ndarray]:
+    """Ordered class labels -> ``(codes 0..K-1, classes in their order)``: a pandas ordered
+    Categorical in its categories' order (every category must occur), or numbers in
+    increasing order; unordered text is refused (its order would be alphabetical)."""
+    import pandas as pd
+
+    dtype = getattr(y, "dtype", None)
+    if isinstance(dtype, pd.CategoricalDtype):
+        cat = pd.Categorical(y)
+        if not cat.ordered:
+            raise DataError(f"{family.title} regression: y is an unordered Categorical; make "
+                            "it ordered (pd.Categorical(y, categories=[...], ordered=True)) "
+                            "so that the classes have their order")
+        codes = np.asarray(cat.codes)
+        if np.any(codes < 0):
+            raise DataError(f"{family.title} regression: y has a missing value at row "
+                            f"{int(np.flatnonzero(codes < 0)[0])}")
+        used = np.bincount(codes, minlength=len(cat.categories))
+        if np.any(used == 0):
+            j = int(np.flatnonzero(used == 0)[0])
+            raise DataError(f"{family.title} regression: the level {cat.categories[j]!r} of y "
+                            "has no observation (its thresholds would run together); drop it "
+                            "with y.cat.remove_unused_categories()")
+        return codes.astype(float), np.asarray(cat.categories)
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise DataError(f"y must be one-dimensional; got shape {arr.shape}")
+    if arr.dtype.kind not in "fiub":
+        raise DataError(f"{family.title} regression: y must be numbers in their order or an "
+                        "ordered pandas Categorical (text labels have no order: give "
+                        "pd.Categorical(y, categories=[...], ordered=True))")
+    arr = arr.astype(float)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        raise DataError(f"y contains a non-finite value at row {int(np.flatnonzero(bad)[0])}")
+    classes, codes = np.unique(arr, return_inverse=True)
+    if classes.size < 2:
+        raise DataError(f"y has only one class ({classes[0]!r}): an ordinal model needs at "
+                        "least 2 ordered classes")
     return codes.astype(float), classes
 
 

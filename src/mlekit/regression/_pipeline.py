@@ -104,7 +104,7 @@ def build_model(settings: Settings, n_classes: int | None = None,
     cls = fam.row_model
     accepts = set() if cls is None else {f.name for f in dataclasses.fields(cls)}
     opts: dict[str, Any] = {}
-    if fam.classifier == "multiclass":
+    if "n_classes" in accepts:  # (a model over the classes seen: Categorical, Ordinal)
         opts["n_classes"] = n_classes
     if settings.heteroscedastic:
         if "heteroscedastic" not in accepts:
@@ -297,6 +297,8 @@ def check_existence(settings: Settings, D: np.ndarray, y: np.ndarray, names: lis
     from ._diagnostics import existence_boundary
 
     icpt = settings.fit_intercept
+    if not penalised:
+        model.check_existence(D, y, w, names)
     if getattr(model, "censored", False):  # (the screens read y as exact values; the
         return  # censored data's own no-maximum rules ran in the unconditional start)
     if penalised or not columns:
@@ -461,10 +463,13 @@ def finish(settings: Settings, sums: Any, model: RowModel, res: SolverResult,
     ``"pearson"`` the mean coefficients' block of the covariance is multiplied by
     ``ρ = φ̂_P / φ̂_ML`` (:func:`._inference.pearson_ratio`) and their covariances with the
     nuisances by ``sqrt(ρ)`` (zero at the MLE anyway); a sandwich is left as it is (it
-    does not depend on φ). ``llf`` stays the maximised log-likelihood. A least-squares
+    does not depend on φ; the cluster-robust and HAC ones neither). ``llf`` stays the
+    maximised log-likelihood. ``result.cov_type`` names the covariance
+    (:func:`._inference.cov_label`: ``"cluster (G groups, CR1)"``, ``"HAC (maxlags = L,
+    Bartlett)"``). A least-squares
     fit also gets R², adjusted R² and F (:func:`._inference.least_squares_fit`).
     """
-    from ._inference import dispersion_convention, least_squares_fit, pearson_ratio
+    from ._inference import cov_label, dispersion_convention, least_squares_fit, pearson_ratio
 
     theta = res.theta
     hp = information(settings, sums, model, res, prior)
@@ -507,7 +512,7 @@ def finish(settings: Settings, sums: Any, model: RowModel, res: SolverResult,
     return RegressionResult(
         model=model, coef_names=coef_names, theta=theta, cov_theta=cov, llf=llf,
         nobs=nobs, n_rows=n_rows, converged=res.converged, method=res.method,
-        n_iter=res.n_iter, cov_type=settings.cov_type, deviance=dev, null_deviance=null_dev,
+        n_iter=res.n_iter, cov_type=cov_label(settings), deviance=dev, null_deviance=null_dev,
         llnull=llnull, penalised=prior is not None, pandas_names=pandas_names,
         slot_starts=sums.starts, slot_names=slot_names, dispersion=convention,
         scale=scale, information_kind=model.information_kind or settings.information,
@@ -669,6 +674,9 @@ def fit_in_memory(settings: Settings, Xc: np.ndarray, Xm: np.ndarray, names: lis
 
         extra["Censored"] = describe(aux, w)
     result.extra_info.update(extra)
+    from ._compare import data_fingerprint
+
+    result.data_fingerprint = data_fingerprint(y, w, aux)
     return Fitted(result, model, res.theta, res.n_iter, classes)
 
 

@@ -129,6 +129,8 @@ class RegressionResult:
     information_kind: str = "observed"
     #: R², adjusted R², F of a least-squares fit (Normal-identity), else None
     least_squares: dict[str, float] | None = None
+    #: a fingerprint of y, weights and per-row aux (lr_test / compare_models: same data?)
+    data_fingerprint: str | None = None
 
     # ------------------------------------------------------------------ layout
     def _mean_count(self) -> int:
@@ -201,9 +203,11 @@ class RegressionResult:
         return float(stats.norm.ppf(0.5 + level / 2.0))
 
     def _untested(self, j: int) -> bool:
-        """Is slot ``j`` a constant nuisance (a dispersion/shape): reported, not tested?"""
+        """Is slot ``j`` a constant nuisance on a transformed scale (a dispersion or shape
+        on its log, a probability on its logit): reported, not tested? A nuisance on its
+        own scale (the Ordinal's thresholds) is tested against 0, as polr and clm do."""
         s = self.model.slots[j]
-        return s.nuisance is not None and s.design == "1"
+        return s.nuisance is not None and s.design == "1" and s.transform != "identity"
 
     @property
     def coefs(self) -> dict[str, Any]:
@@ -380,19 +384,24 @@ class RegressionResult:
         return f"{conv}, {info}, {tests}"
 
     # ------------------------------------------------------------------ tests
-    def wald_test(self, restrictions: str) -> WaldTestResult:
-        r"""Wald test of linear restrictions on the mean coefficients, typed as text.
+    def wald_test(self, restrictions: Any, q: Any = None) -> WaldTestResult:
+        r"""Wald test of linear restrictions :math:`R\theta = q`, typed as text or as a matrix.
 
         ``restrictions`` such as ``"x1 = x2"``, ``"x1 + 2*x2 = 3, x3 = 0"`` or
         ``"C(g)[T.b] = 0"`` is read by :func:`mlekit.grammar.parse_restriction`
         (coefficient names of :attr:`param_names`, numbers, ``+ - * /``, ``=``;
-        never evaluated) into :math:`R\theta = q`. Then
+        never evaluated) into :math:`R\theta = q` over the mean coefficients; a name that
+        is not a coefficient is a FormulaError listing them. Or ``restrictions`` is the
+        matrix ``R`` itself, (r, k) or (k,) for one restriction, with ``q`` (default 0):
+        ``k`` the number of mean coefficients (the order of ``params``), or of all
+        estimated quantities (the order of :attr:`param_names` and :meth:`cov_params`).
+        Then
 
         .. math:: W = (R\hat\theta - q)^\top (R\,V R^\top)^{-1} (R\hat\theta - q)
                   \sim \chi^2_r,
 
         with :math:`V` the covariance of the estimates (``cov_type`` as fitted) and
-        :math:`r` the number of restrictions.
+        :math:`r` the number of restrictions (statsmodels' ``wald_test(R, use_f=False)``).
 
         Examples
         --------
@@ -401,26 +410,75 @@ class RegressionResult:
         >>> res = mk.LinearRegression().fit(engel[["income"]], engel["foodexp"]).result_
         >>> res.wald_test("income = 0.5")     # doctest: +ELLIPSIS
         <Wald test of 'income = 0.5': chi2(1) = 1.0..., p = 0.3...>
+        >>> res.wald_test([[0.0, 1.0]], q=[0.5])      # the same, as a matrix
+        <Wald test of 'income = 0.5': chi2(1) = 1.0..., p = 0.3...>
         """
-        from ..errors import FormulaError, SingularMatrixError
+        from ..errors import FormulaError, ParameterError, SingularMatrixError
         from ..grammar import parse_restriction
 
         idx = self._mean_theta_index()
         names = self.param_names[:idx.size]
-        R, q = parse_restriction(restrictions, names)
+        if isinstance(restrictions, str):
+            if q is not None:
+                raise ParameterError("wald_test: q is for a restriction matrix R; in text "
+                                     f"write the right-hand sides ({restrictions!r})")
+            R, q = parse_restriction(restrictions, names)
+            text = restrictions
+        else:
+            R, q, idx, names = self._restriction_matrix(restrictions, q, idx, names)
+            text = _restriction_text(R, q, names)
         V = self.cov_theta[np.ix_(idx, idx)]
         d = R @ self.theta[idx] - q
         M = R @ V @ R.T
         r = R.shape[0]
         if np.linalg.matrix_rank(R) < r:
-            raise FormulaError(f"the restrictions {restrictions!r} are not independent (one "
+            raise FormulaError(f"the restrictions {text!r} are not independent (one "
                                "is a combination of the others); drop the redundant ones")
         try:
             stat = float(d @ np.linalg.solve(M, d))
         except np.linalg.LinAlgError:
-            raise SingularMatrixError(f"the covariance of the restrictions {restrictions!r} "
-                                      "is singular; the Wald test is not defined") from None
-        return WaldTestResult(stat, r, float(stats.chi2.sf(stat, r)), restrictions, R, q)
+            stat = np.nan
+        if not (np.isfinite(stat) and np.linalg.eigvalsh(0.5 * (M + M.T)).min() > 0):
+            raise SingularMatrixError(f"the covariance of the restrictions {text!r} is "
+                                      "singular or not positive definite (a parameter at a "
+                                      "boundary or poorly identified); the Wald test is not "
+                                      "defined: use an LR test (mk.lr_test) instead")
+        return WaldTestResult(stat, r, float(stats.chi2.sf(stat, r)), text, R, q)
+
+    def _restriction_matrix(self, R: Any, q: Any, idx: np.ndarray, names: list[str]
+                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        """``(R, q, idx, names)`` of a restriction matrix given as numbers: ``R`` over the
+        mean coefficients (``idx``, ``names``) or over all of θ (``param_names``)."""
+        from ..errors import DataError, ParameterError
+
+        try:
+            Rm = np.atleast_2d(np.asarray(R, dtype=float))
+        except (TypeError, ValueError):
+            raise ParameterError("wald_test: restrictions must be a string such as "
+                                 "'x1 = 0, x2 = x3' or a numeric matrix R; got "
+                                 f"{type(R).__name__}") from None
+        every = self.param_names
+        if Rm.ndim != 2 or Rm.shape[1] not in (idx.size, len(every)) or Rm.shape[0] == 0:
+            alt = "" if len(every) == idx.size else \
+                f" or {len(every)} (every estimated quantity: {', '.join(every)})"
+            raise ParameterError(
+                f"wald_test: R has shape {np.shape(R)}; it needs one row per restriction and "
+                f"{idx.size} columns (the mean coefficients: {', '.join(names)}){alt}")
+        if Rm.shape[1] != idx.size:
+            idx, names = np.arange(len(every)), list(every)
+        r = Rm.shape[0]
+        qv = np.zeros(r) if q is None else np.atleast_1d(np.asarray(q, dtype=float)).ravel()
+        if qv.size == 1 and r > 1:
+            qv = np.full(r, float(qv[0]))
+        if qv.shape != (r,):
+            raise ParameterError(f"wald_test: q has {qv.size} values for {r} restrictions "
+                                 "(rows of R); give one per row")
+        for what, a in (("R", Rm), ("q", qv)):
+            if not np.all(np.isfinite(a)):
+                i = np.argwhere(~np.isfinite(a))[0]
+                raise DataError(f"wald_test: {what}{list(map(int, i))} = {a[tuple(i)]} is "
+                                "not a finite number")
+        return Rm, qv, idx, names
 
     # ------------------------------------------------------------------ rendering
     def summary(self, level: float = 0.95) -> ResultsTable:
@@ -486,8 +544,12 @@ class RegressionResult:
                     np.array([self.theta[i] - qz * se, self.theta[i] + qz * se]))
                 ends[s.nuisance] = (float(lo), float(hi))
         decl = fam.dispersion_parameter
+        tested = {s.nuisance for j, s in enumerate(self.model.slots)
+                  if s.nuisance is not None and not self._untested(j)}
         for k, v in self.nuisance.items():
             se = self.nuisance_bse.get(k, 0.0)
+            if k in tested:
+                continue
             if k in self.model.fixed:
                 notes.append(f"{k} = {v:.6g} (fixed)")
                 continue
@@ -517,3 +579,18 @@ class RegressionResult:
 
 def _num(v: float) -> int | float:
     return int(v) if float(v).is_integer() else float(v)
+
+
+def _restriction_text(R: np.ndarray, q: np.ndarray, names: list[str]) -> str:
+    """A restriction matrix as text, ``"x1 - x2 = 0, 2*x3 = 1"`` (for the test's repr)."""
+    rows = []
+    for row, rhs in zip(R, q, strict=True):
+        terms = []
+        for c, name in zip(row, names, strict=True):
+            if c == 0:
+                continue
+            mag = "" if abs(c) == 1 else f"{abs(c):g}*"
+            sign = "-" if c < 0 else "+"
+            terms.append(f"{sign} {mag}{name}" if terms else f"{'-' if c < 0 else ''}{mag}{name}")
+        rows.append(f"{' '.join(terms) or '0'} = {rhs:g}")
+    return ", ".join(rows)

@@ -30,7 +30,8 @@ conditioning may ask for the Gram in single precision (``gram32``).
 
 :class:`InMemorySums` computes them over NumPy row chunks. The solver
 (``solver.py``) calls only :meth:`nll`, :meth:`nll_grad_hess`; inference calls
-:meth:`score_outer` and :meth:`leverage`. A Dask backend implements the same
+:meth:`score_outer`, :meth:`leverage`, :meth:`cluster_scores` and :meth:`hac_meat`
+(the sandwiches' meats). A Dask backend implements the same
 methods with per-chunk partial sums reduced on the cluster, and the solver runs
 unchanged.
 """
@@ -47,7 +48,7 @@ import numpy as np
 
 from ..families._rowmodel import RowModel
 
-__all__ = ["InMemorySums"]
+__all__ = ["HacSum", "InMemorySums"]
 
 _CHUNK_BYTES = 2**20  # ~1 MB of X per chunk: the chunk and its temporaries stay in cache
 _MIN_CHUNK_ROWS = 4096  # … but enough rows that the per-chunk Python overhead stays small
@@ -177,6 +178,57 @@ def _with_intercept(X: np.ndarray, intercept: bool) -> np.ndarray:
 def _cross(X: np.ndarray, h: np.ndarray, intercept: bool) -> np.ndarray:
     """``Dᵀ h`` as a column block (a full-design slot against an intercept-only slot)."""
     return _dt(X, h, intercept)[:, None]
+
+
+class HacSum:
+    r"""The Newey-West (Bartlett kernel) meat, summed over consecutive pieces of rows.
+
+    .. math:: M = \sum_{l=0}^{L} k_l \sum_{t > l} (s_t s_{t-l}^\top + [l > 0]\,
+              s_{t-l} s_t^\top), \qquad k_l = 1 - \frac{l}{L + 1},
+
+    the rows ``t`` in their given order (statsmodels' ``S_hac_simple``, R's
+    ``sandwich::meatHAC`` with ``prewhite = FALSE``, unscaled). Pieces are added in row
+    order: :meth:`add_rows` (scores of consecutive rows) or :meth:`add_piece` (a piece
+    summed elsewhere: its own meat and its first and last ``L`` rows' scores); the pairs
+    that straddle two pieces come from the last ``L`` rows seen (:attr:`tail`).
+    """
+
+    def __init__(self, maxlags: int, n_params: int):
+        self.maxlags = int(maxlags)
+        self.meat = np.zeros((n_params, n_params))
+        self.tail = np.zeros((0, n_params))  # the last L rows' scores so far
+        self.kernel = 1.0 - np.arange(self.maxlags + 1) / (self.maxlags + 1.0)
+
+    @staticmethod
+    def within(s: np.ndarray, maxlags: int) -> np.ndarray:
+        """The meat of the rows ``s`` alone (pairs inside them)."""
+        m = s.T @ s
+        for lag in range(1, min(maxlags, s.shape[0] - 1) + 1):
+            g = s[lag:].T @ s[:-lag]
+            m += (1.0 - lag / (maxlags + 1.0)) * (g + g.T)
+        return m
+
+    def add_piece(self, within: np.ndarray, head: np.ndarray, tail: np.ndarray,
+                  rows: int) -> None:
+        """Add the next rows (``rows`` of them), given their own meat, their first
+        ``min(L, rows)`` scores ``head`` and their last ``min(L, rows)`` ``tail``."""
+        L, b = self.maxlags, self.tail
+        m = b.shape[0]
+        for lag in range(1, L + 1):  # pairs (t, t - lag): t in head, t - lag in the tail
+            lo, hi = max(0, lag - m), min(head.shape[0], lag)
+            if lo >= hi:
+                continue
+            g = head[lo:hi].T @ b[lo - lag + m:hi - lag + m]
+            self.meat += self.kernel[lag] * (g + g.T)
+        self.meat += within
+        if L == 0:
+            return
+        self.tail = tail[-L:] if rows >= L else np.concatenate([b, tail])[-L:]
+
+    def add_rows(self, s: np.ndarray) -> None:
+        """Add the scores ``s`` of the next rows (in order)."""
+        L = self.maxlags
+        self.add_piece(self.within(s, L), s[:L], s[max(0, s.shape[0] - L):], s.shape[0])
 
 
 class InMemorySums:
@@ -623,6 +675,41 @@ class InMemorySums:
                 s = s * np.sqrt(scale[sl])[:, None]
             meat += s.T @ s
         return meat
+
+    def cluster_scores(self, theta: np.ndarray, codes: np.ndarray, n_groups: int
+                       ) -> np.ndarray:
+        r"""Per-cluster score sums ``s_g = Σ_{i ∈ g} s_i``, shape (G, P): the rows of the
+        cluster-robust meat ``Σ_g s_g s_gᵀ``. ``codes`` (n,) are the rows' clusters
+        ``0..G-1``; a sum over chunks (and over Dask blocks: it is a reduction)."""
+        out = np.zeros((n_groups, self.n_params))
+        for sl in self._chunks():
+            s = self._row_scores(theta, sl)
+            c = codes[sl]
+            for j in range(s.shape[1]):
+                out[:, j] += np.bincount(c, weights=s[:, j], minlength=n_groups)
+        return out
+
+    def hac_meat(self, theta: np.ndarray, maxlags: int) -> np.ndarray:
+        r"""The Newey-West meat ``Γ_0 + Σ_{l=1}^{L} (1 − l/(L+1)) (Γ_l + Γ_lᵀ)`` with
+        ``Γ_l = Σ_t s_t s_{t−l}ᵀ`` over the rows in their order (:class:`HacSum`)."""
+        acc = HacSum(maxlags, self.n_params)
+        for sl in self._chunks():
+            acc.add_rows(self._row_scores(theta, sl))
+        return acc.meat
+
+    def hac_piece(self, theta: np.ndarray, maxlags: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """This object's rows as one piece of a Newey-West sum over many (Dask blocks):
+        ``(meat within the rows, first L rows' scores, last L rows' scores)``."""
+        acc = HacSum(maxlags, self.n_params)
+        heads = []
+        for sl in self._chunks():
+            s = self._row_scores(theta, sl)
+            if sum(h.shape[0] for h in heads) < maxlags:
+                heads.append(s[:maxlags])
+            acc.add_rows(s)
+        head = np.concatenate(heads)[:maxlags] if heads else np.zeros((0, self.n_params))
+        return acc.meat, head, acc.tail
 
     def _row_scores(self, theta: np.ndarray, sl: slice) -> np.ndarray:
         _, g, _ = self.model.rows(self.y[sl], self.eta(theta, sl), self._aux(sl), order=1)

@@ -1,0 +1,423 @@
+r"""Ordinal family: ordered classes ``0 … K-1`` cut out of a latent continuous scale.
+
+.. math::
+
+    P(Y \le j) = F(\theta_{j+1}),\qquad
+    P(Y = j;\,\theta) = F(\theta_{j+1}) - F(\theta_j),
+    \qquad -\infty = \theta_0 < \theta_1 < \dots < \theta_{K-1} < \theta_K = \infty ,
+
+with :math:`F` the logistic distribution function (the logit link; probit and
+complementary log-log in a regression). In a regression the latent scale moves with
+the covariates, the **cumulative link model** of ``MASS::polr`` and ``ordinal::clm``:
+
+.. math::
+
+    P(Y_i \le j \mid x_i) = F(\theta_{j+1} - x_i^\top\beta) .
+
+There is no separate intercept: it would shift every threshold by the same amount, so
+the thresholds carry it (a formula ``y ~ x1 + x2`` puts its intercept there). Their
+coordinates are the thresholds themselves, ``theta_1 … theta_{K-1}``, started ordered
+(at :math:`F^{-1}` of the cumulative class shares); a step that would put two out of
+order makes some observed class's probability :math:`\le 0`, an infinite NLL that the
+line search never accepts, so every iterate, and the estimate, is ordered.
+
+The row NLL is :math:`-\log\bigl(F(u) - F(l)\bigr)` with :math:`u = \theta_{y+1} -
+\eta`, :math:`l = \theta_y - \eta`, computed in the tail that keeps its digits
+(:math:`\log F(u) + \log(1 - e^{\log F(l) - \log F(u)})`, or the same in :math:`\log S`
+above the median); its derivatives use :math:`r = f/p` from log densities, so a row
+far in a tail neither overflows nor loses its gradient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from scipy.special import expit, log_expit, log_ndtr, logit, ndtr, ndtri
+
+from ..domains import Categories, Counts, Real
+from ..errors import NoMaximumError, ParameterError
+from ._rowmodel import RowModel, Slot
+from .base import Family, Parameter
+
+_HALF_LOG_2PI = 0.5 * float(np.log(2.0 * np.pi))
+#: the most classes a univariate fit infers from its labels (K = the largest label + 1)
+_MAX_CLASSES = 10_000
+
+
+# ---------------------------------------------------------------- the latent distributions
+def _pieces(link: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(log F, log S, log f, f'/f)`` of the latent distribution of ``link`` at ``x``."""
+    with np.errstate(all="ignore"):
+        if link == "logit":
+            lf, ls = log_expit(x), log_expit(-x)
+            return lf, ls, lf + ls, 1.0 - 2.0 * expit(x)
+        if link == "probit":
+            return log_ndtr(x), log_ndtr(-x), -0.5 * x * x - _HALF_LOG_2PI, -x
+        # cloglog: F = 1 - exp(-e^x)
+        ex = np.exp(x)
+        return np.log(-np.expm1(-ex)), -ex, x - ex, 1.0 - ex
+
+
+def _quantile(link: str, q: np.ndarray) -> np.ndarray:
+    if link == "logit":
+        return logit(q)
+    if link == "probit":
+        return ndtri(q)
+    return np.log(-np.log1p(-q))
+
+
+def _cdf(link: str, x: np.ndarray) -> np.ndarray:
+    if link == "logit":
+        return expit(x)
+    if link == "probit":
+        return ndtr(x)
+    return -np.expm1(-np.exp(x))
+
+
+def _log_interval(link: str, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """log(F(hi) − F(lo)) for lo < hi (±inf allowed), in the tail that keeps the digits;
+    -inf where hi <= lo."""
+    lf_hi, _, _, _ = _pieces(link, hi)
+    lf_lo, ls_lo, _, _ = _pieces(link, lo)
+    _, ls_hi, _, _ = _pieces(link, hi)
+    with np.errstate(all="ignore"):
+        lower = lf_hi + np.log(-np.expm1(lf_lo - lf_hi))
+        upper = ls_lo + np.log(-np.expm1(ls_hi - ls_lo))
+        out = np.where(lo + hi > 0, upper, lower)
+        out = np.where(np.isneginf(lo), lf_hi, out)
+        out = np.where(np.isposinf(hi), ls_lo, out)
+        return np.where(hi > lo, out, -np.inf)
+
+
+# ---------------------------------------------------------------- fast path: the row model
+@dataclass
+class OrdinalModel(RowModel):
+    r"""The cumulative link model: slot 0 is :math:`\eta = x^\top\beta` (no intercept),
+    slots ``1 … K-1`` the thresholds :math:`\theta_j` (one coefficient each).
+
+    For a row of class :math:`c` with :math:`u = \theta_{c+1} - \eta`,
+    :math:`l = \theta_c - \eta`, :math:`p = F(u) - F(l)`, :math:`r_u = f(u)/p`,
+    :math:`r_l = f(l)/p`, :math:`s = f'/f`:
+
+    .. math::
+
+        \frac{\partial p/p}{\partial(\eta, \theta_c, \theta_{c+1})}
+            = (r_l - r_u,\ -r_l,\ r_u), \qquad
+        \nabla^2 \mathrm{NLL} = -\frac{\nabla^2 p}{p}
+            + \frac{\nabla p}{p}\frac{\nabla p}{p}^{\!\top},
+
+    with :math:`\nabla^2 p/p` from :math:`r_u s_u` and :math:`r_l s_l` (the two
+    thresholds do not interact).
+    """
+
+    n_classes: int = 3
+    allowed_links: ClassVar[tuple[str, ...]] = ("logit", "probit", "cloglog")
+    default_link: ClassVar[str | None] = "logit"
+
+    @property
+    def slots(self) -> list[Slot]:
+        return [Slot("eta", "X")] + [Slot(f"theta_{j}", "1", f"theta_{j}", "identity")
+                                     for j in range(1, self.n_classes)]
+
+    @property
+    def mean_slots(self) -> list[Slot]:
+        return self.slots[:1]
+
+    #: (the thresholds are the model, not nuisances that can be held fixed)
+    nuisance_names: ClassVar[tuple[str, ...]] = ()
+
+    def nuisance_values(self, eta: np.ndarray) -> dict[str, np.ndarray]:
+        return {f"theta_{j}": eta[:, j] for j in range(1, self.n_classes)}
+
+    def check_y(self, y, aux):
+        return y
+
+    def init_eta(self, y, w, aux):
+        counts = np.bincount(y.astype(np.intp), weights=w, minlength=self.n_classes)
+        empty = np.flatnonzero(counts == 0)
+        if empty.size:
+            raise NoMaximumError(
+                f"ordinal regression: class {int(empty[0])} has no observation, so its "
+                "thresholds run together (the MLE does not exist); drop the unused level")
+        cum = np.cumsum(counts)[:-1] / counts.sum()
+        return np.concatenate([[0.0], _quantile(self.link.name, cum)])
+
+    def _bounds(self, y: np.ndarray, eta: np.ndarray):
+        n, k = eta.shape[0], self.n_classes
+        c = y.astype(np.intp)
+        th = np.empty((n, k + 1))
+        th[:, 0], th[:, k] = -np.inf, np.inf
+        th[:, 1:k] = eta[:, 1:k]
+        rows = np.arange(n)
+        return c, th[rows, c + 1] - eta[:, 0], th[rows, c] - eta[:, 0]
+
+    def rows(self, y, eta, aux, order=2):
+        link = self.link.name
+        c, u, lo = self._bounds(y, eta)
+        logp = _log_interval(link, lo, u)
+        nll = -logp
+        if order == 0:
+            return nll, None, None
+        n, m = eta.shape[0], self.n_classes
+        ok = np.isfinite(logp)
+        _, _, lfu, su = _pieces(link, u)
+        _, _, lfl, sl = _pieces(link, lo)
+        with np.errstate(all="ignore"):
+            ru = np.where(np.isposinf(u) | ~ok, 0.0, np.exp(lfu - logp))
+            rl = np.where(np.isneginf(lo) | ~ok, 0.0, np.exp(lfl - logp))
+            su = np.where(ru > 0, su, 0.0)
+            sl = np.where(rl > 0, sl, 0.0)
+        rows = np.arange(n)
+        up = np.minimum(c + 1, m - 1)   # slot of θ_{c+1} (unused for the top class)
+        dn = np.maximum(c, 1)           # slot of θ_c (unused for class 0)
+        has_up, has_dn = c + 1 <= m - 1, c >= 1
+        dp = np.zeros((n, m))           # ∇p / p
+        dp[:, 0] = rl - ru
+        dp[rows[has_up], up[has_up]] = ru[has_up]
+        dp[rows[has_dn], dn[has_dn]] = -rl[has_dn]
+        g = -dp
+        if order == 1:
+            return nll, g, None
+        h = dp[:, :, None] * dp[:, None, :]
+        a, b = ru * su, rl * sl         # f'(u)/p, f'(l)/p
+        h[:, 0, 0] -= a - b
+        for mask, slot, val in ((has_up, up, a), (has_dn, dn, -b)):
+            r, s = rows[mask], slot[mask]
+            h[r, s, s] -= val[mask]
+            h[r, 0, s] += val[mask]
+            h[r, s, 0] += val[mask]
+        return nll, g, h
+
+    def mean(self, eta):
+        """The class probabilities, (n, K)."""
+        n, k = eta.shape[0], self.n_classes
+        th = np.column_stack([np.full(n, -np.inf), eta[:, 1:k], np.full(n, np.inf)])
+        cdf = _cdf(self.link.name, th - eta[:, :1])
+        return np.diff(cdf, axis=1)
+
+    def distribution_params(self, eta, aux):
+        r"""Each row's distribution as an :class:`OrdinalFamily` member: its cumulative
+        probabilities :math:`F(\theta_j - \eta)` on the logistic scale the family uses,
+        ``logit F = log F - log S`` (exact for every link, no digits lost in a tail)."""
+        z = eta[:, 1:self.n_classes] - eta[:, :1]
+        lf, ls, _, _ = _pieces(self.link.name, z)
+        return {"theta": lf - ls}
+
+    @staticmethod
+    def _check_no_intercept(X: np.ndarray, names: list[str]) -> None:
+        """The thresholds carry the intercept: a column (or combination) that is constant
+        on every row is not identified beside them (a SingularMatrixError naming it)."""
+        from ..errors import SingularMatrixError
+
+        if X.shape[1] == 0 or X.shape[0] == 0:
+            return
+        ones = np.ones(X.shape[0])
+        coef, *_ = np.linalg.lstsq(X, ones, rcond=None)
+        if np.linalg.norm(X @ coef - ones) > 1e-8 * np.sqrt(X.shape[0]):
+            return
+        scale = np.abs(coef) * np.maximum(np.linalg.norm(X, axis=0), 1e-300)
+        cols = [names[j] for j in np.flatnonzero(scale > 1e-6 * scale.max())]
+        raise SingularMatrixError(
+            f"ordinal regression: {'column ' if len(cols) == 1 else 'columns '}"
+            f"{', '.join(map(repr, cols))} {'is' if len(cols) == 1 else 'combine to'} a "
+            "constant on every row; the thresholds carry the intercept, so "
+            f"{'its coefficient is' if len(cols) == 1 else 'their coefficients are'} not "
+            "identified: drop it (a formula's intercept goes into the thresholds)")
+
+    def check_existence(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None,
+                        names: list[str]) -> None:
+        r"""Raise NoMaximumError if the likelihood has no maximum (exact: a linear program).
+
+        A direction :math:`(d_\beta, d_\theta)` raises no row's likelihood-bounding
+        arguments wrongly when :math:`d_{\theta_{c+1}} - x_i^\top d_\beta \ge 0` and
+        :math:`d_{\theta_c} - x_i^\top d_\beta \le 0` for every row of class :math:`c`
+        (its upper argument grows, its lower shrinks); one such direction with a strict
+        inequality somewhere makes the likelihood increase for ever (complete or
+        quasi-complete separation of the classes by :math:`x^\top\beta`).
+        """
+        from scipy.optimize import linprog
+
+        live = np.ones(y.shape, bool) if w is None else np.asarray(w) > 0
+        Xl, c = np.asarray(X, float)[live], y[live].astype(np.intp)
+        self._check_no_intercept(Xl, names)
+        p = Xl.shape[1]
+        k = self.n_classes
+        scale = np.maximum(np.max(np.abs(Xl), axis=0, initial=0.0), 1e-300)
+        Z = Xl / scale
+        rows_up = c + 1 <= k - 1
+        rows_dn = c >= 1
+        # variables: d_beta (p), d_theta (k - 1); A_ub z <= 0
+        A_up = np.zeros((int(rows_up.sum()), p + k - 1))
+        A_up[:, :p] = Z[rows_up]                                # x'd - dθ_{c+1} <= 0
+        A_up[np.arange(A_up.shape[0]), p + c[rows_up]] = -1.0
+        A_dn = np.zeros((int(rows_dn.sum()), p + k - 1))
+        A_dn[:, :p] = -Z[rows_dn]                               # dθ_c - x'd <= 0
+        A_dn[np.arange(A_dn.shape[0]), p + c[rows_dn] - 1] = 1.0
+        A = np.vstack([A_up, A_dn])
+        # normalisation: the total slack Σ (dθ_{c+1} - x'd) - Σ (dθ_c - x'd) = 1
+        total = -A.sum(axis=0)
+        res = linprog(np.zeros(p + k - 1), A_ub=A, b_ub=np.zeros(A.shape[0]),
+                      A_eq=total[None, :], b_eq=[1.0], bounds=[(-1, 1)] * (p + k - 1),
+                      method="highs")
+        if res.status != 0:
+            return
+        d = res.x[:p] / scale
+        if not np.any(np.abs(res.x[:p]) > 1e-9):
+            return
+        j = int(np.argmax(np.abs(res.x[:p])))
+        cols = [names[i] for i in np.flatnonzero(np.abs(res.x[:p]) > 1e-6)]
+        raise NoMaximumError(
+            f"ordinal regression: the classes are separated by a combination of columns led "
+            f"by {names[j]!r} (involving {', '.join(map(repr, cols))}): along it every row's "
+            "probability of its own class rises towards 1, so the likelihood has no maximum "
+            f"(the coefficients run off, {names[j]!r} to {'+' if d[j] > 0 else '-'}infinity); "
+            "merge classes, drop the column, or add a prior (alpha_l2 > 0)")
+
+
+# ---------------------------------------------------------------- the family
+class OrdinalFamily(Family):
+    r"""Ordinal(theta): ordered classes 0 … K−1 with cut points ``theta`` (increasing,
+    K−1 of them) on the logistic scale,
+
+    .. math::
+
+        P(Y = j;\,\theta) = \frac{1}{1 + e^{-\theta_{j+1}}} - \frac{1}{1 + e^{-\theta_j}},
+        \qquad \theta_0 = -\infty,\ \theta_K = \infty .
+
+    Its regression is the cumulative link model of ``MASS::polr`` / ``ordinal::clm``
+    (``Regression(family="ordinal", link="logit" | "probit" | "cloglog")``).
+
+    Examples
+    --------
+    >>> import numpy as np, mlekit as mk
+    >>> d = mk.Ordinal(theta=[-1.0, 0.5, 2.0])          # four classes
+    >>> np.round(d.pmf([0, 1, 2, 3]), 4)
+    array([0.2689, 0.3535, 0.2583, 0.1192])
+    >>> res = mk.Ordinal.fit([0, 0, 1, 2, 2, 2, 3, 1])
+    >>> np.round(res.params["theta"], 4)                 # logits of 2/8, 4/8, 7/8
+    array([-1.0986,  0.    ,  1.9459])
+    """
+
+    name = "ordinal"
+    title = "Ordinal"
+    row_model = OrdinalModel
+    parameters = (Parameter("theta", Real, r"\theta", event_ndim=1),)
+    support = Categories(3)
+    discrete = True
+    classifier = "ordinal"
+    location_intercept = False
+    has_symbolic_density = False
+    example_params = {"theta": [-1.0, 0.5, 2.0]}
+
+    def _check_joint(self, params: dict[str, np.ndarray]) -> None:
+        th = np.asarray(params["theta"], float)
+        if th.ndim == 0 or th.shape[-1] < 1:
+            raise ParameterError("Ordinal: theta needs a last axis of K-1 >= 1 cut points")
+        if np.any(np.diff(th, axis=-1) <= 0):
+            raise ParameterError("Ordinal: the cut points theta must be strictly increasing")
+
+    def support_of(self, theta=None, **_):
+        if theta is None:  # (a fit: K comes from the data, the classes 0, 1, 2, ...)
+            return Counts
+        return Categories(int(np.shape(theta)[-1] + 1))
+
+    def _cum(self, theta: np.ndarray) -> np.ndarray:
+        th = np.asarray(theta, float)
+        pad = np.broadcast_to(np.inf, (*th.shape[:-1], 1))
+        return np.concatenate([-pad, th, pad], axis=-1)
+
+    def logpdf(self, x, theta):
+        x = np.asarray(x, float)
+        cut = self._cum(theta)
+        k = cut.shape[-1] - 1
+        good = (x >= 0) & (x <= k - 1) & (x == np.round(x))
+        xi = np.where(good, x, 0).astype(np.intp)
+        hi = np.take_along_axis(np.broadcast_to(cut, (*np.broadcast_shapes(
+            xi.shape, cut.shape[:-1]), k + 1)), (xi + 1)[..., None], axis=-1)[..., 0]
+        lo = np.take_along_axis(np.broadcast_to(cut, (*np.broadcast_shapes(
+            xi.shape, cut.shape[:-1]), k + 1)), xi[..., None], axis=-1)[..., 0]
+        return np.where(good, _log_interval("logit", lo, hi), -np.inf)
+
+    def cdf(self, x, theta):
+        x = np.floor(np.asarray(x, float))
+        cut = self._cum(theta)
+        k = cut.shape[-1] - 1
+        xi = np.clip(x, -1, k - 1).astype(np.intp)
+        full = np.broadcast_to(cut, (*np.broadcast_shapes(xi.shape, cut.shape[:-1]), k + 1))
+        return expit(np.take_along_axis(full, (xi + 1)[..., None], axis=-1)[..., 0])
+
+    def _probs(self, theta):
+        return np.diff(expit(self._cum(theta)), axis=-1)
+
+    def sample(self, size, rng, theta):
+        p = self._probs(theta)
+        u = rng.random((*size, 1)) if p.ndim == 1 else rng.random((*size, *p.shape[:-1], 1))
+        return np.sum(u > np.cumsum(p, axis=-1)[..., :-1], axis=-1).astype(float)
+
+    def mean(self, theta):
+        p = self._probs(theta)
+        return np.sum(p * np.arange(p.shape[-1]), axis=-1)
+
+    def var(self, theta):
+        p = self._probs(theta)
+        j = np.arange(p.shape[-1])
+        m = np.sum(p * j, axis=-1)
+        return np.sum(p * j**2, axis=-1) - m**2
+
+    def entropy(self, theta):
+        p = self._probs(theta)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return -np.sum(np.where(p > 0, p * np.log(p), 0.0), axis=-1)
+
+    def mle(self, x, weights=None, fixed=None, k=None):
+        r"""The logits of the cumulative class shares, :math:`\hat\theta_j =
+        \operatorname{logit}\hat P(Y < j)`; every class 0 … K−1 must occur."""
+        if fixed:
+            raise ParameterError("Ordinal: fixing cut points is not supported")
+        x = np.asarray(x, float).ravel()
+        if x.size == 0 or not np.all(np.isfinite(x)) or np.any(x != np.round(x)) \
+                or np.any(x < 0):
+            return None
+        w = np.ones_like(x) if weights is None else np.asarray(weights, float).ravel()
+        if x.max() >= _MAX_CLASSES:
+            from ..errors import SupportError
+
+            i = int(np.flatnonzero(x >= _MAX_CLASSES)[0])
+            raise SupportError(f"Ordinal: x[{i}] = {x[i]:g} at index {i} is not a class label "
+                               f"0 … K-1 with K <= {_MAX_CLASSES} (relabel the classes)")
+        kk = int(x.max()) + 1 if k is None else int(k)
+        counts = np.bincount(x.astype(np.intp), weights=w, minlength=kk)
+        if kk < 2 or np.any(counts == 0):
+            empty = np.flatnonzero(counts == 0)
+            raise NoMaximumError(
+                "Ordinal: " + (f"class {int(empty[0])} has no observation" if empty.size
+                               else "only one class is observed")
+                + " (classes are 0 … K-1 with K = the largest label + 1), so a cut point "
+                "runs off to infinity and the MLE does not exist; relabel the classes "
+                "that occur as 0, 1, …")
+        cum = np.cumsum(counts)[:-1] / counts.sum()
+        return {"theta": logit(cum)}
+
+    def mle_covariance(self, params, nobs):
+        r"""Delta method on the multinomial cumulative shares:
+        :math:`\operatorname{Cov}(\hat\pi_i, \hat\pi_j) = \pi_{\min}(1 - \pi_{\max})/n`,
+        :math:`\partial\theta/\partial\pi = 1/(\pi(1-\pi))`."""
+        th = np.asarray(params["theta"], float)
+        if th.ndim != 1:
+            return None
+        pi = expit(th)
+        lo, hi = np.minimum.outer(pi, pi), np.maximum.outer(pi, pi)
+        cov = lo * (1.0 - hi) / float(nobs)
+        d = 1.0 / (pi * (1.0 - pi))
+        return cov * d[:, None] * d[None, :]
+
+    def _symbolic(self):
+        from ..errors import NotImplementedForFamily
+
+        raise NotImplementedForFamily("Ordinal has no closed symbolic density (a difference "
+                                      "of K-1 cut points' CDFs); its NLL is the numeric sum")
+
+
+Ordinal = OrdinalFamily()
