@@ -72,3 +72,37 @@ def test_the_screen_trips_on_a_column_the_sample_cannot_rule_out():
     msg = _verdict(_screen_stats(X, y, None, None, COUNTS, True, 4096), names, True, COUNTS)
     assert msg is not None and "'c'" in msg
     assert msg == _verdict(boundary_stats(X, y, None, None, COUNTS), names, True, COUNTS)
+
+
+def _separation_verdict(X, y, names):
+    from mlekit.regression._diagnostics import check_separation
+
+    try:
+        check_separation(X, y, names, True)
+    except SeparationError as e:
+        return str(e)
+    return None
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_pruned_separation_screen_matches_the_full_ranges(seed, monkeypatch):
+    """check_separation with its sampled pruning gives the message of the full ranges."""
+    from mlekit.regression import _diagnostics as D
+
+    rng = np.random.default_rng(seed)
+    n = 4000
+    X = rng.standard_normal((n, 5))
+    y = (rng.random(n) < 0.3).astype(float)
+    kind = seed % 4
+    j = int(rng.integers(0, 5))
+    if kind == 1:    # complete separation by one column
+        X[:, j] = np.where(y == 1, 1.0 + rng.random(n), -rng.random(n))
+    elif kind == 2:  # quasi-complete: the classes touch at one value
+        X[:, j] = np.where(y == 1, rng.integers(1, 3, n), rng.integers(-1, 2, n))
+    elif kind == 3:  # one stray row of the other class, at the end (missed by a sample)
+        X[:, j] = np.where(y == 1, 1.0 + rng.random(n), -rng.random(n))
+        X[-1, j], y[-1] = 5.0, 0.0
+    names = [f"x{i}" for i in range(5)]
+    pruned = _separation_verdict(X, y, names)
+    monkeypatch.setattr(D, "_pruned_class_ranges", lambda X, p, q: D._class_ranges(X, p, q))
+    assert pruned == _separation_verdict(X, y, names)

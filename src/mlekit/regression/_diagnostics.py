@@ -207,6 +207,27 @@ def _class_ranges(X: np.ndarray, pos: np.ndarray, neg: np.ndarray,
     return lo1, hi1, lo0, hi0
 
 
+def _pruned_class_ranges(X: np.ndarray, pos: np.ndarray, neg: np.ndarray,
+                         sample: int = 512) -> tuple[np.ndarray, ...]:
+    """:func:`_class_ranges` as far as the single-column separation test reads them.
+
+    A column separates only if one class's values all lie on one side of the other's.
+    Spread samples of each class rule a column out exactly when they already overlap in
+    both orders (the full ranges overlap at least as much); those columns keep the
+    samples' ranges (which fail the test, as the full ones would), the others (constant
+    or separating candidates, usually none) get the full pass over their columns only.
+    """
+    S1, S0 = X[_spread(pos, sample)], X[_spread(neg, sample)]
+    lo1, hi1 = S1.min(0, initial=np.inf), S1.max(0, initial=-np.inf)
+    lo0, hi0 = S0.min(0, initial=np.inf), S0.max(0, initial=-np.inf)
+    cand = np.flatnonzero(~((hi0 > lo1) & (hi1 > lo0)))
+    if cand.size:
+        full = _class_ranges(X[:, cand] if cand.size < X.shape[1] else X, pos, neg)
+        for arr, v in zip((lo1, hi1, lo0, hi0), full, strict=True):
+            arr[cand] = v
+    return lo1, hi1, lo0, hi0
+
+
 def check_separation(X: np.ndarray, y01: np.ndarray, names: Sequence[str],
                      has_intercept: bool, what: str = "y", lp: bool = False,
                      w: np.ndarray | None = None) -> None:
@@ -236,7 +257,7 @@ def check_separation(X: np.ndarray, y01: np.ndarray, names: Sequence[str],
         if not lp:
             return
     if has_intercept:
-        lo1s, hi1s, lo0s, hi0s = _class_ranges(X, pos, neg)
+        lo1s, hi1s, lo0s, hi0s = _pruned_class_ranges(X, pos, neg)
         const = np.minimum(lo1s, lo0s) == np.maximum(hi1s, hi0s)
         for j in range(X.shape[1]):
             if const[j]:
