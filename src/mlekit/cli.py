@@ -629,8 +629,9 @@ def fit_cmd(
     column: Annotated[str | None, typer.Option(
         "--column", "-c", help="Column holding the data (or give --low/--high).")] = None,
     family: Annotated[str | None, typer.Option(
-        "--family", "-F", help="Family name, or 'auto' to compare the applicable families "
-        "by AIC (or give --density).")] = None,
+        "--family", "-F", help="Family name; 'auto' to compare the applicable families by "
+        "AIC (the rule is printed); or a comma-separated list to compare, e.g. "
+        "gamma,weibull,lognormal (or give --density).")] = None,
     fixed: FixedOpt = None,
     weights: Annotated[str | None, typer.Option(
         "--weights", metavar="COLUMN", help="Column of non-negative frequency weights "
@@ -658,8 +659,8 @@ def fit_cmd(
         "--censored-column", help="0/1 column: 1 = right-censored at the value (the true "
         "value is larger).")] = None,
     bootstrap: Annotated[int | None, typer.Option(
-        "--bootstrap", metavar="B", help="With --family auto: B parametric-bootstrap samples "
-        "for a KS p-value per family.")] = None,
+        "--bootstrap", metavar="B", help="With --family auto or a list: B parametric-bootstrap "
+        "samples for a KS p-value per family.")] = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
     report: ReportOpt = None,
@@ -670,6 +671,7 @@ def fit_cmd(
       mlekit fit nile.csv --column volume --family normal
       mlekit fit nile.csv --column volume --family normal --fixed sigma=150 --json
       mlekit fit strikes.csv --column duration --family auto
+      mlekit fit strikes.csv --column duration --family gamma,weibull,lognormal
       mlekit fit times.csv --column t --censored-column still_running --family normal
       mlekit fit assay.csv --low lo --high hi --family lognormal --ci profile
       mlekit fit nile.csv -c volume --density "exp(-abs(x - mu)/b) / (2*b)"
@@ -699,22 +701,29 @@ def fit_cmd(
     if not interval and column is None:
         raise ParameterError("give --column COLUMN (or --low COLUMN --high COLUMN for "
                              "interval-censored data)")
-    if interval and report is not None:
-        raise ParameterError("--report is not available with --low/--high yet (the report "
-                             "draws exact values); use --censored-column for right censoring")
-    auto = family.strip().lower() == "auto"
+    candidates: str | list[str] | None = None  # --family auto or a list: compare them
     if density is None:
+        from .estimate.compare import split_families
         from .families import get_family
 
-        fam = None if auto else get_family(family)
+        names = split_families(family)
+        if family.strip().lower() == "auto":
+            candidates = "auto"
+        elif len(names) > 1:
+            for name in names:  # an unknown name is one line naming it, with did-you-mean
+                get_family(name)
+            candidates = names
+        fam = None if candidates is not None else get_family(family)
+    auto = candidates is not None
     fixed_d = _parse_fixed(fixed)
     if auto and (fixed_d or censored_column or interval or weights or ci != "wald"
                  or level != 0.95):
-        raise ParameterError("--family auto cannot be combined with --fixed, --weights, "
-                             "--ci, --level, --censored-column or --low/--high; name the "
-                             "family")
+        raise ParameterError("--family auto (or a list) cannot be combined with --fixed, "
+                             "--weights, --ci, --level, --censored-column or --low/--high; "
+                             "name one family")
     if bootstrap is not None and (not auto or bootstrap < 1):
-        raise ParameterError("--bootstrap B (B >= 1) needs --family auto")
+        raise ParameterError("--bootstrap B (B >= 1) needs --family auto or a list of "
+                             "families")
     if censored_column is not None and censored_column == column:
         raise DataError(f"--censored-column must differ from --column ({column!r})")
     _check_report_target(report, [file])
@@ -733,7 +742,7 @@ def fit_cmd(
         x = as_numeric_column(df[column], column, source=str(file))
 
     if auto:
-        _fit_auto(x, file, column, bootstrap, json_, quiet, report)
+        _fit_auto(x, file, column, bootstrap, json_, quiet, report, candidates)
         return
 
     from .estimate import fit
@@ -770,7 +779,7 @@ def fit_cmd(
     if report is not None:
         from .report import fit_report
 
-        fit_report(res, x, report, source=f"{file} · column {column}", inputs=[file])
+        fit_report(res, data, report, source=f"{file} · column {column}", inputs=[file])
     if json_:
         out = fit_json(res, level, ci, conf)
         out.update({"file": str(file)})
@@ -789,24 +798,28 @@ def fit_cmd(
         _say_written(report, quiet or json_)
 
 
-def _fit_auto(x, file, column, bootstrap, json_, quiet, report) -> None:
-    """``--family auto``: fit every applicable family and rank them by AIC."""
+def _fit_auto(x, file, column, bootstrap, json_, quiet, report,
+              candidates: str | list[str] = "auto") -> None:
+    """``--family auto`` (every applicable family, by the rule of ``auto_rule``) or a
+    comma-separated list: fit each and rank them by AIC."""
     from .estimate import compare
 
     show = not (quiet or json_) and sys.stderr.isatty()
     if show:
-        with _console(stderr=True).status("fitting the applicable families"
+        with _console(stderr=True).status("fitting the "
+                                          + ("applicable" if candidates == "auto" else "listed")
+                                          + " families"
                                           + (f" with {bootstrap} bootstrap samples each"
                                              if bootstrap else "") + " …"):
-            comp = compare(x, "auto", bootstrap=bootstrap)
+            comp = compare(x, candidates, bootstrap=bootstrap)
     else:
-        comp = compare(x, "auto", bootstrap=bootstrap)
+        comp = compare(x, candidates, bootstrap=bootstrap)
     best = comp.best
     if report is not None:
         from .report import fit_report
 
         fit_report(best, x, report, source=f"{file} · column {column} · best by AIC",
-                   inputs=[file])
+                   inputs=[file], comparison=comp)
     if json_:
         table = comp.table
         rows = table.to_dict(orient="index") if hasattr(table, "to_dict") else table
@@ -814,6 +827,8 @@ def _fit_auto(x, file, column, bootstrap, json_, quiet, report) -> None:
         out.update({"method": "auto", "file": str(file), "column": column,
                     "nobs": comp.nobs, "best": getattr(best.family, "name", str(best.family)),
                     "ranking": rows, "failed": dict(comp.failed),
+                    "rule": comp.rule, "tried": list(comp.tried),
+                    "skipped": {k: _flag_words(v) for k, v in comp.skipped.items()},
                     "fits": {k: fit_json(v) for k, v in comp.fits.items()},
                     "notes": [_flag_words(str(n)) for n in comp.summary().notes]})
         _print_json(out)
@@ -859,6 +874,10 @@ JSON_SCHEMA: dict[str, dict[str, str]] = {
         "ranking": "{family: {k, llf, AIC, BIC, dAIC, …}} as printed",
         "failed": "{family: why its fit failed}",
         "fits": "{family: the fit output of that family}",
+        "rule": "the rule that chose the families, as applied to these data (a list: "
+                "'the families named')",
+        "tried": "[families attempted, fitted or failed]",
+        "skipped": "{registered family not tried: why} (auto only)",
     },
     "regress": {
         "target": "the response column",

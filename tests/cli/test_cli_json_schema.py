@@ -96,6 +96,17 @@ def test_fit_auto_schema(capsys, files):
     assert out["command"] == "fit" and out["best"] in out["fits"]
     for one in out["fits"].values():
         assert _keys("estimates") - {"file"} <= set(one)
+    # rule / tried / skipped (#24 item 3): every registered family is tried or skipped
+    assert isinstance(out["rule"], str) and isinstance(out["skipped"], dict)
+    assert set(out["tried"]) | set(out["skipped"]) >= set(out["ranking"]) | set(out["failed"])
+    assert not set(out["tried"]) & set(out["skipped"])
+
+
+def test_fit_list_schema(capsys, files):
+    out = _json(capsys, "fit", files["strikes"], "-c", "duration", "-F", "gamma,lognormal")
+    assert _keys("fit --family auto") <= set(out)
+    assert out["tried"] == ["gamma", "lognormal"] and out["skipped"] == {}
+    assert set(out["ranking"]) == set(out["fits"]) == {"gamma", "lognormal"}
 
 
 def test_kl_schema(capsys):

@@ -440,6 +440,56 @@ class Regression(BaseEstimator):
         params = self._model.distribution_params(eta, aux_arrays)
         return self._model.family(**params)
 
+    def predict_interval(self, X: Any, level: float = 0.95, n_sims: int = 2000,
+                         rng: Any = None, offset: Any = None, exposure: Any = None,
+                         designs: dict[str, Any] | None = None, **aux: Any):
+        r"""Intervals that hold a new observation :math:`y_0 \mid x_0` with probability
+        ``level``, the uncertainty of the estimates included: an (n, 2) array, or a
+        DataFrame ``lower``/``upper`` with ``X``'s index when ``X`` is a DataFrame.
+
+        Normal-identity with the Pearson convention (OLS, the default): exact,
+        :math:`\hat y_0 \pm t_{n-p}\sqrt{s^2(1 + x_0^\top(X^\top X)^{-1}x_0)}`, as R's
+        ``predict.lm(interval="prediction")``. Any other family: by simulation,
+        :math:`\theta^* \sim N(\hat\theta, \hat\Sigma)` then :math:`y^*` from the family
+        at :math:`\theta^*`, ``n_sims`` times (``rng``: a seed or Generator), and the
+        ``(1 ∓ level)/2`` quantiles of the :math:`y^*`, counts for a discrete family.
+        Only the family's sampler is used (no quantile function is needed); a family
+        without one is a NotImplementedForFamily. Classifiers have no such interval
+        (use ``predict_proba``). See :mod:`mlekit.regression._intervals`.
+        """
+        from ._intervals import prediction_interval
+
+        return prediction_interval(self, X, level=level, n_sims=n_sims, rng=rng,
+                                   offset=offset, exposure=exposure, designs=designs, **aux)
+
+    def conf_int(self, X: Any, y: Any, level: float = 0.95, method: str = "profile",
+                 sample_weight: Any = None, offset: Any = None, exposure: Any = None,
+                 **aux: Any):
+        r"""Confidence intervals of the mean coefficients that refit the model, so they
+        take the data it was fitted to (``result_`` keeps no data): ``method="profile"``,
+
+        .. math:: \{b : 2(\hat\ell - \ell_p(b)) \le \chi^2_1(\text{level})\},
+
+        :math:`\ell_p(b)` the log-likelihood maximised over the other coefficients and the
+        nuisance parameters with :math:`\beta_j = b` (``MASS::confint`` on a ``glm``
+        without dispersion). A bound the profile never reaches is ±inf with a
+        NumericalWarning. ``method="wald"`` is ``result_.conf_int(level)``. Returns the
+        layout of ``result_.conf_int()``. See :mod:`mlekit.regression._intervals`.
+        """
+        m = str(method).lower()
+        if m == "wald":
+            self._check_fitted()
+            return self.result_.conf_int(level)
+        if m != "profile":
+            from ..errors import ParameterError
+
+            raise ParameterError(f"conf_int method must be 'profile' or 'wald', not "
+                                 f"{method!r}")
+        from ._intervals import profile_conf_int
+
+        return profile_conf_int(self, X, y, level=level, sample_weight=sample_weight,
+                                offset=offset, exposure=exposure, **aux)
+
     def score(self, X: Any, y: Any, sample_weight: Any = None, offset: Any = None,
               exposure: Any = None, designs: dict[str, Any] | None = None,
               **aux: Any) -> float:

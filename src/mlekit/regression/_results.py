@@ -256,12 +256,23 @@ class RegressionResult:
         z = self.theta[idx] / _se(np.diag(self.cov_theta)[idx])
         return self._shape(self._pvalue(z))
 
-    def conf_int(self, level: float = 0.95):
+    def conf_int(self, level: float = 0.95, method: str = "wald"):
         """Wald intervals ``params ± q · bse``: (p, 2) (DataFrame with names), ``q`` the
         ``(1+level)/2`` quantile of t(``df_resid``) (Pearson convention) or of N(0, 1).
 
         For Categorical: a DataFrame with a (class, coefficient) row index.
+        ``method="profile"`` needs refits, hence the data, which a result does not keep:
+        it is ``estimator.conf_int(X, y, level)`` on the fitted estimator (a
+        ParameterError here says so).
         """
+        if str(method).lower() != "wald":
+            from ..errors import ParameterError
+
+            hint = (" (profile intervals refit the model, and a result keeps no data: "
+                    "call conf_int(X, y, level, method='profile') on the fitted estimator)"
+                    if str(method).lower() == "profile" else "")
+            raise ParameterError(f"result_.conf_int method must be 'wald', not "
+                                 f"{method!r}{hint}")
         q = self._quantile(level)
         idx = self._mean_theta_index()
         b, se = self.theta[idx], _se(np.diag(self.cov_theta)[idx])

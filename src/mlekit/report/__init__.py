@@ -30,6 +30,8 @@ __all__ = [
     "derive_report",
     "fit_report",
     "kl_report",
+    "nonparametric_estimate",
+    "profile_curve",
     "regress_report",
     "write_html",
 ]
@@ -42,59 +44,226 @@ def _results_table_html(rt: Any) -> str:
 
 
 # ---------------------------------------------------------------------------- fit
-def _fit_section(page: Page, res: Any, x: np.ndarray, source: str = "") -> Section:
+def _censored_data(res: Any, x: Any) -> Any:
+    """The :class:`~mlekit.estimate.Censored` data of a censored fit (``x`` itself when it
+    is one, else the data the fit kept), or None for exact data."""
+    from ..estimate import Censored
+
+    if isinstance(x, Censored):
+        return x
+    if not getattr(res, "censored", False):
+        return None
+    prep = getattr(getattr(res, "_objective", None), "prep", None)
+    return getattr(prep, "censored", None)
+
+
+def _censored_weights(res: Any) -> np.ndarray | None:
+    prep = getattr(getattr(res, "_objective", None), "prep", None)
+    return getattr(prep, "cw", None)
+
+
+def nonparametric_estimate(data: Any, weights: Any = None) -> Any:
+    """Kaplan–Meier when every censored value is right-censored, else Turnbull's NPMLE."""
+    from ..estimate._nonparametric import kaplan_meier, turnbull
+
+    if not (data.left.any() or data.interval.any()):
+        return kaplan_meier(data.low, data.exact, weights)
+    return turnbull(data.low, data.high, weights)
+
+
+def profile_curve(res: Any, name: str, n: int = 31, level: float = 0.95
+                  ) -> tuple[np.ndarray, np.ndarray, tuple[float, float]] | None:
+    r"""A real profile log-likelihood of the scalar parameter ``name``:
+
+    .. math:: \ell_p(\theta_j) = \max_{\theta_{-j}} \ell(\theta_j, \theta_{-j}),
+
+    each grid point refitted with ``name`` held (warm-started at the MLE; the censored
+    likelihood for censored data), with the profile-likelihood interval
+    ``res.conf_int(level, method="profile")[name]``. The grid spans the interval and
+    60 % beyond each end, and contains the MLE. None when no curve can be drawn.
+    """
+    from ..errors import MlekitError
+
+    refit = getattr(res, "_refit", None)
+    if refit is None or np.ndim(res.params[name]) != 0:
+        return None
+    est = float(np.asarray(res.params[name]))
+    se = float(np.asarray(res.bse.get(name, np.nan)))
+    dom = res.family.parameter(name).domain
+    try:
+        ci = tuple(float(v) for v in res.conf_int(level, method="profile")[name])
+    except (MlekitError, ValueError, ArithmeticError):
+        ci = (np.nan, np.nan)
+    lo = ci[0] - 0.6 * (est - ci[0]) if np.isfinite(ci[0]) and ci[0] < est else \
+        est - 4 * se if np.isfinite(se) and se > 0 else np.nan
+    hi = ci[1] + 0.6 * (ci[1] - est) if np.isfinite(ci[1]) and ci[1] > est else \
+        est + 4 * se if np.isfinite(se) and se > 0 else np.nan
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return None
+    grid = np.union1d(np.linspace(lo, hi, n), [est])
+    with np.errstate(all="ignore"):
+        ok = np.array([bool(np.all(np.isfinite(dom.to_unconstrained(np.array(g)))))
+                       for g in grid])
+    grid = grid[ok]
+    llp = np.full(grid.size, np.nan)
+    for i, g in enumerate(grid):
+        if g == est:
+            llp[i] = res.llf
+            continue
+        try:
+            llp[i] = refit({name: float(g)})
+        except MlekitError:
+            continue
+    good = np.isfinite(llp)
+    if good.sum() <= 3:
+        return None
+    return grid[good], llp[good], ci  # type: ignore[return-value]
+
+
+def _observation_logliks(res: Any, data: Any) -> np.ndarray:
+    """Each observation's log-likelihood term: log p(x) exact, log S(l) right-censored,
+    log F(h) left-censored, log(F(h) − F(l)) interval-censored."""
+    from ..estimate._loglik import log_cdf, log_interval
+
+    fam, params = res.family, {k: np.asarray(v, float) for k, v in res.params.items()}
+    out = np.empty(len(data))
+    with np.errstate(all="ignore"):
+        out[data.exact] = fam.logpdf(data.low[data.exact], **params)
+        out[data.right] = fam.logsf(data.low[data.right], **params)
+        out[data.left] = log_cdf(fam, data.high[data.left], params)
+        out[data.interval] = log_interval(fam, data.low[data.interval],
+                                          data.high[data.interval], params)
+    return out
+
+
+def _profile_figures(res: Any, censored: Any) -> list[tuple[str, str]]:
+    from . import _figures as F
+
+    names = [n for n in res.params if n not in res.fixed and np.ndim(res.params[n]) == 0]
+    if not names:
+        return []
+    name = names[0]
+    curve = profile_curve(res, name)
+    if curve is None:
+        return []
+    grid, llp, ci = curve
+    others = [n for n in res.params if n != name and n not in res.fixed]
+    again = (f"the other parameters ({', '.join(others)}) are re-fitted by maximum "
+             "likelihood at each grid value (warm-started at the MLE)") if others else \
+        "there are no other free parameters, so the profile is the log-likelihood itself"
+    if censored is not None:
+        kinds = [(censored.exact, "Σ log p(x) over exact values"),
+                 (censored.right, "Σ log S(l) over right-censored values (X > l)"),
+                 (censored.left, "Σ log F(h) over left-censored values (X ≤ h)"),
+                 (censored.interval, "Σ log(F(h) − F(l)) over interval-censored values")]
+        what = "censored log-likelihood: " + " + ".join(t for m, t in kinds if m.any())
+        ylabel = "censored log-likelihood"
+    else:
+        what = "log-likelihood Σ log p(xᵢ; θ)"
+        ylabel = "log-likelihood Σ log p(xᵢ; θ)"
+    cap = (f"Profile {what}, as a function of {name}: {again}. Its maximum is at the MLE "
+           f"(dashed). The dotted line is the maximum − χ²₁(0.95)/2; where the curve crosses "
+           f"it (solid lines) is the 95% profile-likelihood interval "
+           f"[{ci[0]:.4g}, {ci[1]:.4g}] = conf_int(method='profile').")
+    est = float(np.asarray(res.params[name]))
+    return [F.profile_figure(grid, llp, est, name,
+                             f"Profile log-likelihood of {name} (others re-fitted)",
+                             ci=ci if np.all(np.isfinite(ci)) else None, ylabel=ylabel,
+                             caption=cap)]
+
+
+def _fit_section(page: Page, res: Any, x: Any, source: str = "",
+                 comparison: Any = None) -> Section:
     from . import _figures as F
 
     fam = res.family
     title = getattr(fam, "title", str(fam))
+    censored = _censored_data(res, x)
     sec = page.section(f"{title} fit by maximum likelihood",
                        "θ_ML = argmax Σ log p(x_i; θ) — a sum of logs, never a product.")
+    n = len(censored) if censored is not None else np.asarray(x).size
     if source:
-        sec.para(f"Data: {source} ({x.size} observations).")
+        sec.para(f"Data: {source} ({n} observations"
+                 + (f", {censored.n_censored} of them censored" if censored is not None else "")
+                 + ").")
+    if comparison is not None:
+        _comparison_tables(sec, comparison)
     sec.add(_results_table_html(res.summary()))
-    sec.figures(F.fit_figures(x, res.distribution, f"{title} fit"))
-    # profile of the first estimable free parameter, others at their MLE
-    names = [n for n in res.params if n in (res.bse or {})]
-    figs: list[tuple[str, str]] = []
-    if names:
-        name = names[0]
-        est, se = float(np.asarray(res.params[name])), float(np.asarray(res.bse[name]))
-        if np.isfinite(se) and se > 0 and np.ndim(res.params[name]) == 0:
-            grid = np.linspace(est - 4 * se, est + 4 * se, 161)
-            dom = fam.parameter(name).domain
-            try:
-                ok = np.array([bool(np.all(np.isfinite(dom.to_unconstrained(np.array(g)))))
-                               for g in grid])
-            except Exception:
-                ok = np.ones_like(grid, dtype=bool)
-            grid = grid[ok]
-            params = {k: np.asarray(v, float) for k, v in res.params.items()}
-            llf = []
-            for g in grid:
-                params[name] = np.asarray(g)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    llf.append(float(np.sum(fam.logpdf(x, **params))))
-            llf_a = np.asarray(llf)
-            ok = np.isfinite(llf_a)
-            if ok.sum() > 3:
-                figs.append(F.profile_figure(grid[ok], llf_a[ok], est, name,
-                                             f"Log-likelihood in {name} (others at the MLE)"))
-    with np.errstate(divide="ignore", under="ignore"):
-        logp = np.asarray(res.distribution.logpdf(x), float)
+    if censored is not None:
+        est = nonparametric_estimate(censored, _censored_weights(res))
+        sec.para(f"The data are censored ({censored!r}); every panel below accounts for it: "
+                 f"the CDF and QQ panels use the {est.method} estimate, the histogram shows the "
+                 "exact values only, and the likelihood is the censored one.")
+        sec.figures(F.censored_fit_figures(censored, res.distribution, est, f"{title} fit"))
+    else:
+        x = np.asarray(x, float)
+        sec.figures(F.fit_figures(x, res.distribution, f"{title} fit"))
+    if comparison is not None:
+        top = list(comparison.table.index[:3])
+        sec.figures(F.candidate_figures(
+            np.asarray(x, float),
+            [(f"{comparison.fits[k].family.title} (ΔAIC {comparison.table.loc[k, 'dAIC']:.3g})",
+              comparison.fits[k].distribution) for k in top]))
+    figs = _profile_figures(res, censored)
+    if censored is not None:
+        logp = _observation_logliks(res, censored)
+        under_title = "Product of likelihood terms vs sum of logs (censored terms included)"
+    else:
+        with np.errstate(divide="ignore", under="ignore"):
+            logp = np.asarray(res.distribution.logpdf(np.asarray(x, float)), float)
+        under_title = ""
     if logp.size > 1 and np.all(np.isfinite(logp)):
-        figs.append(F.underflow_figure(logp))
+        figs.append(F.underflow_figure(logp, under_title, "likelihood terms (densities of "
+                                       "exact values, probabilities of censored ones)"
+                                       if censored is not None else "values p(x_i)"))
     if figs:
         sec.figures(figs)
     return sec
 
 
+def _comparison_tables(sec: Section, comp: Any) -> None:
+    """The ranking of ``--family auto`` (or :func:`mlekit.compare`), and what was left out."""
+    t = comp.table
+    def f(v: Any, d: int) -> str:
+        v = float(v)
+        return f"{v:.{d}f}" if np.isfinite(v) else "—"
+
+    rows = [(name, f(r["llf"], 2), f(r["AIC"], 2), f(r["dAIC"], 2), f(r["BIC"], 2),
+             f(r["KS"], 4) if "KS" in t.columns else "—")
+            for name, r in t.iterrows()]
+    sec.table(f"Families ranked by AIC (best first; {len(rows)} fitted to {comp.nobs} "
+              "observations by maximum likelihood)",
+              ["family", "llf", "AIC", "ΔAIC", "BIC", "KS"], rows)
+    left: list[tuple[str, str]] = [(k, f"not fitted: {v}") for k, v in
+                                   (getattr(comp, "failed", None) or {}).items()]
+    skipped = getattr(comp, "skipped", None)
+    if isinstance(skipped, dict):
+        left += [(str(k), f"skipped: {v}") for k, v in skipped.items()]
+    elif skipped:
+        left += [(str(k), "skipped") for k in skipped]
+    rule, tried = getattr(comp, "rule", None), getattr(comp, "tried", None)
+    if tried:
+        sec.para(f"Families tried ({len(tried)}): {', '.join(map(str, tried))}.")
+    if rule:
+        sec.para(f"Rule: {rule}.")
+    if left:
+        sec.table("Families tried but not ranked", ["family", "why"], left)
+
+
 def fit_report(res: Any, x: Any, out: PathLike, source: str = "",
-               inputs: Iterable[PathLike] = ()) -> Path:
+               inputs: Iterable[PathLike] = (), comparison: Any = None) -> Path:
     """Write the report of one unconditional fit: table, histogram + density, QQ plot,
-    likelihood profile and the product-vs-sum-of-logs panel."""
-    x = np.asarray(x, float)
+    profile likelihood and the product-vs-sum-of-logs panel.
+
+    ``x`` is the data (a :class:`~mlekit.estimate.Censored` for censored data; for a
+    censored ``res`` the data it was fitted to are used in any case: Kaplan–Meier or
+    Turnbull CDF and QQ panels, exact values only in the histogram, the censored
+    likelihood). ``comparison``: the :class:`~mlekit.estimate.compare.CompareResult` the
+    fit was chosen from (``--family auto``): its ranking table and the densities and CDFs
+    of the top three candidates are added.
+    """
     page = Page(f"mlekit: {getattr(res.family, 'title', res.family)} fit", source=source)
-    _fit_section(page, res, x, source)
+    _fit_section(page, res, x, source, comparison)
     return write_html(out, page.render(), inputs)
 
 

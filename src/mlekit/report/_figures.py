@@ -19,6 +19,8 @@ import numpy as np
 __all__ = [
     "calibration_figure",
     "calibration_multiclass_figure",
+    "candidate_figures",
+    "censored_fit_figures",
     "fit_figures",
     "kl_pair_figure",
     "kl_profile_figure",
@@ -133,21 +135,34 @@ def fit_figures(x: np.ndarray, dist: Any, title: str = "") -> list[tuple[str, st
 
 # ---------------------------------------------------------------------------- profiles
 def profile_figure(grid: np.ndarray, llf: np.ndarray, mle: float, param: str,
-                   title: str = "") -> tuple[str, str]:
-    """Log-likelihood profile with the MLE marked and the 95% likelihood-ratio cut."""
+                   title: str = "", *, ci: tuple[float, float] | None = None,
+                   ylabel: str = "log-likelihood Σ log p(xᵢ; θ)",
+                   caption: str | None = None) -> tuple[str, str]:
+    """Log-likelihood profile with the MLE marked and the 95% likelihood-ratio cut
+    (and, given ``ci``, the interval where the curve crosses it)."""
     fig = _figure()
     ax = fig.add_subplot()
     ax.plot(grid, llf, color=_BLUE, lw=2, label="profile log-likelihood")
-    ax.axvline(mle, color="k", ls="--", lw=1, label=f"MLE {param} = {mle:.4g}")
-    top = float(np.max(llf))
+    top, bottom = float(np.max(llf)), float(np.min(llf))
+    span = max(top - bottom, 1e-9)
+    # room below the curve for the legend, so it covers no line
+    ax.set_ylim(bottom - 0.75 * span, top + 0.08 * span)
+    ax.plot([mle, mle], [bottom, top + 0.08 * span], color="k", ls="--", lw=1,
+            label=f"MLE {param} = {mle:.4g}")
     ax.axhline(top - 1.920729, color=_ORANGE, ls=":", lw=1.2, label="95% LR cut (−χ²₁/2)")
+    if ci is not None:
+        for v in ci:
+            if np.isfinite(v) and grid[0] <= v <= grid[-1]:
+                ax.plot([v, v], [bottom, top + 0.08 * span], color=_ORANGE, ls="-", lw=0.9,
+                        alpha=0.8)
+        ax.plot([], [], color=_ORANGE, lw=0.9, label=f"95% profile CI [{ci[0]:.4g}, {ci[1]:.4g}]")
     ax.set_xlabel(param)
-    ax.set_ylabel("log-likelihood Σ log p(xᵢ; θ)")
+    ax.set_ylabel(ylabel)
     ax.set_title(title or f"Likelihood profile of {param}", fontsize=11)
-    ax.legend(frameon=False, fontsize=9)
+    ax.legend(frameon=False, fontsize=9, loc="lower center")
     _style(ax)
-    return _svg(fig), (f"Profile log-likelihood of {param}: its maximum is the MLE; the dotted "
-                       "line marks the 95% likelihood-ratio interval.")
+    return _svg(fig), caption or (f"Profile log-likelihood of {param}: its maximum is the MLE; "
+                                  "the dotted line marks the 95% likelihood-ratio interval.")
 
 
 def kl_profile_figure(prof: Any, title: str = "") -> tuple[str, str]:
@@ -321,7 +336,8 @@ def calibration_figure(p_hat: np.ndarray, y: np.ndarray, bins: int = 10,
 
 
 # ---------------------------------------------------------------------------- underflow
-def underflow_figure(logp: np.ndarray, title: str = "") -> tuple[str, str]:
+def underflow_figure(logp: np.ndarray, title: str = "", terms: str = "values p(x_i)"
+                     ) -> tuple[str, str]:
     """The running raw product of probabilities (underflows to 0) against the sum of logs."""
     logp = np.asarray(logp, dtype=float)
     with np.errstate(under="ignore"):
@@ -357,7 +373,7 @@ def underflow_figure(logp: np.ndarray, title: str = "") -> tuple[str, str]:
         per = -lowest / logp.size
         zero_at = float(np.log10(np.nextafter(0.0, 1.0)))  # smallest subnormal, 10^-323.3
         more = int(np.ceil((lowest - zero_at) / per)) if per > 0 else 0
-        cap = (f"The raw product of all {logp.size} values p(x_i) is 10^{lowest:.0f}; about "
+        cap = (f"The raw product of all {logp.size} {terms} is 10^{lowest:.0f}; about "
                f"{more} more observations like these would underflow it to 0.0. The sum of "
                "logs never underflows.")
     return _svg(fig), cap
@@ -373,3 +389,177 @@ def bars_figure(labels: Sequence[str], values: Sequence[float], title: str,
     ax.set_title(title, fontsize=11)
     _style(ax)
     return _svg(fig), title
+
+
+# ---------------------------------------------------------------------------- censored data
+def _grid_for(lo: float, hi: float) -> np.ndarray:
+    pad = 0.1 * (hi - lo + 1e-12)
+    return np.linspace(lo - pad, hi + pad, 400)
+
+
+def _density(dist: Any, grid: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
+        return np.exp(np.asarray(dist.logpdf(grid), dtype=float))
+
+
+def censored_fit_figures(data: Any, dist: Any, est: Any, title: str = ""
+                         ) -> list[tuple[str, str]]:
+    r"""Figures of a fit to censored data (:class:`~mlekit.estimate.Censored`).
+
+    ``est`` is the nonparametric estimate of F (a
+    :class:`~mlekit.estimate._nonparametric.StepCDF`: Kaplan–Meier or Turnbull).
+    Returns the histogram of the exact values only with the fitted density, the
+    nonparametric CDF with the fitted CDF, and the QQ plot of the nonparametric
+    quantiles (each jump point :math:`t_j` at the middle of its jump
+    :math:`(F(t_j^-) + F(t_j))/2`) against the fitted quantiles.
+    """
+    fam = dist.family
+    exact = np.asarray(data.low[data.exact], float)
+    n, n_cen = len(data), int(data.n_censored)
+    out = []
+    fig = _figure()
+    ax = fig.add_subplot()
+    ends = np.concatenate([data.low[np.isfinite(data.low)], data.high[np.isfinite(data.high)]])
+    grid = _grid_for(float(ends.min()), float(ends.max()))
+    if exact.size:
+        bins = min(40, max(8, int(np.sqrt(exact.size) * 1.5)))
+        counts, edges = np.histogram(exact, bins=bins)
+        # scaled so the bars' area is the share of exact values (n_exact / n)
+        ax.bar(edges[:-1], counts / (n * np.diff(edges)), width=np.diff(edges), align="edge",
+               color=_GREY, alpha=0.55, edgecolor="white",
+               label=f"{exact.size} exact values (of {n})")
+    ax.plot(grid, _density(dist, grid), color=_BLUE, lw=2, label=f"fitted {fam.title} density")
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.3)  # room above the bars for the legend
+    ax.set_xlabel("value")
+    ax.set_ylabel("density")
+    ax.set_title(title or f"{fam.title} fit: exact values only", fontsize=11)
+    ax.legend(frameon=False, fontsize=9, loc="best")
+    _style(ax)
+    fitted = (f"The curve is the {fam.title} density fitted by maximum likelihood to all "
+              "the data, censored ones included")
+    out.append((_svg(fig), (
+        f"Histogram of the {exact.size} exact values only, scaled so its area is their share "
+        f"{exact.size}/{n} of the data; the {n_cen} censored values are not drawn (only an "
+        f"interval is known for them). {fitted}, so the bars fall below it where censored "
+        "values lie." if exact.size else
+        f"No value is observed exactly (all {n} are censored), so there is no histogram. "
+        f"{fitted}.")))
+
+    fig = _figure()
+    ax = fig.add_subplot()
+    pts = np.concatenate([[grid[0]], est.points, [grid[-1]]])
+    lev = np.concatenate([[0.0], est.cdf, [est.cdf[-1] if est.cdf.size else 0.0]])
+    ax.step(pts, lev, where="post", color=_GREY, lw=2, label=f"{est.method} estimate")
+    with np.errstate(all="ignore"):
+        ax.plot(grid, np.asarray(dist.cdf(grid), float), color=_BLUE, lw=1.6,
+                label=f"fitted {fam.title} CDF")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("value")
+    ax.set_ylabel("P(X ≤ value)")
+    ax.set_title(f"CDF: {est.method} vs fitted", fontsize=11)
+    ax.legend(frameon=False, fontsize=9, loc="lower right")
+    _style(ax)
+    what = ("right-censored values count as still at risk until they leave"
+            if est.method.startswith("Kaplan") else
+            "each observation counts only through the interval it is known to lie in; the "
+            "mass of each innermost interval is drawn at its right end, where the estimate "
+            "is unique")
+    out.append((_svg(fig), (
+        f"Grey steps: the {est.method} estimate of the CDF ({what}); a censored value is "
+        f"never treated as exact. Blue: the fitted {fam.title} CDF."
+        + (f" The estimate stops at {est.cdf[-1]:.3f}: the rest of the mass lies beyond the "
+           "last censoring time." if est.cdf.size and est.cdf[-1] < 1 - 1e-9 else ""))))
+
+    fig = _figure()
+    ax = fig.add_subplot()
+    prev = np.concatenate([[0.0], est.cdf[:-1]])
+    mid = 0.5 * (prev + est.cdf)
+    with np.errstate(all="ignore"):
+        theo = np.asarray(dist.ppf(mid), float)
+    ok = np.isfinite(theo)
+    ax.plot(theo[ok], est.points[ok], "o", ms=3.5, color=_BLUE, alpha=0.8,
+            label=f"{est.method} quantiles")
+    if ok.any():
+        lo = float(min(theo[ok].min(), est.points[ok].min()))
+        hi = float(max(theo[ok].max(), est.points[ok].max()))
+        ax.plot([lo, hi], [lo, hi], color=_ORANGE, lw=1.2, label="y = x")
+    ax.set_xlabel(f"fitted {fam.title} quantiles")
+    ax.set_ylabel(f"{est.method} quantiles")
+    ax.set_title("QQ plot (censoring-aware)", fontsize=11)
+    ax.legend(frameon=False, fontsize=9, loc="upper left")
+    _style(ax)
+    out.append((_svg(fig), (
+        f"QQ plot: each jump point t of the {est.method} estimate against the fitted "
+        f"{fam.title} quantile at the middle of its jump, (F̂(t⁻) + F̂(t))/2; points on the line "
+        "= good fit. Censored values enter only through the estimate"
+        + ("." if est.method.startswith("Kaplan") else
+           " (Turnbull jumps are drawn at the right ends of their intervals, so the points "
+           "sit up to one interval width above the line for a good fit)."))))
+    return out
+
+
+# ---------------------------------------------------------------------------- candidates
+def candidate_figures(x: np.ndarray, dists: Sequence[tuple[str, Any]]
+                      ) -> list[tuple[str, str]]:
+    """The data with the densities (pmfs) and the CDFs of several fitted candidates."""
+    x = np.asarray(x, float)
+    colors = [_BLUE, _ORANGE, _GREEN, _RED]
+    discrete = all(d.family.discrete for _, d in dists)
+    out = []
+    fig = _figure()
+    ax = fig.add_subplot()
+    if discrete:
+        lo, hi = int(np.floor(x.min())), int(np.ceil(x.max()))
+        ks = np.arange(lo, hi + 1)
+        if ks.size > 60:
+            ks = np.arange(lo, int(np.quantile(x, 0.99)) + 1)
+        ax.bar(ks, [(x == k).mean() for k in ks], width=0.8, color=_GREY, alpha=0.55,
+               label="data (relative frequency)")
+        for (label, d), c in zip(dists, colors, strict=False):
+            ax.plot(ks, _density(d, ks.astype(float)), "o-", ms=3, lw=1.2, color=c,
+                    label=label)
+        ax.set_ylabel("probability")
+    else:
+        bins = min(40, max(10, int(np.sqrt(x.size) * 1.5)))
+        ax.hist(x, bins=bins, density=True, color=_GREY, alpha=0.55, edgecolor="white",
+                label="data (histogram)")
+        grid = _grid_for(float(x.min()), float(x.max()))
+        for (label, d), c in zip(dists, colors, strict=False):
+            ax.plot(grid, _density(d, grid), lw=1.8, color=c, label=label)
+        ax.set_ylabel("density")
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.35)  # room above the data for the legend
+    ax.set_xlabel("value")
+    ax.set_title(f"Top {len(dists)} candidates by AIC: {'pmfs' if discrete else 'densities'}",
+                 fontsize=11)
+    ax.legend(frameon=False, fontsize=8.5, loc="best")
+    _style(ax)
+    names = ", ".join(label for label, _ in dists)
+    out.append((_svg(fig), (
+        f"{'Relative frequencies' if discrete else 'Histogram'} of the data with the fitted "
+        f"{'pmfs' if discrete else 'densities'} of the best {len(dists)} families by AIC "
+        f"({names}), each fitted by maximum likelihood.")))
+
+    fig = _figure()
+    ax = fig.add_subplot()
+    xs = np.sort(x)
+    ecdf = np.arange(1, xs.size + 1) / xs.size
+    ax.step(xs, ecdf, where="post", color=_GREY, lw=2, label="empirical CDF")
+    grid = np.arange(np.floor(xs[0]), np.ceil(xs[-1]) + 1) if discrete else \
+        _grid_for(float(xs[0]), float(xs[-1]))
+    for (label, d), c in zip(dists, colors, strict=False):
+        with np.errstate(all="ignore"):
+            cdf = np.asarray(d.cdf(grid), float)
+        if discrete:
+            ax.step(grid, cdf, where="post", lw=1.4, color=c, label=label)
+        else:
+            ax.plot(grid, cdf, lw=1.4, color=c, label=label)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("value")
+    ax.set_ylabel("P(X ≤ value)")
+    ax.set_title("Empirical CDF and the candidates' CDFs", fontsize=11)
+    ax.legend(frameon=False, fontsize=8.5, loc="lower right")
+    _style(ax)
+    out.append((_svg(fig), (
+        f"Grey steps: the empirical CDF of the {xs.size} values; lines: the fitted CDFs of "
+        f"{names}. The largest vertical gap to a line is that family's KS statistic.")))
+    return out
