@@ -80,7 +80,7 @@ def test_wald_method_and_result_refusal():
                                   m.result_.conf_int())
     with pytest.raises(ParameterError, match="on the fitted estimator"):
         m.result_.conf_int(method="profile")
-    with pytest.raises(ParameterError, match="'profile' or 'wald'"):
+    with pytest.raises(ParameterError, match="'profile', 'wald' or 'bootstrap'"):
         m.conf_int(X, DATA["count"], method="bootstrap-ish")
     with pytest.raises(ParameterError, match="level"):
         m.conf_int(X, DATA["count"], level=1.5)

@@ -140,14 +140,21 @@ class FitResult:
         return -self._objective.loglik(theta)
 
     # ------------------------------------------------------------------ intervals
-    def conf_int(self, level: float = 0.95, method: str = "wald") -> dict[str, tuple]:
+    def conf_int(self, level: float = 0.95, method: str = "wald", *, n_boot: int = 999,
+                 bootstrap: str = "parametric", ci: str = "percentile", rng: Any = 0,
+                 n_jobs: int = 1, progress: bool = False) -> dict[str, tuple]:
         r"""Confidence intervals, name -> (low, high).
 
         ``method="wald"``: :math:`\hat\theta \pm z_{(1+\text{level})/2}\,\mathrm{se}`.
         ``method="profile"``: the set of θ_j whose profile likelihood-ratio statistic
         :math:`2(\ell(\hat\theta) - \max_{\theta_{-j}}\ell(\theta_j, \theta_{-j}))` stays
         below the χ²₁ quantile at ``level`` (found by root finding; valid at a boundary
-        estimate, where Wald is not). A fixed parameter's interval is its value.
+        estimate, where Wald is not). ``method="bootstrap"``: refit ``n_boot`` resamples
+        (``bootstrap="parametric"``: drawn from the fitted distribution; ``"nonparametric"``:
+        the data resampled with replacement), as fitdistrplus ``bootdist``; ``ci`` is
+        ``"percentile"`` or ``"bca"``; ``rng`` seeds it, ``n_jobs`` worker processes give the
+        same result, ``progress=True`` shows a bar (see :mod:`mlekit.estimate._bootstrap`).
+        A fixed parameter's interval is its value.
         """
         if not 0 < level < 1:
             raise ParameterError(f"level must lie in (0, 1), got {level}")
@@ -156,8 +163,14 @@ class FitResult:
             from .profile import profile_conf_int
 
             return profile_conf_int(self, level)
+        if method == "bootstrap":
+            from ._bootstrap import bootstrap_conf_int
+
+            return bootstrap_conf_int(self, level, n_boot=n_boot, bootstrap=bootstrap, ci=ci,
+                                      rng=rng, n_jobs=n_jobs, progress=progress)
         if method != "wald":
-            raise ParameterError(f"conf_int method must be 'wald' or 'profile', not {method!r}")
+            raise ParameterError(f"conf_int method must be 'wald', 'profile' or 'bootstrap', "
+                                 f"not {method!r}")
         z = float(ndtri(0.5 + level / 2))
         out = {}
         for name, value in self.params.items():

@@ -464,7 +464,8 @@ class Regression(BaseEstimator):
 
     def conf_int(self, X: Any, y: Any, level: float = 0.95, method: str = "profile",
                  sample_weight: Any = None, offset: Any = None, exposure: Any = None,
-                 **aux: Any):
+                 n_boot: int = 999, bootstrap: str = "cases", ci: str = "percentile",
+                 rng: Any = 0, n_jobs: int = 1, progress: bool = False, **aux: Any):
         r"""Confidence intervals of the mean coefficients that refit the model, so they
         take the data it was fitted to (``result_`` keeps no data): ``method="profile"``,
 
@@ -473,18 +474,28 @@ class Regression(BaseEstimator):
         :math:`\ell_p(b)` the log-likelihood maximised over the other coefficients and the
         nuisance parameters with :math:`\beta_j = b` (``MASS::confint`` on a ``glm``
         without dispersion). A bound the profile never reaches is ±inf with a
-        NumericalWarning. ``method="wald"`` is ``result_.conf_int(level)``. Returns the
+        NumericalWarning. ``method="wald"`` is ``result_.conf_int(level)``;
+        ``method="bootstrap"`` resamples the rows (``bootstrap="cases"``) or simulates y
+        from the fit (``"parametric"``), ``n_boot`` refits, percentile or BCa (``ci``)
+        intervals, seeded by ``rng`` (see ``_intervals.bootstrap_conf_int``). Returns the
         layout of ``result_.conf_int()``. See :mod:`mlekit.regression._intervals`.
         """
         m = str(method).lower()
         if m == "wald":
             self._check_fitted()
             return self.result_.conf_int(level)
+        if m == "bootstrap":
+            from ._intervals import bootstrap_conf_int
+
+            return bootstrap_conf_int(self, X, y, level=level, n_boot=n_boot,
+                                      bootstrap=bootstrap, ci=ci, rng=rng, n_jobs=n_jobs,
+                                      progress=progress, sample_weight=sample_weight,
+                                      offset=offset, exposure=exposure, **aux)
         if m != "profile":
             from ..errors import ParameterError
 
-            raise ParameterError(f"conf_int method must be 'profile' or 'wald', not "
-                                 f"{method!r}")
+            raise ParameterError(f"conf_int method must be 'profile', 'wald' or 'bootstrap', "
+                                 f"not {method!r}")
         from ._intervals import profile_conf_int
 
         return profile_conf_int(self, X, y, level=level, sample_weight=sample_weight,

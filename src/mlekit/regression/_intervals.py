@@ -56,7 +56,7 @@ from ..errors import (
     ParameterError,
 )
 
-__all__ = ["prediction_interval", "profile_conf_int"]
+__all__ = ["bootstrap_conf_int", "prediction_interval", "profile_conf_int"]
 
 _EXPAND = 6  # the bracket grows from the Wald end by doubling, up to 2**5 = 32 times
 
@@ -173,6 +173,113 @@ def profile_conf_int(est: Any, X: Any, y: Any, level: float = 0.95,
                     f"{'lower' if side < 0 else 'upper'} end is {side * np.inf} (the data "
                     "do not bound this coefficient: separation or a flat likelihood)",
                     NumericalWarning, stacklevel=3)
+    return _shape_intervals(res, lo, hi)
+
+
+class _RegressionReplicate:
+    """One bootstrap refit of a fitted regression (picklable for worker processes):
+    ``cases`` refits ``sklearn.base.clone(est)`` to rows drawn with replacement,
+    ``parametric`` to a response drawn from the fitted predictive distributions."""
+
+    def __init__(self, est: Any, X: Any, y: Any, mode: str, rows: dict[str, Any],
+                 predictive: Any, n: int):
+        self.est, self.X, self.y, self.mode = est, X, y, mode
+        self.rows, self.predictive, self.n = rows, predictive, n
+
+    def refit(self, take: np.ndarray | None, y: Any = None) -> np.ndarray:
+        from sklearn.base import clone
+
+        sub = clone(self.est)
+        yy = self.y if y is None else y
+        if take is None:
+            sub.fit(self.X, yy, **self.rows)
+        else:
+            sub.fit(_rows(self.X, take), _rows(yy, take),
+                    **{k: _rows(v, take) for k, v in self.rows.items()})
+        res = sub.result_
+        return np.asarray(res.theta[res._mean_theta_index()], float)
+
+    def __call__(self, gen: np.random.Generator) -> np.ndarray:
+        if self.mode == "cases":
+            return self.refit(gen.integers(0, self.n, size=self.n))
+        ystar = np.asarray(self.predictive.sample(rng=gen))
+        if self.est._is_classifier():
+            ystar = np.asarray(self.est.classes_)[ystar.astype(int)]
+        return self.refit(None, ystar)
+
+
+def _rows(v: Any, take: np.ndarray) -> Any:
+    """Rows ``take`` of an array, Series or DataFrame (``None`` and scalars as they are)."""
+    if v is None or np.ndim(v) == 0:
+        return v
+    if hasattr(v, "iloc"):
+        return v.iloc[take]
+    return np.asarray(v)[take]
+
+
+def bootstrap_conf_int(est: Any, X: Any, y: Any, level: float = 0.95, n_boot: int = 999,
+                       bootstrap: str = "cases", ci: str = "percentile", rng: Any = 0,
+                       n_jobs: int = 1, progress: bool = False, sample_weight: Any = None,
+                       offset: Any = None, exposure: Any = None, **aux: Any):
+    r"""Bootstrap intervals of the mean coefficients of the fitted ``est``, refitting
+    ``sklearn.base.clone(est)`` ``n_boot`` times to the data it was fitted to.
+
+    ``bootstrap="cases"`` resamples rows (with their weights, offset and per-row data);
+    ``"parametric"`` keeps X and draws y from ``est.predict_distribution(X)``. ``ci`` is
+    ``"percentile"`` or ``"bca"`` (acceleration from a row jackknife, grouped into 200
+    groups above 200 rows). Failed refits (no MLE in a resample, e.g. a Poisson resample
+    of zeros) are counted: a NumericalWarning, and a NoMaximumError when more than 10 %
+    failed. Replicates do not depend on ``n_jobs``. See :mod:`mlekit.estimate._bootstrap`.
+    Returns the layout of :func:`profile_conf_int`.
+    """
+    from ..estimate._bootstrap import (
+        _seed_sequence,
+        acceleration,
+        bootstrap_interval,
+        check_options,
+        jackknife,
+        run_bootstrap,
+        screen_failures,
+    )
+
+    level = _check_level(level)
+    nb, c, nj = check_options(n_boot, ci, n_jobs)
+    mode = str(bootstrap).lower()
+    if mode not in ("cases", "parametric"):
+        raise ParameterError(f"bootstrap must be 'cases' or 'parametric' for a regression, "
+                             f"not {bootstrap!r}")
+    est._check_fitted()
+    res = est.result_
+    idx = res._mean_theta_index()
+    if idx.size != len(res.coef_names):
+        raise NotImplementedForFamily(
+            "bootstrap intervals are implemented for one linear predictor of the mean "
+            "(not for Categorical or distributional regression); use result_.conf_int()")
+    n = int(np.shape(np.asarray(y, dtype=object))[0]) if np.ndim(y) else 0
+    rows = {k: v for k, v in (("sample_weight", sample_weight), ("offset", offset),
+                              ("exposure", exposure), *aux.items()) if v is not None}
+    predictive = None
+    if mode == "parametric":
+        if sample_weight is not None:
+            raise NotImplementedForFamily("the parametric bootstrap with sample_weight is not "
+                                          "implemented; use bootstrap='cases'")
+        predictive = est.predict_distribution(X, offset=offset, exposure=exposure, **aux)
+    task = _RegressionReplicate(est, X, y, mode, rows, predictive, n)
+    # the refit to the data as given must reproduce the fit (same data, same model)
+    theta_hat = np.asarray(res.theta[idx], float)
+    again = task.refit(None)
+    if not np.allclose(again, theta_hat, rtol=1e-5, atol=1e-8 * max(1.0, np.abs(theta_hat).max())):
+        raise DataError("bootstrap intervals refit the model: X, y (and sample_weight, offset "
+                        "and per-row data) must be those it was fitted to; the refit to "
+                        "these gives other coefficients")
+    reps = run_bootstrap(task, idx.size, nb, rng, nj, progress)
+    reps = screen_failures(reps, "the regression coefficients")
+    accel = None
+    if c == "bca":
+        gen = np.random.default_rng(_seed_sequence(rng).spawn(nb + 1)[nb])
+        accel = acceleration(jackknife(lambda keep: task.refit(np.flatnonzero(keep)), n,
+                                       idx.size, gen))
+    lo, hi = bootstrap_interval(reps, theta_hat, level, c, accel)
     return _shape_intervals(res, lo, hi)
 
 
