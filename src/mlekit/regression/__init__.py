@@ -24,6 +24,7 @@ __all__ = [
     "LinearRegression",
     "LogisticRegression",
     "Regression",
+    "RegressionCV",
     "RegressionResult",
     "RowModel",
     "compare_models",
@@ -33,7 +34,8 @@ __all__ = [
 ]
 
 _LAZY = {"LinearRegression": "._estimator", "LogisticRegression": "._estimator",
-         "Regression": "._estimator", "RegressionResult": "._results",
+         "Regression": "._estimator", "RegressionCV": "._cv",
+         "RegressionResult": "._results",
          "compare_models": "._compare", "lr_test": "._compare", "vuong_test": "._compare"}
 
 

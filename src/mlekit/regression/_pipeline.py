@@ -552,13 +552,17 @@ def _check_slot_ranks(settings: Settings, sums: InMemorySums, model: RowModel,
 def fit_in_memory(settings: Settings, Xc: np.ndarray, Xm: np.ndarray, names: list[str],
                   y: np.ndarray, classes: np.ndarray | None, w: np.ndarray | None,
                   off: np.ndarray | None, aux: dict, spec: Mapping[str, Any],
-                  terms: list[str], pandas_names: bool) -> Fitted:
+                  terms: list[str], pandas_names: bool,
+                  start_at: np.ndarray | None = None) -> Fitted:
     """The whole fit on arrays in memory.
 
     ``Xc`` is the combined design ``[X, Z_1 …]`` (:func:`._inputs.combine_designs`), ``Xm``
     the mean's ``X`` (the existence screens read it), ``names`` its columns, ``terms``
     all of ``Xc``'s; ``y`` the checked response (class codes with ``classes``), ``w``,
-    ``off``, ``aux`` from :mod:`._inputs`; ``spec`` the parameters' designs.
+    ``off``, ``aux`` from :mod:`._inputs`; ``spec`` the parameters' designs;
+    ``start_at`` a start ``θ`` of the right length (a warm start along a
+    regularisation path, :class:`~mlekit.regression._cv.RegressionCV`) in place of
+    the intercept-only one.
     """
     fam = settings.family
     if not has_fast_path(fam):  # (a multivariate family: said before y is read)
@@ -589,6 +593,9 @@ def fit_in_memory(settings: Settings, Xc: np.ndarray, Xm: np.ndarray, names: lis
             "least as many rows as parameters (or a prior: alpha_l2 > 0)"
         )
     theta0 = start(settings, sums, model, y, w, aux)
+    if start_at is not None and np.shape(start_at) == theta0.shape \
+            and np.all(np.isfinite(start_at)):
+        theta0 = np.array(start_at, dtype=float)
     if is_censored(aux) and prior is None and l1 is None:
         from ._censored import check_censored_existence
 

@@ -326,6 +326,7 @@ class InMemorySums:
         """
         chunks = list(self._chunks(rows))
         workers = min(self.n_threads or _available_cpus(), len(chunks))
+        err = np.geterr()  # (the caller's floating-point error handling, in every thread)
         with _single_threaded_blas():
             if workers <= 1 or len(chunks) < 4 * workers:  # small: threads cost more
                 return [fn(sl) for sl in chunks]
@@ -333,7 +334,8 @@ class InMemorySums:
             bounds = np.linspace(0, len(chunks), runs + 1).astype(int)
 
             def run(r: int) -> list[Any]:
-                return [fn(sl) for sl in chunks[bounds[r]:bounds[r + 1]]]
+                with np.errstate(**err):
+                    return [fn(sl) for sl in chunks[bounds[r]:bounds[r + 1]]]
 
             return [out for part in _pool(workers).map(run, range(runs)) for out in part]
 

@@ -326,11 +326,14 @@ def newton(sums: Any, theta0: np.ndarray, prior: np.ndarray | None = None,
             new_pass = None
             for _ in range(40):
                 cand = theta + t * step
-                if t == 1.0 and (full_steps or not refresh):
-                    new_pass = _pass(sums, cand, prior, hessian=want_h)
-                    fc = new_pass[0]
-                else:
-                    fc = _fun(sums, cand, prior)
+                # a trial point may overflow (a scale far off): its F is then inf or NaN
+                # and the step is halved; the IEEE values are the answer, not a warning
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    if t == 1.0 and (full_steps or not refresh):
+                        new_pass = _pass(sums, cand, prior, hessian=want_h)
+                        fc = new_pass[0]
+                    else:
+                        fc = _fun(sums, cand, prior)
                 if np.isfinite(fc) and fc <= f - 1e-4 * t * decrement:
                     accepted = True
                     break
