@@ -598,7 +598,7 @@ def _fit_table(res: Any, title: str, ci: dict[str, Any] | None = None, level: fl
         except Exception:  # pragma: no cover
             ci = {}
     t = Table(title=title, title_justify="left")
-    head = f"{100 * level:g}% CI" + (" (profile)" if ci_method == "profile" else "")
+    head = f"{100 * level:g}% CI" + (f" ({ci_method})" if ci_method != "wald" else "")
     for col, just in (("parameter", "left"), ("estimate", "right"), ("std err", "right"),
                       (head, "right")):
         t.add_column(col, justify=just)
@@ -646,8 +646,9 @@ def fit_cmd(
     level: Annotated[float, typer.Option(
         "--level", help="Level of the confidence intervals.")] = 0.95,
     ci: Annotated[str, typer.Option(
-        "--ci", help="Confidence intervals: wald (estimate ± z·se) or profile (likelihood "
-        "ratio; valid at a boundary).")] = "wald",
+        "--ci", help="Confidence intervals: wald (estimate ± z·se), profile (likelihood "
+        "ratio; valid at a boundary) or bootstrap (parametric, --bootstrap B refits, "
+        "percentile).")] = "wald",
     dropna: Annotated[bool, typer.Option(
         "--dropna", help="Drop the rows with an empty cell / NaN in --column or --weights "
         "(and say how many on stderr); without it such a row is an error.")] = False,
@@ -660,7 +661,8 @@ def fit_cmd(
         "value is larger).")] = None,
     bootstrap: Annotated[int | None, typer.Option(
         "--bootstrap", metavar="B", help="With --family auto or a list: B parametric-bootstrap "
-        "samples for a KS p-value per family.")] = None,
+        "samples for a KS p-value per family; with --ci bootstrap: B refits (default "
+        "999).")] = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
     report: ReportOpt = None,
@@ -680,8 +682,8 @@ def fit_cmd(
     from .io import as_numeric_column, read_table
 
     ci = ci.strip().lower()
-    if ci not in ("wald", "profile"):
-        raise ParameterError(f"--ci must be wald or profile, not {ci!r}")
+    if ci not in ("wald", "profile", "bootstrap"):
+        raise ParameterError(f"--ci must be wald, profile or bootstrap, not {ci!r}")
     _check_level(level)
     if density is not None:
         fam = _derive_family(family, density, param, support, check)
@@ -721,9 +723,9 @@ def fit_cmd(
         raise ParameterError("--family auto (or a list) cannot be combined with --fixed, "
                              "--weights, --ci, --level, --censored-column or --low/--high; "
                              "name one family")
-    if bootstrap is not None and (not auto or bootstrap < 1):
+    if bootstrap is not None and (not (auto or ci == "bootstrap") or bootstrap < 1):
         raise ParameterError("--bootstrap B (B >= 1) needs --family auto or a list of "
-                             "families")
+                             "families, or --ci bootstrap")
     if censored_column is not None and censored_column == column:
         raise DataError(f"--censored-column must differ from --column ({column!r})")
     _check_report_target(report, [file])
@@ -775,7 +777,8 @@ def fit_cmd(
                             f"(1 = censored); row {i + 1} is {c[i]:g}")
         data = Censored.from_indicator(x, censored=c.astype(bool))
     res = fit(data, fam, weights=w, fixed=fixed_d or None)
-    conf = res.conf_int(level, method=ci)
+    conf = res.conf_int(level, method=ci) if ci != "bootstrap" else \
+        res.conf_int(level, method="bootstrap", n_boot=bootstrap or 999, rng=0)
     if report is not None:
         from .report import fit_report
 
@@ -1058,7 +1061,19 @@ def regress_cmd(
         "the censored likelihood is maximised (Weibull: survreg's AFT model).")] = None,
     fixed: FixedOpt = None,
     level: Annotated[float, typer.Option(
-        "--level", help="Level of the Wald confidence intervals.")] = 0.95,
+        "--level", help="Level of the confidence and prediction intervals.")] = 0.95,
+    ci: Annotated[str, typer.Option(
+        "--ci", help="Confidence intervals of the mean coefficients: wald, profile (refits; "
+        "MASS::confint) or bootstrap (cases, --bootstrap B refits, percentile).")] = "wald",
+    bootstrap: Annotated[int | None, typer.Option(
+        "--bootstrap", metavar="B", help="With --ci bootstrap: the number of refits "
+        "(default 999).")] = None,
+    predict: Annotated[Path | None, typer.Option(
+        "--predict", metavar="NEWDATA", help="A CSV/Parquet file of new rows: write their "
+        "predictions and prediction intervals (at --level) to --out.")] = None,
+    out_path: Annotated[Path | None, typer.Option(
+        "--out", metavar="FILE", help="With --predict: the CSV to write (atomically; never "
+        "over an input).")] = None,
     dropna: Annotated[bool, typer.Option(
         "--dropna", help="Drop the rows with an empty cell / NaN in a column the model uses "
         "(and say how many on stderr); without it such a row is an error.")] = False,
@@ -1095,6 +1110,17 @@ def regress_cmd(
     if alpha_l1 < 0 or not np.isfinite(alpha_l1):
         raise ParameterError(f"--alpha-l1 must be a finite number >= 0, not {alpha_l1:g}")
     _check_level(level)
+    ci = ci.strip().lower()
+    if ci not in ("wald", "profile", "bootstrap"):
+        raise ParameterError(f"--ci must be wald, profile or bootstrap, not {ci!r}")
+    if bootstrap is not None and (ci != "bootstrap" or bootstrap < 1):
+        raise ParameterError("--bootstrap B (B >= 1) goes with --ci bootstrap")
+    if (predict is None) != (out_path is None):
+        raise ParameterError("--predict NEWDATA and --out FILE go together (the new rows, "
+                             "and where to write their predictions)")
+    if (ci != "wald" or predict is not None) and (dask or param_formula or event is not None):
+        raise DataError("--ci profile/bootstrap and --predict are not available with --dask, "
+                        "--param-formula or --event yet")
     fixed_d = _parse_fixed(fixed)
     extras = {flag: col for flag, col in (("--weights", weights), ("--offset", offset),
                                           ("--exposure", exposure), ("--trials", trials))
@@ -1252,17 +1278,70 @@ def regress_cmd(
 
         regress_report(model, X, y, report, source=f"{file} · target {target}",
                        inputs=[file])
+    conf = None
+    if ci != "wald":  # refits on the same rows: the raw frame for a formula, else X
+        kw = {k: v for k, v in fit_kw.items() if k != "groups"}
+        if ci == "bootstrap":
+            kw.update(n_boot=bootstrap or 999, rng=0)
+        conf = model.conf_int(df if formula is not None else X, y, level=level, method=ci,
+                              **kw)
+    if predict is not None:
+        _write_predictions(model, predict, out_path, formula, names, level, [file, predict])
     summ = model.result_.summary(level)
     if json_:
         out = regress_json(model.result_, level)
         out.update({"file": str(file), "target": target, "features": names})
         if params:
             out["formulas"] = dict(model.formula_)
+        if conf is not None:
+            out["ci_method"] = ci
+            for k, row in conf.iterrows():
+                out["conf_int"][str(k)] = [float(row.iloc[0]), float(row.iloc[1])]
+        if predict is not None:
+            out["predictions"] = str(out_path)
         _print_json(out)
     elif not quiet:
         _print_table(rich_results_table(summ))
+        if conf is not None:
+            from rich.table import Table
+
+            t = Table(title=f"{100 * level:g}% CI ({ci})", title_justify="left")
+            for col in ("coefficient", "low", "high"):
+                t.add_column(col, justify="left" if col == "coefficient" else "right")
+            for k, row in conf.iterrows():
+                t.add_row(str(k), f"{float(row.iloc[0]):.6g}", f"{float(row.iloc[1]):.6g}")
+            _console().print(t)
     if report is not None:
         _say_written(report, quiet or json_)
+    if predict is not None and not (quiet or json_):
+        _console(stderr=True).print(f"predictions written to {out_path}", markup=False)
+
+
+def _write_predictions(model: Any, new: Path, out: Path, formula: str | None,
+                       names: list[str], level: float, inputs: list[Path]) -> None:
+    """``--predict``: the new rows with ``prediction``, ``lower``, ``upper`` (a prediction
+    interval for a new observation at ``level``, parameter uncertainty included), written
+    atomically as CSV, never over an input."""
+    import pandas as pd
+
+    from .io import _column_hint, read_table
+    from .report._html import check_output_path, write_html
+
+    check_output_path(out, inputs)
+    nd = read_table(new)
+    if formula is None:
+        for c in names:
+            if c not in nd.columns:
+                raise DataError(f"{new}: no column {c!r}{_column_hint(c, list(nd.columns))}")
+        Xn: Any = nd[names]
+    else:
+        Xn = nd
+    pi = model.predict_interval(Xn, level=level, rng=0)
+    lo_hi = np.asarray(pi, float)
+    res = nd.copy()
+    res["prediction"] = np.asarray(model.predict(Xn), float)
+    res["lower"], res["upper"] = lo_hi[:, 0], lo_hi[:, 1]
+    write_html(out, pd.DataFrame(res).to_csv(index=False), inputs)
 
 
 def _regress_dask(file, target, features, formula, family, link, fit_intercept, alpha_l2,

@@ -316,7 +316,7 @@ def test_fit_interval_refusals(capsys, sample):
     code, _, err = run(capsys, "fit", path, "-F", "normal")
     assert_one_line_error(code, err, "--column")
     code, _, err = run(capsys, "fit", path, "-c", "x", "-F", "normal", "--ci", "bayes")
-    assert_one_line_error(code, err, "--ci", "wald or profile")
+    assert_one_line_error(code, err, "--ci", "wald, profile or bootstrap")
 
 
 def test_fit_typed_density_equals_closed_form(capsys, tmp_path):
