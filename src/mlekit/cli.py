@@ -1399,6 +1399,119 @@ def _parse_distribution(spec: str, custom: Any = None) -> Any:
     return custom(*[_literal(a, text) for a in node.args], **kwargs)
 
 
+@app.command("compare-models")
+def compare_models_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV, TSV or Parquet file.")],
+    formula: Annotated[list[str], typer.Option(
+        "--formula", help="A model formula 'y ~ x1 + x2'; give two or more, all with the "
+        "same response.")],
+    family: Annotated[list[str] | None, typer.Option(
+        "--family", "-F", help="The family of every model, or one per --formula, in order "
+        "(default normal).")] = None,
+    link: Annotated[list[str] | None, typer.Option(
+        "--link", help="The link of every model, or one per --formula.")] = None,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Compare regressions of one response: AIC/BIC/llf table, the likelihood-ratio test of
+    each model nested in the next (lmtest::lrtest) and, for two non-nested models, Vuong's
+    test (pscl::vuong).
+
+    Examples:
+      mlekit compare-models randhie.csv -F poisson
+        --formula "mdvis ~ lncoins" --formula "mdvis ~ lncoins + idp"
+      mlekit compare-models anes96.csv -F bernoulli --link logit --link probit
+        --formula "vote ~ PID" --formula "vote ~ PID"
+    """
+    import pandas as pd
+
+    from .errors import MlekitError
+    from .io import _column_hint, read_table
+    from .regression import Regression
+    from .regression._compare import compare_models, lr_test, vuong_test
+
+    k = len(formula)
+    if k < 2:
+        raise DataError("give two or more --formula to compare")
+
+    def per_model(values: list[str] | None, what: str, default: str | None) -> list[Any]:
+        vals = list(values or [])
+        if not vals:
+            return [default] * k
+        if len(vals) == 1:
+            return vals * k
+        if len(vals) != k:
+            raise DataError(f"give one {what} for every model or one per --formula ({k}); "
+                            f"got {len(vals)}")
+        return vals
+
+    fams = per_model(family, "--family", "normal")
+    links = per_model(link, "--link", None)
+    df = read_table(file)
+    from .grammar import parse_model_formula
+
+    for f in formula:
+        for c in parse_model_formula(f).columns():
+            if c not in df.columns:
+                raise DataError(f"{file}: no column {c!r}{_column_hint(c, list(df.columns))}")
+    models = [Regression.from_formula(f, df, family=fa, link=lk)
+              for f, fa, lk in zip(formula, fams, links, strict=True)]
+    names = [f"{f} ({fa}{'' if lk is None else ', ' + lk})"
+             for f, fa, lk in zip(formula, fams, links, strict=True)]
+    table = compare_models(models, names=names)
+    tests: list[dict[str, Any]] = []
+    for i in range(k - 1):
+        a, b = models[i], models[i + 1]
+        entry: dict[str, Any] = {"models": [names[i], names[i + 1]]}
+        try:
+            small, big = (a, b) if len(a.result_.theta) < len(b.result_.theta) else (b, a)
+            r = lr_test(small, big)
+            entry.update({"test": "likelihood ratio", "statistic": r.statistic, "df": r.df,
+                          "pvalue": r.pvalue})
+        except MlekitError as exc:  # not nested: Vuong's test of non-nested models
+            try:
+                v = vuong_test(a, b, df)
+            except MlekitError:
+                entry.update({"test": "none", "why": _flag_words(str(exc))})
+            else:
+                entry.update({"test": "Vuong", "statistic": v.statistic, "pvalue": v.pvalue,
+                              "statistic_aic": v.statistic_aic, "pvalue_aic": v.pvalue_aic,
+                              "statistic_bic": v.statistic_bic, "pvalue_bic": v.pvalue_bic})
+        tests.append(entry)
+    if json_:
+        out = _json_head("compare-models")
+        out.update({"file": str(file), "models": names,
+                    "table": pd.DataFrame(table).reset_index().to_dict(orient="records"),
+                    "tests": tests})
+        _print_json(out)
+        return
+    if quiet:
+        return
+    from rich.table import Table
+
+    t = Table(title=f"Models of {file.name}, best AIC first", title_justify="left")
+    tab = pd.DataFrame(table)
+    t.add_column("model", justify="left")
+    for c in tab.columns:
+        t.add_column(str(c), justify="right")
+    for idx, row in tab.iterrows():
+        t.add_row(str(idx), *[f"{v:.6g}" if isinstance(v, (int, float, np.floating))
+                              else str(v) for v in row.to_numpy()])
+    _console().print(t)
+    for e in tests:
+        a, b = e["models"]
+        if e["test"] == "likelihood ratio":
+            line = (f"LR test ({a} inside {b}): statistic {e['statistic']:.6g} on {e['df']} df,"
+                    f" p = {e['pvalue']:.4g}")
+        elif e["test"] == "Vuong":
+            line = (f"Vuong test ({a} vs {b}): z = {e['statistic']:.4g} (p = {e['pvalue']:.4g}; "
+                    f"AIC-corrected z = {e['statistic_aic']:.4g}, BIC-corrected z = "
+                    f"{e['statistic_bic']:.4g}); positive favours the first")
+        else:
+            line = f"no test between {a} and {b}: {e['why']}"
+        _console().print(line, markup=False)
+
+
 @app.command("kl")
 def kl_cmd(
     p: Annotated[str, typer.Argument(help="First distribution (the expectation is under it), "
