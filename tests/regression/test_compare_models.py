@@ -316,3 +316,20 @@ def test_data_fingerprint():
     assert data_fingerprint(y, aux={"trials": np.full(5, 3)}) != \
         data_fingerprint(y, aux={"trials": np.full(5, 4)})
     assert data_fingerprint(y, aux={"note": "text"}) == base  # (non-numeric aux: ignored)
+
+
+def test_vuong_poisson_against_zero_inflated_equals_pscl():
+    """pscl::vuong(glm poisson, zeroinfl(y ~ x1 + x2 | 1)) on the combinators' data
+    (data/r_compare/make_vuong_zip.R): the non-nested test the models issue enables."""
+    here = Path(__file__).parent
+    ref = json.loads((here / "data" / "r_compare" / "vuong_zip.json").read_text())
+    d = pd.read_csv(here.parent / "families" / "data" / "r_combinators" / "data.csv")
+    m1 = mk.Regression(family="poisson").fit(d[["x1", "x2"]], d["y"])
+    m2 = mk.Regression(family="zeroinflated(poisson)").fit(d[["x1", "x2"]], d["y"])
+    assert m1.result_.llf == pytest.approx(ref["llf_poisson"], rel=1e-10)
+    assert m2.result_.llf == pytest.approx(ref["llf_zip"], rel=1e-8)
+    v = mk.vuong_test(m1, m2, d[["x1", "x2"]], d["y"])
+    np.testing.assert_allclose([v.statistic, v.statistic_aic, v.statistic_bic],
+                               ref["statistic"], rtol=1e-6)
+    np.testing.assert_allclose([v.pvalue, v.pvalue_aic, v.pvalue_bic], ref["pvalue"],
+                               rtol=1e-5)
