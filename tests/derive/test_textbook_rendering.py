@@ -212,3 +212,20 @@ def test_every_derivation_compiles_with_pdflatex(derivations, tmp_path):
                           "-no-shell-escape", "bad.tex"], cwd=tmp_path, capture_output=True,
                          text=True, timeout=60)
     assert bad.returncode != 0
+
+
+def test_a_display_form_given_as_text_is_refused_not_parsed(tmp_path):
+    """The textbook display factors reach SymPy with ``sympify(strict=True)``: a string
+    (were one ever to arrive there) is refused, never evaluated."""
+    import sympy as sp
+
+    from mlekit.derive._engine import _textbook_density
+    from mlekit.families.base import SymbolicDensity
+
+    marker = tmp_path / "display.marker"
+    x = sp.Symbol("x")
+    sd = SymbolicDensity(expr=x, x=x, params={},
+                         display=(f"__import__('pathlib').Path(r'{marker}').touch()",))
+    with pytest.raises(sp.SympifyError):
+        _textbook_density(sd, {}, x, x)
+    assert not marker.exists(), "INJECTION EXECUTED"

@@ -30,10 +30,7 @@ import pytest
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 #: sections run elsewhere (their own test files hold the printed numbers) -> owner
-OWN_TESTS = {
-    "Zero-inflated, hurdle and truncated models": "tests/families/test_combinators_readme.py",
-    "Mixtures": "tests/families/test_mixture_readme.py",
-}
+OWN_TESTS: dict[str, str] = {}
 #: sections left out of the run -> why (none today: every example runs; the Performance
 #: section's timings are in prose and console blocks, not python blocks)
 NOT_RUN: dict[str, str] = {}

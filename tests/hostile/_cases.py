@@ -275,3 +275,34 @@ def check_close(expected: Any, rtol: float = 1e-9, atol: float = 0.0) -> Callabl
         np.testing.assert_allclose(np.asarray(value, float), np.asarray(expected, float),
                                    rtol=rtol, atol=atol)
     return check
+
+
+# ---------------------------------------------------------------- injection tests, shared
+#: code that would create the marker file ``{m}`` if it were ever evaluated
+PAYLOADS = {
+    "touch": "__import__('pathlib').Path(r'{m}').touch()",
+    "open": "open(r'{m}', 'w')",
+    "system": "__import__('os').system('touch {m}')",
+}
+
+
+def spy_eval_exec(monkeypatch: Any) -> list[str]:
+    """Record every source string handed to ``eval``/``exec`` (they still run): a test then
+    asserts that none of them holds a piece of the user's text."""
+    import builtins
+
+    seen: list[str] = []
+    orig_eval, orig_exec = builtins.eval, builtins.exec
+
+    def rec_eval(src: Any, *a: Any, **k: Any) -> Any:
+        seen.append(str(src))
+        return orig_eval(src, *a, **k)
+
+    def rec_exec(src: Any, *a: Any, **k: Any) -> Any:
+        seen.append(str(src))
+        return orig_exec(src, *a, **k)
+
+    monkeypatch.setattr(builtins, "eval", rec_eval)
+    monkeypatch.setattr(builtins, "exec", rec_exec)
+    return seen
+

@@ -10,21 +10,17 @@ evaluated during legitimate runs of both commands.
 
 from __future__ import annotations
 
-import builtins
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from _cases import PAYLOADS, spy_eval_exec
 
 from mlekit.cli import main
 
-_PAYLOADS = {
-    "touch": "__import__('pathlib').Path(r'{m}').touch()",
-    "open": "open(r'{m}', 'w')",
-    "system": "__import__('os').system('touch {m}')",
-}
+_PAYLOADS = PAYLOADS
 _GOOD = "lam * exp(-lam * x)"
 
 
@@ -78,19 +74,7 @@ def test_payload_never_runs(f, capsys, monkeypatch, place, payload):
 
 
 def test_eval_and_exec_never_see_the_users_text(f, capsys, monkeypatch):
-    seen: list[str] = []
-    orig_eval, orig_exec = builtins.eval, builtins.exec
-
-    def rec_eval(src, *a, **k):
-        seen.append(str(src))
-        return orig_eval(src, *a, **k)
-
-    def rec_exec(src, *a, **k):
-        seen.append(str(src))
-        return orig_exec(src, *a, **k)
-
-    monkeypatch.setattr(builtins, "eval", rec_eval)
-    monkeypatch.setattr(builtins, "exec", rec_exec)
+    seen = spy_eval_exec(monkeypatch)
     density = "lamq * exp(-lamq * x)"
     assert main(["fit", str(f["data"]), "-c", "t", "--density", density, "--param",
                  "lamq=positive", "--support", "positive", "--quiet"]) == 0

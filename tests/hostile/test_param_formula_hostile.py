@@ -9,23 +9,19 @@ piece of the user's formulas is ever evaluated during legitimate fits and predic
 
 from __future__ import annotations
 
-import builtins
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from _cases import PAYLOADS, spy_eval_exec
 
 import mlekit as mk
 from mlekit.cli import main
 from mlekit.errors import MlekitError
 
-_PAYLOADS = {
-    "touch": "__import__('pathlib').Path(r'{m}').touch()",
-    "open": "open(r'{m}', 'w')",
-    "system": "__import__('os').system('touch {m}')",
-}
+_PAYLOADS = PAYLOADS
 _CONTEXTS = {
     "I": "~ x + I({e})", "braces": "~ x + {{{e}}}", "C": "~ C({e})", "np": "~ np.log({e})",
     "lhs": "{e} ~ x", "interaction": "~ x:{e}", "log": "~ log({e})", "bare": "{e}",
@@ -88,19 +84,7 @@ def test_api_param_formula_payloads(files, cid, context, payload):
 
 
 def test_eval_and_exec_never_see_param_formulas(files, capsys, monkeypatch):
-    seen: list[str] = []
-    orig_eval, orig_exec = builtins.eval, builtins.exec
-
-    def rec_eval(src, *a, **k):
-        seen.append(str(src))
-        return orig_eval(src, *a, **k)
-
-    def rec_exec(src, *a, **k):
-        seen.append(str(src))
-        return orig_exec(src, *a, **k)
-
-    monkeypatch.setattr(builtins, "eval", rec_eval)
-    monkeypatch.setattr(builtins, "exec", rec_exec)
+    seen = spy_eval_exec(monkeypatch)
     df = pd.read_csv(files["good"])
     sigma = "~ center(x) + C(g, ref='b') + I(x ** 2)"
     m = mk.Regression.from_formula({"mu": "y ~ log(x + 10)", "sigma": sigma}, df)

@@ -291,6 +291,12 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, designs, *
     else:
         yd = yd.astype(float)
     model = pipe.build_model(settings, None if classes is None else len(classes), spec)
+    if model.in_memory_only is not None:
+        from ..errors import NotImplementedForFamily
+
+        raise NotImplementedForFamily(f"{settings.family.title} regression is fitted in "
+                                      f"memory only: {model.in_memory_only}; pass NumPy or "
+                                      "pandas data")
     slot_names = pipe.slot_names_of(model, names, terms, settings.fit_intercept)
     if model.exact == "linear program":
         raise NotImplementedForFamily(

@@ -261,6 +261,10 @@ class RowModel:
             f"predict_distribution is not available for {self.family.title} regression"
         )
 
+    #: why this model is fitted in memory only (a start or an existence check that needs
+    #: every row, not the first block the Dask backend probes); None: any backend
+    in_memory_only: ClassVar[str | None] = None
+
     def check_existence(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None,
                         names: list[str]) -> None:
         """Raise NoMaximumError where this model's MLE does not exist for the data (an

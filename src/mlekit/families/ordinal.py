@@ -127,6 +127,9 @@ class OrdinalModel(RowModel):
 
     #: (the thresholds are the model, not nuisances that can be held fixed)
     nuisance_names: ClassVar[tuple[str, ...]] = ()
+    in_memory_only: ClassVar[str | None] = (
+        "its start needs every class's count and its separation check a linear program "
+        "over all the rows, not the first block the Dask backend reads")
 
     def nuisance_values(self, eta: np.ndarray) -> dict[str, np.ndarray]:
         return {f"theta_{j}": eta[:, j] for j in range(1, self.n_classes)}

@@ -61,6 +61,14 @@ def _second_bijection(domain: Any, theta: np.ndarray) -> np.ndarray:
 _INSTANCES: dict[tuple, Family] = {}
 
 
+def instance(key: tuple, make: Callable[[], Family]) -> Family:
+    """The one combinator built for ``key`` (``make()`` on first use): ``mk.ZeroInflated(
+    mk.Poisson) is mk.ZeroInflated(mk.Poisson)``, so caches keyed by family identity hold."""
+    if key not in _INSTANCES:
+        _INSTANCES[key] = make()
+    return _INSTANCES[key]
+
+
 def _rebuild(kind: str, base: Any, options: tuple) -> Family:
     """Unpickle: the combinator of ``kind`` over ``base`` (a registered name or a family)."""
     from . import Hurdle, Shifted, Truncated, ZeroInflated

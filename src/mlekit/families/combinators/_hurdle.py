@@ -199,11 +199,9 @@ def Hurdle(family: Any) -> HurdleFamily:
     ``family`` is a count family (``mk.Poisson``, ``mk.NegativeBinomial``, its name);
     a continuous, multivariate or two-valued family is a ParameterError naming it.
     """
-    from ._common import _INSTANCES
+    from ._common import instance
 
     base = HurdleFamily._require_univariate(family, "Hurdle")
     HurdleFamily._require_counts(base, "Hurdle")
     key = ("hurdle", base)
-    if key not in _INSTANCES:
-        _INSTANCES[key] = HurdleFamily(base)
-    return _INSTANCES[key]  # type: ignore[return-value]
+    return instance(key, lambda: HurdleFamily(base))  # type: ignore[return-value]

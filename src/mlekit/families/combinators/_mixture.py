@@ -72,7 +72,7 @@ from ...errors import (
 from .._mle_tools import MLEstimate, damped_newton
 from .._registry import get_family
 from ..base import Family, Parameter
-from ._common import _INSTANCES, Combinator, _second_bijection, weighted
+from ._common import Combinator, _second_bijection, instance, weighted
 
 __all__ = ["Mixture", "MixtureFamily"]
 
@@ -809,6 +809,4 @@ def Mixture(components: Any, k: int | None = None) -> MixtureFamily:
             f"({', '.join(cnt)}) families, so their densities and probabilities cannot be "
             "added; use all continuous or all count families")
     key = ("mixture", *fams)
-    if key not in _INSTANCES:
-        _INSTANCES[key] = MixtureFamily(tuple(fams))
-    return _INSTANCES[key]  # type: ignore[return-value]
+    return instance(key, lambda: MixtureFamily(tuple(fams)))  # type: ignore[return-value]

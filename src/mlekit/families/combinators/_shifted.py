@@ -294,10 +294,8 @@ def Shifted(family: Any) -> ShiftedFamily:
     ``mk.Shifted(mk.Weibull)`` is the three-parameter Weibull; ``mk.Shifted(mk.Gamma)``
     and ``mk.Shifted(mk.LogNormal)`` the three-parameter Gamma and log-normal.
     """
-    from ._common import _INSTANCES
+    from ._common import instance
 
     base = ShiftedFamily._require_univariate(family, "Shifted")
     key = ("shifted", base)
-    if key not in _INSTANCES:
-        _INSTANCES[key] = ShiftedFamily(base)
-    return _INSTANCES[key]  # type: ignore[return-value]
+    return instance(key, lambda: ShiftedFamily(base))  # type: ignore[return-value]

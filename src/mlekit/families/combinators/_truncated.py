@@ -399,7 +399,7 @@ def Truncated(family: Any, low: float | None = None, high: float | None = None
 
     For a count family the range is {⌈low⌉, …, ⌊high⌋}: ``low=1`` is zero-truncated.
     """
-    from ._common import _INSTANCES
+    from ._common import instance
 
     base = TruncatedFamily._require_univariate(family, "Truncated")
     ends = []
@@ -421,6 +421,4 @@ def Truncated(family: Any, low: float | None = None, high: float | None = None
         raise ParameterError(f"Truncated({base.title}): low ({low_f:g}) must be below high "
                              f"({high_f:g})")
     key = ("truncated", base, low_f, high_f)
-    if key not in _INSTANCES:
-        _INSTANCES[key] = TruncatedFamily(base, low_f, high_f)
-    return _INSTANCES[key]  # type: ignore[return-value]
+    return instance(key, lambda: TruncatedFamily(base, low_f, high_f))  # type: ignore[return-value]

@@ -229,11 +229,9 @@ def ZeroInflated(family: Any) -> ZeroInflatedFamily:
     ``family`` is a count family (``mk.Poisson``, ``mk.NegativeBinomial``, its name);
     a continuous, multivariate or two-valued family is a ParameterError naming it.
     """
-    from ._common import _INSTANCES
+    from ._common import instance
 
     base = ZeroInflatedFamily._require_univariate(family, "ZeroInflated")
     ZeroInflatedFamily._require_counts(base, "ZeroInflated")
     key = ("zeroinflated", base)
-    if key not in _INSTANCES:
-        _INSTANCES[key] = ZeroInflatedFamily(base)
-    return _INSTANCES[key]  # type: ignore[return-value]
+    return instance(key, lambda: ZeroInflatedFamily(base))  # type: ignore[return-value]
