@@ -107,21 +107,34 @@ def _seed_sequence(rng: Any) -> np.random.SeedSequence:
 
 
 # ---------------------------------------------------------------------- the run
+def guarded(refit: Callable[[], np.ndarray], d: int) -> np.ndarray:
+    """``refit()`` as a vector of length ``d``, or NaN when it raises a
+    :class:`~mlekit.errors.MlekitError` (no MLE in the resample) or is not finite."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with np.errstate(all="ignore"):
+                v = np.asarray(refit(), float).ravel()
+    except MlekitError:
+        return np.full(d, np.nan)
+    return v if v.size == d and np.all(np.isfinite(v)) else np.full(d, np.nan)
+
+
 def _run_chunk(task: Callable[[np.random.Generator], np.ndarray],
                seeds: Sequence[np.random.SeedSequence], d: int) -> np.ndarray:
-    """Replicates for ``seeds`` (one row each; a failed refit is a row of NaN)."""
-    out = np.full((len(seeds), d), np.nan)
-    for i, ss in enumerate(seeds):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                with np.errstate(all="ignore"):
-                    v = np.asarray(task(np.random.default_rng(ss)), float).ravel()
-        except MlekitError:
-            continue
-        if v.size == d and np.all(np.isfinite(v)):
-            out[i] = v
-    return out
+    """Replicates for ``seeds`` (one row each; a failed refit is a row of NaN).
+
+    A task with a ``batch(generators, d)`` method refits them together (many refits
+    at once: ``mlekit.regression._replicates``); it returns the same rows."""
+    gens = [np.random.default_rng(ss) for ss in seeds]
+    batch = getattr(task, "batch", None)
+    if batch is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rows = batch(gens, d)
+        if rows is not None:
+            return rows
+    return np.array([guarded(lambda g=g: task(g), d) for g in gens]).reshape(len(gens), d)
 
 
 def run_bootstrap(task: Callable[[np.random.Generator], np.ndarray], d: int, n_boot: int,
@@ -263,10 +276,11 @@ class _UnivariateTask:
         self.start, self.mode, self.dist = start, mode, dist
 
     def refit(self, x, w=None) -> np.ndarray:
-        from ._fit import fit
+        from ._fit import fit_estimate
 
-        res = fit(x, self.family, weights=w, fixed=self.fixed or None, start=self.start,
-                  k=self.k)
+        # the estimate only: fit's checks and errors, no information matrix
+        res = fit_estimate(x, self.family, weights=w, fixed=self.fixed or None,
+                           start=self.start, k=self.k)
         return np.concatenate([np.ravel(np.asarray(res.params[n], float))
                                for n in self.start])
 

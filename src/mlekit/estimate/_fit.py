@@ -144,7 +144,8 @@ def fit(x: Any, family: str | Family, weights: Any = None,
 
 def fit_estimate(x: Any, family: str | Family, weights: Any = None,
                  fixed: Mapping[str, Any] | None = None, method: str = "auto", *,
-                 start: Mapping[str, Any] | None = None, maxiter: int = 1000) -> FitResult:
+                 start: Mapping[str, Any] | None = None, maxiter: int = 1000,
+                 k: int | None = None) -> FitResult:
     """:func:`fit` without the standard errors: the estimate, ``llf`` and ``method``.
 
     For callers that need many fits of the same data (a profile over a grid, the KL
@@ -166,8 +167,9 @@ def fit_estimate(x: Any, family: str | Family, weights: Any = None,
         raise UnknownMethodError(f"unknown fit method {method!r} (choose from: auto, closed form, "
                                  "generic)")
     method = _METHODS[key]
-    prep = prepare(x, fam, weights, fixed, start=start, defer_support=method != "generic")
-    return _fit_prepared(prep, method, "observed", start, maxiter, fixed, None, need_cov=False)
+    prep = prepare(x, fam, weights, fixed, k=k, start=start,
+                   defer_support=method != "generic")
+    return _fit_prepared(prep, method, "observed", start, maxiter, fixed, k, need_cov=False)
 
 
 def _fixed_for_mle(prep: Prepared) -> dict[str, Any] | None:

@@ -179,7 +179,8 @@ def profile_conf_int(est: Any, X: Any, y: Any, level: float = 0.95,
 class _RegressionReplicate:
     """One bootstrap refit of a fitted regression (picklable for worker processes):
     ``cases`` refits ``sklearn.base.clone(est)`` to rows drawn with replacement,
-    ``parametric`` to a response drawn from the fitted predictive distributions."""
+    ``parametric`` to a response drawn from the fitted predictive distributions;
+    :meth:`batch` refits many replicates at once where the model allows it."""
 
     def __init__(self, est: Any, X: Any, y: Any, mode: str, rows: dict[str, Any],
                  predictive: Any, n: int):
@@ -199,13 +200,99 @@ class _RegressionReplicate:
         res = sub.result_
         return np.asarray(res.theta[res._mean_theta_index()], float)
 
-    def __call__(self, gen: np.random.Generator) -> np.ndarray:
+    def refit_as_given(self) -> np.ndarray:
+        """The refit to the data as given (it must reproduce the fit): many-at-once with
+        one replicate of unit counts where the model allows it, else the pipeline's."""
+        if getattr(self, "arrays", None) is not None:
+            from ._replicates import refit_block
+
+            D, yv, w, off, aux, theta_hat, prods = self.arrays
+            thetas, ok = refit_block(self.est._model, D, theta_hat, yv[:, None],
+                                     w, off, aux, prods)
+            if ok[0]:
+                return thetas[0]
+        return self.refit(None)
+
+    def _draw(self, gen: np.random.Generator) -> np.ndarray:
+        """Replicate's draw: the resampled rows (cases) or the new response (labels)."""
         if self.mode == "cases":
-            return self.refit(gen.integers(0, self.n, size=self.n))
+            return gen.integers(0, self.n, size=self.n)
         ystar = np.asarray(self.predictive.sample(rng=gen))
         if self.est._is_classifier():
             ystar = np.asarray(self.est.classes_)[ystar.astype(int)]
-        return self.refit(None, ystar)
+        return ystar
+
+    def _refit_draw(self, draw: np.ndarray) -> np.ndarray:
+        return self.refit(draw) if self.mode == "cases" else self.refit(None, draw)
+
+    def __call__(self, gen: np.random.Generator) -> np.ndarray:
+        return self._refit_draw(self._draw(gen))
+
+    # ------------------------------------------------------------ many refits at once
+    def prepare_batch(self) -> None:
+        """Lay out the arrays :meth:`batch` needs, when the fit allows refitting many
+        replicates at once (:mod:`._replicates`: one linear predictor, no prior, no other
+        designs); else leave ``batch`` to decline."""
+        from ._inputs import Settings, aux_rows, check_weights, offset_of, response
+        from ._replicates import _products, batchable
+
+        self.arrays = None
+        est, res = self.est, self.est.result_
+        aux = {k: v for k, v in self.rows.items()
+               if k not in ("sample_weight", "offset", "exposure")}
+        Xf, designs = est._formula_rhs(self.X)
+        if designs or res.penalised or not batchable(est._model, aux):
+            return
+        Xa, _, _ = est._validate_X(Xf, reset=False)
+        D = np.ascontiguousarray(est._design(Xa), dtype=float)
+        n = D.shape[0]
+        settings = Settings.of(est)
+        self.settings = settings
+        yv, _, aux2 = response(settings, self.y, n, dict(aux))
+        if any(k.startswith("censor") for k in aux2):
+            return
+        w = check_weights(self.rows.get("sample_weight"), n)
+        off = offset_of(self.rows.get("offset"), self.rows.get("exposure"), n)
+        theta_hat = np.asarray(res.theta[res._mean_theta_index()], float)
+        self.arrays = (D, np.asarray(yv, float), w, off, aux_rows(aux2, n), theta_hat,
+                       _products(D))
+
+    def _model_y(self, ystar: np.ndarray) -> np.ndarray:
+        from ._inputs import response
+
+        aux = {k: v for k, v in self.rows.items()
+               if k not in ("sample_weight", "offset", "exposure")}
+        return np.asarray(response(self.settings, ystar, self.n, aux)[0], float)
+
+    def batch(self, gens: list[np.random.Generator], d: int) -> np.ndarray | None:
+        """The replicates of ``gens`` refitted together (:func:`._replicates.refit_block`);
+        a replicate it does not accept is refitted alone by the full pipeline (a failure
+        there is a row of NaN). None when the fit cannot be batched."""
+        from ..estimate._bootstrap import guarded
+        from ._replicates import block_size, refit_block
+
+        if getattr(self, "arrays", None) is None:
+            return None
+        D, yv, w, off, aux, theta_hat, prods = self.arrays
+        out = np.full((len(gens), d), np.nan)
+        size = block_size(self.n)
+        for a in range(0, len(gens), size):
+            part = gens[a:a + size]
+            draws = [self._draw(g) for g in part]
+            if self.mode == "cases":
+                W = np.column_stack([np.bincount(t, minlength=self.n) for t in draws]
+                                    ).astype(float)
+                if w is not None:
+                    W *= w[:, None]
+                Y = yv
+            else:
+                Y = np.column_stack([self._model_y(t) for t in draws])
+                W = w
+            thetas, ok = refit_block(self.est._model, D, theta_hat, Y, W, off, aux, prods)
+            for j, draw in enumerate(draws):
+                out[a + j] = thetas[j] if ok[j] else guarded(
+                    lambda t=draw: self._refit_draw(t), d)
+        return out
 
 
 def _rows(v: Any, take: np.ndarray) -> Any:
@@ -220,7 +307,8 @@ def _rows(v: Any, take: np.ndarray) -> Any:
 def bootstrap_conf_int(est: Any, X: Any, y: Any, level: float = 0.95, n_boot: int = 999,
                        bootstrap: str = "cases", ci: str = "percentile", rng: Any = 0,
                        n_jobs: int = 1, progress: bool = False, sample_weight: Any = None,
-                       offset: Any = None, exposure: Any = None, **aux: Any):
+                       offset: Any = None, exposure: Any = None, batch: bool = True,
+                       **aux: Any):
     r"""Bootstrap intervals of the mean coefficients of the fitted ``est``, refitting
     ``sklearn.base.clone(est)`` ``n_boot`` times to the data it was fitted to.
 
@@ -230,6 +318,8 @@ def bootstrap_conf_int(est: Any, X: Any, y: Any, level: float = 0.95, n_boot: in
     groups above 200 rows). Failed refits (no MLE in a resample, e.g. a Poisson resample
     of zeros) are counted: a NumericalWarning, and a NoMaximumError when more than 10 %
     failed. Replicates do not depend on ``n_jobs``. See :mod:`mlekit.estimate._bootstrap`.
+    ``batch`` (default): a model with one linear predictor refits its replicates many at
+    once (:mod:`._replicates`; the same replicates to 1e-9), False: one pipeline fit each.
     Returns the layout of :func:`profile_conf_int`.
     """
     from ..estimate._bootstrap import (
@@ -265,9 +355,11 @@ def bootstrap_conf_int(est: Any, X: Any, y: Any, level: float = 0.95, n_boot: in
                                           "implemented; use bootstrap='cases'")
         predictive = est.predict_distribution(X, offset=offset, exposure=exposure, **aux)
     task = _RegressionReplicate(est, X, y, mode, rows, predictive, n)
+    if batch:
+        task.prepare_batch()
     # the refit to the data as given must reproduce the fit (same data, same model)
     theta_hat = np.asarray(res.theta[idx], float)
-    again = task.refit(None)
+    again = task.refit_as_given()
     if not np.allclose(again, theta_hat, rtol=1e-5, atol=1e-8 * max(1.0, np.abs(theta_hat).max())):
         raise DataError("bootstrap intervals refit the model: X, y (and sample_weight, offset "
                         "and per-row data) must be those it was fitted to; the refit to "

@@ -58,13 +58,21 @@ def hessian_proves_rank(h: np.ndarray) -> bool:
     Yes if it is positive definite and its Jacobi scaling is well-conditioned
     (``λ_min > 1e-11 λ_max``): ``Dᵀ H D v = 0`` for every ``D v = 0``. No proves
     nothing (the curvature ``H`` may be indefinite or tiny away from the optimum)."""
-    d2 = np.diag(h)
-    if not (np.all(np.isfinite(h)) and np.all(d2 > 0)):
-        return False
-    d = np.sqrt(d2)
+    return bool(ranks_proven(np.asarray(h, float)[None])[0])
+
+
+def ranks_proven(h: np.ndarray) -> np.ndarray:
+    """:func:`hessian_proves_rank` of each matrix of a stack ``h`` (k, P, P): (k,) bool."""
+    d2 = np.diagonal(h, axis1=-2, axis2=-1)
+    ok = np.all(np.isfinite(h), axis=(-2, -1)) & np.all(d2 > 0, axis=-1)
+    out = np.zeros(h.shape[0], bool)
+    if not ok.any():
+        return out
+    d = np.sqrt(d2[ok])
     with _single_threaded_blas():
-        lam = np.linalg.eigvalsh(h / d[:, None] / d[None, :])
-    return bool(lam[0] > _RANK_SURE * lam[-1])
+        lam = np.linalg.eigvalsh(h[ok] / d[:, :, None] / d[:, None, :])
+    out[ok] = lam[:, 0] > _RANK_SURE * lam[:, -1]
+    return out
 
 
 def check_design_rank(sums: InMemorySums, names: list[str]) -> None:
