@@ -168,19 +168,21 @@ def cov_label(settings: Settings) -> str:
 
 
 def deviance(sums: Any, model: RowModel, res: SolverResult, y_head: np.ndarray,
-             aux_head: dict, penalised: bool) -> tuple[float | None, float | None]:
+             aux_head: dict, nll_hat: float | None = None
+             ) -> tuple[float | None, float | None]:
     """``(deviance, Σ w ℓ_saturated)``: the model's deviance ``Σ w d(y, μ̂)`` (None when the
     family has no unit deviance) and the saturated NLL's sum (None when it has none).
 
-    For one-parameter families ``d = 2 (ℓ(θ̂) − ℓ_saturated)``: a sum over y alone."""
+    For one-parameter families ``d = 2 (ℓ(θ̂) − ℓ_saturated)``: with ``nll_hat`` (the NLL
+    at ``θ̂``, known from the solver) a sum over y alone, else a pass over the rows."""
     one = {k: v[:1] for k, v in aux_head.items()}
     sat_sum = None
     if isinstance(sums, InMemorySums) and model.saturated_nll(y_head[:1], one) is not None:
         sat_sum = 0.0 if model.saturated_zero else sums.map_y(model.saturated_nll)
     if model.unit_deviance(y_head[:1], sums.eta(res.theta, slice(0, 1)), one) is None:
         return None, sat_sum
-    if sat_sum is not None and not penalised and res.method == "newton":
-        return 2.0 * (res.fun - sat_sum), sat_sum
+    if sat_sum is not None and nll_hat is not None:
+        return 2.0 * (nll_hat - sat_sum), sat_sum
     return sums.map_rows(model.unit_deviance, res.theta), sat_sum
 
 

@@ -90,6 +90,9 @@ class Fitted:
     theta: np.ndarray
     n_iter: int
     classes: np.ndarray | None = None
+    #: the solver's last Hessian of the NLL without the prior (a warm start's ``start_hess``
+    #: for the next fit along a regularisation path), or None
+    hess: np.ndarray | None = None
 
 
 # ---------------------------------------------------------------------- the model
@@ -473,7 +476,12 @@ def finish(settings: Settings, sums: Any, model: RowModel, res: SolverResult,
 
     theta = res.theta
     hp = information(settings, sums, model, res, prior)
-    llf = -res.fun if (prior is None and res.method == "newton") else -sums.nll(theta)
+    # Newton's last F is the penalised NLL at θ̂ (to O(λ³) after its polishing step):
+    # the NLL is F less the prior's ½θᵀΛθ, with no pass over the rows
+    nll_hat = None
+    if res.method == "newton":
+        nll_hat = res.fun - (0.0 if prior is None else 0.5 * float(theta @ (prior * theta)))
+    llf = -nll_hat if nll_hat is not None else -sums.nll(theta)
     with _single_threaded_blas():  # (P, P) algebra: see solver.inner_solve
         cov = covariance(settings, sums, model, theta, hp, nobs, unit_cov)
     n_mean = int(sums.starts[len(model.mean_slots)])
@@ -504,7 +512,7 @@ def finish(settings: Settings, sums: Any, model: RowModel, res: SolverResult,
         gof = least_squares_fit(sums, model, theta, df_resid, settings.fit_intercept,
                                 y_head if in_memory else None,
                                 w_head if in_memory else None)
-    dev, sat_sum = deviance(sums, model, res, y_head, aux_head, prior is not None)
+    dev, sat_sum = deviance(sums, model, res, y_head, aux_head, nll_hat)
     llnull = null_dev = None
     if with_null:
         llnull, null_dev = null_model(settings, sums, model, y_head, w_head, aux_head,
@@ -553,7 +561,8 @@ def fit_in_memory(settings: Settings, Xc: np.ndarray, Xm: np.ndarray, names: lis
                   y: np.ndarray, classes: np.ndarray | None, w: np.ndarray | None,
                   off: np.ndarray | None, aux: dict, spec: Mapping[str, Any],
                   terms: list[str], pandas_names: bool,
-                  start_at: np.ndarray | None = None) -> Fitted:
+                  start_at: np.ndarray | None = None,
+                  start_hess: np.ndarray | None = None) -> Fitted:
     """The whole fit on arrays in memory.
 
     ``Xc`` is the combined design ``[X, Z_1 …]`` (:func:`._inputs.combine_designs`), ``Xm``
@@ -562,7 +571,10 @@ def fit_in_memory(settings: Settings, Xc: np.ndarray, Xm: np.ndarray, names: lis
     ``off``, ``aux`` from :mod:`._inputs`; ``spec`` the parameters' designs;
     ``start_at`` a start ``θ`` of the right length (a warm start along a
     regularisation path, :class:`~mlekit.regression._cv.RegressionCV`) in place of
-    the intercept-only one.
+    the intercept-only one; ``start_hess`` the NLL's Hessian near it (the previous fit's
+    ``Fitted.hess``): a penalised fit then starts with gradient-only passes, the solver's
+    approximate-Hessian mode (the rank check is not needed: the prior makes the
+    Hessian positive definite).
     """
     fam = settings.family
     if not has_fast_path(fam):  # (a multivariate family: said before y is read)
@@ -628,7 +640,12 @@ def fit_in_memory(settings: Settings, Xc: np.ndarray, Xm: np.ndarray, names: lis
         if warm is not None and prior is None:
             if not hessian_proves_rank(warm[2][:b0, :b0]):
                 warm = None
-        if warm is None:
+        if warm is None and prior is not None and start_hess is not None \
+                and np.shape(start_hess) == (theta0.size, theta0.size) \
+                and np.all(np.isfinite(start_hess)):
+            sums.check_finite()
+            warm = (theta0, np.asarray(start_hess, float), None, None)
+        elif warm is None:
             sums.check_finite()  # before the full-data separation check below
             first = sums.nll_grad_hess(theta0)
             if prior is None and slot_names is None and \
@@ -684,7 +701,10 @@ def fit_in_memory(settings: Settings, Xc: np.ndarray, Xm: np.ndarray, names: lis
     from ._compare import data_fingerprint
 
     result.data_fingerprint = data_fingerprint(y, w, aux)
-    return Fitted(result, model, res.theta, res.n_iter, classes)
+    hess = None
+    if res.hess is not None and res.method == "newton":
+        hess = res.hess - (0.0 if prior is None else np.diag(prior))
+    return Fitted(result, model, res.theta, res.n_iter, classes, hess)
 
 
 def coefficients(theta: np.ndarray, starts: np.ndarray, n_mean: int, intercept: bool
