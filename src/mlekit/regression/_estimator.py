@@ -264,6 +264,14 @@ class Regression(BaseEstimator):
             missing label, a length other than n or fewer than 2 clusters is a DataError
         **aux : per-row data some families need (Binomial ``trials``)
         """
+        return self._fit(X, y, sample_weight, offset, exposure, designs, groups, None, aux)
+
+    def _fit(self, X: Any, y: Any, sample_weight: Any, offset: Any, exposure: Any,
+             designs: dict[str, Any] | None, groups: Any, start_at: np.ndarray | None,
+             aux: dict[str, Any]) -> Regression:
+        """:meth:`fit`, started at ``start_at`` (θ in the fit's layout: a refit of nearby
+        data, as a bootstrap replicate or a profile point) instead of the intercept-only
+        fit when it has the right length and is finite (else ignored)."""
         from . import _DATA_BACKENDS
 
         for accepts, backend_fit in _DATA_BACKENDS:  # e.g. dask arrays / dataframes
@@ -294,7 +302,7 @@ class Regression(BaseEstimator):
         off = offset_of(offset, exposure, n)
         Xc, spec, terms, self._design_layout = combine_designs(designs, X, Xa, names)
         fitted = fit_in_memory(settings, Xc, Xa, names, yv, classes, w, off, aux_rows(aux, n),
-                               spec, terms, has_names)
+                               spec, terms, has_names, start_at=start_at)
         adopt_fit(self, fitted, n_features=Xa.shape[1])
         return self
 

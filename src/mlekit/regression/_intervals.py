@@ -136,10 +136,18 @@ def profile_conf_int(est: Any, X: Any, y: Any, level: float = 0.95,
     z = float(np.sqrt(stats.chi2.ppf(level, 1)))
     llf_hat = float(res.llf)
 
+    theta_all = np.asarray(est._theta, float)
+    starts: dict[int, np.ndarray] = {}  # per coefficient: the last restricted optimum
+
     def ell_p(j: int, b: float, check: bool = False) -> float:
         sub = _restricted_estimator(est)
-        sub.fit(np.delete(D, j, axis=1), y, sample_weight=sample_weight,
-                offset=off0 + b * D[:, j], **aux)
+        # warm: from the last restricted optimum of this coefficient (the bracket and
+        # Brent's steps move b a little at a time), at first from θ̂ without β_j
+        start = starts.get(j, np.delete(theta_all, idx[j]))
+        sub._fit(np.delete(D, j, axis=1), y, sample_weight, off0 + b * D[:, j], None, None,
+                 None, start, aux)
+        if sub.result_.converged:
+            starts[j] = np.asarray(sub._theta, float)
         fa, fb = res.data_fingerprint, sub.result_.data_fingerprint
         if check and fa is not None and fb is not None and fa != fb:
             raise DataError("profile intervals refit the model: X, y (and sample_weight "
@@ -192,11 +200,16 @@ class _RegressionReplicate:
 
         sub = clone(self.est)
         yy = self.y if y is None else y
-        if take is None:
-            sub.fit(self.X, yy, **self.rows)
+        if take is not None:
+            X, yy = _rows(self.X, take), _rows(yy, take)
+            rows = {k: _rows(v, take) for k, v in self.rows.items()}
         else:
-            sub.fit(_rows(self.X, take), _rows(yy, take),
-                    **{k: _rows(v, take) for k, v in self.rows.items()})
+            X, rows = self.X, dict(self.rows)
+        # warm: started at the fit's own θ̂ (a replicate lies O(n^-1/2) from it)
+        known = ("sample_weight", "offset", "exposure")
+        sub._fit(X, yy, rows.get("sample_weight"), rows.get("offset"), rows.get("exposure"),
+                 None, None, np.asarray(self.est._theta, float),
+                 {k: v for k, v in rows.items() if k not in known})
         res = sub.result_
         return np.asarray(res.theta[res._mean_theta_index()], float)
 
