@@ -1,9 +1,10 @@
 """The ``mlekit`` console script: Ctrl-C at any moment, start-up included, says "interrupted".
 
-``import mlekit`` takes a noticeable fraction of a second (NumPy, SciPy, pandas). A
-console script that imports ``mlekit.cli`` at its top prints a Python traceback if the
-user presses Ctrl-C during that import (and an interrupt inside a C extension's import
-can even surface as an ``ImportError``). This module imports nothing of mlekit until a
+Start-up still takes a noticeable fraction of a second (typer and rich for the command
+line; NumPy, SciPy and pandas once a command needs them). A console script that imports
+``mlekit.cli`` at its top prints a Python traceback if the user presses Ctrl-C during
+that import (and an interrupt inside a C extension's import can even surface as an
+``ImportError``). This module imports nothing of mlekit until a
 SIGINT handler of its own is in place: an interrupt during start-up writes one line and
 ends the process with status 130. ``mlekit.cli.main`` handles every later interrupt.
 """

@@ -19,12 +19,14 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
 
 from .errors import DataError, MlekitError, ParameterError
+
+if TYPE_CHECKING:  # NumPy is imported where a command needs it: `mlekit --help` never does
+    import numpy as np
 
 __all__ = ["app", "main"]
 
@@ -129,6 +131,8 @@ def _print_table(renderable: Any) -> None:
 
 def _jsonable(v: Any) -> Any:
     """numpy scalars/arrays → Python; non-finite floats → "inf"/"-inf"/None (valid JSON)."""
+    import numpy as np
+
     if isinstance(v, dict):
         return {str(k) if not isinstance(k, tuple) else ",".join(map(str, k)): _jsonable(x)
                 for k, x in v.items()}
@@ -158,6 +162,8 @@ def _print_json(obj: Any) -> None:
 
 def _fmt(v: Any, digits: int = 6) -> str:
     """Numbers the way the results tables print them."""
+    import numpy as np
+
     from ._utils.tables import _fmt as fmt
 
     if isinstance(v, (np.floating, np.integer)):
@@ -323,6 +329,8 @@ def _drop_missing(df: Any, cols: Sequence[str], source: str, dropna: bool,
 def _numeric_column(df: Any, col: str, flag: str, source: str, *, positive: bool = False,
                     nonnegative: bool = False, integer: bool = False) -> np.ndarray:
     """A per-row column given by a flag (``--weights w``), its file rows checked (1-based)."""
+    import numpy as np
+
     from .io import _column_hint, as_numeric_column
 
     if col not in df.columns:
@@ -354,6 +362,27 @@ def _check_level(level: float) -> None:
     if not (0.0 < level < 1.0):
         raise ParameterError(f"--level must lie strictly between 0 and 1 (e.g. --level 0.9), "
                              f"not {level:g}")
+
+
+# The two checks below run before a command imports NumPy, pandas or a family, so the
+# commonest mistakes answer in a fraction of a second (issue #24; benchmarks/bench_startup.py).
+def _check_input_file(path: Path | str) -> None:
+    """Refuse a missing file or a directory with :func:`mlekit.io.read_table`'s own words
+    (a test holds the two messages equal), without importing pandas."""
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"{p}: no such file")
+    if p.is_dir():
+        raise DataError(f"{p}: is a directory, not a data file")
+
+
+def _check_family_names(text: str | None) -> None:
+    """Refuse an unknown family name (or one in a comma list) with the message of
+    :func:`mlekit.get_family`, from the table of names, without importing a family."""
+    if text is not None:
+        from ._utils.family_names import check_family_names
+
+        check_family_names(text)
 
 
 # ---------------------------------------------------------------------------- families
@@ -679,8 +708,6 @@ def fit_cmd(
       mlekit fit nile.csv -c volume --density "exp(-abs(x - mu)/b) / (2*b)"
         --param mu=real --param b=positive
     """
-    from .io import as_numeric_column, read_table
-
     ci = ci.strip().lower()
     if ci not in ("wald", "profile", "bootstrap"):
         raise ParameterError(f"--ci must be wald, profile or bootstrap, not {ci!r}")
@@ -703,6 +730,14 @@ def fit_cmd(
     if not interval and column is None:
         raise ParameterError("give --column COLUMN (or --low COLUMN --high COLUMN for "
                              "interval-censored data)")
+    if density is None:
+        _check_family_names(family)
+    _check_input_file(file)
+
+    import numpy as np
+
+    from .io import as_numeric_column, read_table
+
     candidates: str | list[str] | None = None  # --family auto or a list: compare them
     if density is None:
         from .estimate.compare import split_families
@@ -1099,6 +1134,11 @@ def regress_cmd(
       mlekit regress data.csv --formula "y ~ x1 + x2" --param-formula "sigma=~ x1"
       mlekit regress panel.csv --target y --family poisson --cov-type cluster --groups firm
     """
+    _check_family_names(family)
+    if not dask:  # with --dask, FILE may be a pattern ('data/*.parquet')
+        _check_input_file(file)
+
+    import numpy as np
     import pandas as pd
 
     from .families import get_family
@@ -1322,6 +1362,7 @@ def _write_predictions(model: Any, new: Path, out: Path, formula: str | None,
     """``--predict``: the new rows with ``prediction``, ``lower``, ``upper`` (a prediction
     interval for a new observation at ``level``, parameter uncertainty included), written
     atomically as CSV, never over an input."""
+    import numpy as np
     import pandas as pd
 
     from .io import _column_hint, read_table
@@ -1423,6 +1464,7 @@ def compare_models_cmd(
       mlekit compare-models anes96.csv -F bernoulli --link logit --link probit
         --formula "vote ~ PID" --formula "vote ~ PID"
     """
+    import numpy as np
     import pandas as pd
 
     from .errors import MlekitError
@@ -1687,6 +1729,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signal.SIGINT, old_handler)
 
 
+def _help_without_parsing(command: Any, args: list[str]) -> bool:
+    """``mlekit CMD … -h|--help``: print CMD's help as click would, and say so.
+
+    Parsing the arguments first (click's way) makes typer coerce the values through
+    pydantic, whose import alone is about a quarter of the time ``mlekit fit --help`` takes;
+    the help needs no value. Only a known command followed by ``-h``/``--help`` (before any
+    ``--``) takes this path; everything else is parsed as usual. A test holds the output
+    equal to click's own.
+    """
+    if not args or args[0] not in getattr(command, "commands", {}):
+        return False
+    rest = args[1:args.index("--")] if "--" in args else args[1:]
+    if not any(a in ("-h", "--help") for a in rest):
+        return False
+    sub = command.commands[args[0]]
+    ctx = command.context_class(command, info_name="mlekit", **command.context_settings)
+    sub_ctx = sub.context_class(sub, info_name=args[0], parent=ctx, **sub.context_settings)
+    sys.stdout.write(sub.get_help(sub_ctx) + "\n")  # click's show_help echoes a newline
+    return True
+
+
 def _main(argv: Sequence[str] | None) -> int:
     from typer.main import get_command
 
@@ -1694,8 +1757,10 @@ def _main(argv: Sequence[str] | None) -> int:
     warnings.showwarning = _showwarning
     try:
         command = get_command(app)
-        rv = command.main(args=list(sys.argv[1:] if argv is None else argv),
-                          prog_name="mlekit", standalone_mode=False)
+        args = list(sys.argv[1:] if argv is None else argv)
+        if _help_without_parsing(command, args):
+            return 0
+        rv = command.main(args=args, prog_name="mlekit", standalone_mode=False)
         if _Interrupt.seen or rv == 130:  # typer turns Ctrl-C into a silent Exit(130)
             return _interrupted()
     except MlekitError as exc:

@@ -36,7 +36,7 @@ def __dir__() -> list[str]:
 
 
 def install_hooks() -> None:
-    """Make ``Family.fit`` accept dask arrays (idempotent; imports no dask).
+    """Make ``Family.fit`` and ``Regression.fit`` accept dask data (idempotent; imports no dask).
 
     Wraps the fit backend that :mod:`mlekit.estimate` installed: dask input goes to
     :func:`fit_family`, everything else to the previous backend unchanged.
@@ -53,29 +53,38 @@ def install_hooks() -> None:
     from ..families import base
 
     previous = base._FIT_BACKEND
-    if previous is None or getattr(previous, "_mlekit_dask", False):
-        return
+    if previous is not None and not getattr(previous, "_mlekit_dask", False):
+        def fit_backend(x: Any, family: Any, weights: Any = None, **kwargs: Any) -> Any:
+            if _is_dask(x) or _is_dask(weights):
+                from ._family import fit_family
 
-    def fit_backend(x: Any, family: Any, weights: Any = None, **kwargs: Any) -> Any:
-        from ._fit import is_dask_collection
+                return fit_family(x, family, weights=weights, **kwargs)
+            return previous(x, family, weights=weights, **kwargs)
 
-        if is_dask_collection(x) or is_dask_collection(weights):
-            from ._family import fit_family
+        fit_backend._mlekit_dask = True  # type: ignore[attr-defined]
+        base._set_fit_backend(fit_backend)
 
-            return fit_family(x, family, weights=weights, **kwargs)
-        return previous(x, family, weights=weights, **kwargs)
-
-    fit_backend._mlekit_dask = True  # type: ignore[attr-defined]
-    base._set_fit_backend(fit_backend)
-
+    # the regression package may be mid-import here (its import of the families wires the
+    # package): its registry is defined before those imports, and what is registered
+    # imports nothing until a fit asks for it
     from .. import regression
 
     register = getattr(regression, "_register_data_backend", None)
     if register is not None and not getattr(regression, "_mlekit_dask_registered", False):
-        from ._fit import fit_regression, is_dask_collection
-
-        register(is_dask_collection, fit_regression)
+        register(_is_dask, _fit_regression_lazily)
         regression._mlekit_dask_registered = True
+
+
+def _is_dask(x: Any) -> bool:
+    """:func:`is_dask_collection` without importing ``._fit`` (nor dask)."""
+    return type(x).__module__.split(".")[0] in ("dask", "dask_expr") and hasattr(x, "dask")
+
+
+def _fit_regression_lazily(*args: Any, **kwargs: Any) -> Any:
+    """:func:`fit_regression`, imported when the first fit on Dask data runs."""
+    from ._fit import fit_regression
+
+    return fit_regression(*args, **kwargs)
 
 
 install_hooks()

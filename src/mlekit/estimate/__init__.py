@@ -21,3 +21,11 @@ __all__ = [
     "compare",
     "fit",
 ]
+
+# ``import mlekit.estimate`` before any public name: let the package root finish wiring the
+# fit backends (the Dask hooks around this one). A lookup, not an import of a higher floor.
+import sys as _sys  # noqa: E402
+
+_root_wire = getattr(_sys.modules.get("mlekit"), "_wire", None)
+if _root_wire is not None:
+    _root_wire()

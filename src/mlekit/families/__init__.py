@@ -1,10 +1,12 @@
-"""Families of distributions: one file each, registered here with one line.
+"""Families of distributions: one file each, imported here and registered from one row
+of :data:`mlekit._utils.family_names.FAMILY_TABLE` (names as plain strings).
 
 ``FAMILIES`` maps registry names to family singletons; :func:`get_family`
 looks a name up (with a "did you mean" on typos); :func:`parse_distribution`
 reads ``"normal(mu=0, sigma=1)"`` safely.
 """
 
+from .._utils.family_names import FAMILY_TABLE
 from ._registry import (
     FAMILIES,
     KL_REGISTRY,
@@ -16,67 +18,46 @@ from ._registry import (
 )
 from .base import Distribution, Family, Parameter, SymbolicDensity
 from .bernoulli import Bernoulli
+from .beta import Beta
+from .binomial import Binomial
 from .categorical import Categorical
+from .cauchy import Cauchy
+from .dirichlet import Dirichlet
+from .exponential import Exponential
+from .gamma import Gamma
+from .geometric import Geometric
+from .gumbel import Gumbel
+from .halfnormal import HalfNormal
+from .inversegaussian import InverseGaussian
+from .laplace import Laplace
+from .logistic import Logistic
+from .lognormal import LogNormal
+from .multivariatenormal import MultivariateNormal
+from .negativebinomial import NegativeBinomial
 from .normal import Normal
+from .ordinal import Ordinal
+from .pareto import Pareto
+from .poisson import Poisson
+from .rayleigh import Rayleigh
+from .studentt import StudentT
+from .tweedie import Tweedie
+from .uniform import Uniform
+from .weibull import Weibull
 
-register_family(Normal, aliases=("gaussian", "norm"))
-register_family(Bernoulli)
-register_family(Categorical, aliases=("multinomial",))
-# --- continuous families, group A (one line each) ---
-from .beta import Beta  # noqa: E402
-from .cauchy import Cauchy  # noqa: E402
-from .exponential import Exponential  # noqa: E402
-from .gamma import Gamma  # noqa: E402
-from .gumbel import Gumbel  # noqa: E402
-from .halfnormal import HalfNormal  # noqa: E402
-from .laplace import Laplace  # noqa: E402
-from .logistic import Logistic  # noqa: E402
-from .lognormal import LogNormal  # noqa: E402
-from .studentt import StudentT  # noqa: E402
-from .weibull import Weibull  # noqa: E402
 
-register_family(Beta)
-register_family(Cauchy)
-register_family(Exponential, aliases=("expon",))
-register_family(Gamma)
-register_family(Gumbel, aliases=("gumbelr",))
-register_family(HalfNormal, aliases=("halfnorm",))
-register_family(Laplace)
-register_family(Logistic)
-register_family(LogNormal, aliases=("lognorm",))
-register_family(StudentT, aliases=("t", "student"))
-register_family(Weibull, aliases=("weibullmin",))
-# --- end group A ---
-# --- families, group B (one line each) ---
-from .binomial import Binomial  # noqa: E402
-from .dirichlet import Dirichlet  # noqa: E402
-from .geometric import Geometric  # noqa: E402
-from .inversegaussian import InverseGaussian  # noqa: E402
-from .multivariatenormal import MultivariateNormal  # noqa: E402
-from .negativebinomial import NegativeBinomial  # noqa: E402
-from .pareto import Pareto  # noqa: E402
-from .poisson import Poisson  # noqa: E402
-from .rayleigh import Rayleigh  # noqa: E402
-from .uniform import Uniform  # noqa: E402
+def _register_builtins() -> None:
+    """Register each built-in family from its row of the name table (names and aliases
+    live there as plain strings, so the command line can check a name without importing
+    a family); a row whose name differs from its family's ``name`` stops the import."""
+    for name, attr, aliases in FAMILY_TABLE:
+        family = globals()[attr]
+        if family.name != name:  # pragma: no cover - caught by any test run
+            raise RuntimeError(f"mlekit._utils.family_names: row {name!r} names "
+                               f"{attr}, whose registry name is {family.name!r}")
+        register_family(family, aliases=aliases)
 
-register_family(Binomial, aliases=("binom",))
-register_family(Dirichlet)
-register_family(Geometric, aliases=("geom",))
-register_family(InverseGaussian, aliases=("invgauss", "wald"))
-register_family(MultivariateNormal, aliases=("mvn", "multinormal"))
-register_family(NegativeBinomial, aliases=("nbinom", "negbin", "nb2", "negbinomial",
-                                            "negbinom", "nbinomial"))
-register_family(Pareto)
-register_family(Poisson)
-register_family(Rayleigh)
-register_family(Uniform)
-# --- end group B ---
-from .tweedie import Tweedie  # noqa: E402
 
-register_family(Tweedie)
-from .ordinal import Ordinal  # noqa: E402
-
-register_family(Ordinal)
+_register_builtins()
 
 __all__ = [
     "FAMILIES",
@@ -126,3 +107,22 @@ def __getattr__(name: str):
 
         return getattr(combinators, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _ask_root_to_wire() -> None:
+    """``Family.fit`` needs the backend that :mod:`mlekit.estimate` (a floor above) installs.
+
+    ``import mlekit`` no longer imports the families, so a program that starts with
+    ``from mlekit.families import Normal`` would find no backend. The families import
+    nothing above them; they ask the package root, which may import every floor, to do
+    the wiring (``mlekit._wire``: idempotent, and a no-op while estimate is mid-import).
+    """
+    import sys
+
+    root = sys.modules.get(__name__.rpartition(".")[0])
+    wire = getattr(root, "_wire", None)
+    if wire is not None:
+        wire()
+
+
+_ask_root_to_wire()

@@ -12,11 +12,11 @@ two equally specific candidates are reported as ambiguous), in the spirit of
 from __future__ import annotations
 
 import ast
-import difflib
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import MlekitError, ParameterError, UnknownNameError, did_you_mean
+from .._utils.family_names import resolve_family_name
+from ..errors import MlekitError, ParameterError, did_you_mean
 from .base import Distribution, Family
 
 __all__ = [
@@ -58,41 +58,9 @@ def get_family(family: str | Family) -> Family:
         return family
     if "(" in str(family):  # a combinator spelled as text: "zeroinflated(poisson)"
         return parse_family_spec(str(family))
-    key = str(family).strip().lower().replace("-", "").replace("_", "").replace(" ", "")
-    for name in FAMILIES:
-        if name.replace("_", "") == key:
-            return FAMILIES[name]
-    if key in _ALIASES:
-        return FAMILIES[_ALIASES[key]]
-    best = _abbreviates(key, [*FAMILIES, *_ALIASES])
-    if best is not None:  # "negbinomial" -> "negativebinomial", not the closer "binomial"
-        raise _unknown_family(family, best)
-    raise did_you_mean(family, list(FAMILIES), what="family", aliases=list(_ALIASES))
-
-
-def _abbreviates(key: str, names: list[str]) -> str | None:
-    """The registered name that ``key`` abbreviates (its letters in order, at least 3, and
-    sharing the first letter), the most similar if several; None if none does.
-
-    ``difflib`` alone ranks "binomial" above "negativebinomial" for "negbinomial"
-    (fewer edits), though the user plainly shortened the longer name.
-    """
-    if len(key) < 3:
-        return None
-
-    def contains(name: str) -> bool:
-        it = iter(name)
-        return name[0] == key[0] and all(ch in it for ch in key)
-
-    hits = [n for n in names if len(n) > len(key) and contains(n)]
-    if not hits:
-        return None
-    return max(hits, key=lambda n: (difflib.SequenceMatcher(None, key, n).ratio(), -len(n)))
-
-
-def _unknown_family(name: str, suggestion: str) -> UnknownNameError:
-    return UnknownNameError(f"unknown family {name!r}; did you mean {suggestion!r}? "
-                            f"(choose from: {', '.join(sorted(FAMILIES))})")
+    # the same resolver the command line runs on the built-in names before importing
+    # anything heavy, here on the live registry (families registered at run time included)
+    return FAMILIES[resolve_family_name(family, FAMILIES, _ALIASES)]
 
 
 def register_kl(p_cls: type, q_cls: type) -> Callable:

@@ -14,9 +14,21 @@ this package stays cheap.
 
 from typing import Any
 
-from ..families._rowmodel import RowModel
-from ._models import MODELS, make_model
-from ._sums import InMemorySums
+# Backends for data that do not live in this process (Dask): ``(accepts, fit)`` pairs
+# registered by a higher floor (mlekit.distributed) — regression never imports them.
+# Defined before the imports below: importing the families wires the package
+# (``mlekit._wire``), which registers the Dask backend while this module is mid-import.
+_DATA_BACKENDS: list[tuple[Any, Any]] = []
+
+
+def _register_data_backend(accepts: Any, fit: Any) -> None:
+    """Route ``Regression.fit(X, y)`` to ``fit(estimator, X, y, …)`` when ``accepts(X or y)``."""
+    _DATA_BACKENDS.append((accepts, fit))
+
+
+from ..families._rowmodel import RowModel  # noqa: E402
+from ._models import MODELS, make_model  # noqa: E402
+from ._sums import InMemorySums  # noqa: E402
 
 __all__ = [
     "MODELS",
@@ -37,16 +49,6 @@ _LAZY = {"LinearRegression": "._estimator", "LogisticRegression": "._estimator",
          "Regression": "._estimator", "RegressionCV": "._cv",
          "RegressionResult": "._results",
          "compare_models": "._compare", "lr_test": "._compare", "vuong_test": "._compare"}
-
-
-# Backends for data that do not live in this process (Dask): ``(accepts, fit)`` pairs
-# registered by a higher floor (mlekit.distributed) — regression never imports them.
-_DATA_BACKENDS: list[tuple[Any, Any]] = []
-
-
-def _register_data_backend(accepts: Any, fit: Any) -> None:
-    """Route ``Regression.fit(X, y)`` to ``fit(estimator, X, y, …)`` when ``accepts(X or y)``."""
-    _DATA_BACKENDS.append((accepts, fit))
 
 
 def __getattr__(name: str) -> Any:
