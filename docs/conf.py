@@ -53,13 +53,12 @@ numpydoc_xref_param_type = False
 numpydoc_validation_checks: set[str] = set()
 
 # -- HTML -----------------------------------------------------------------------
-html_theme = "alabaster"
+# furo (the ``docs`` extra): its code blocks scroll horizontally inside the page instead of
+# being clipped at the text column (alabaster cut long lines off); it needs no CDN.
+html_theme = "furo"
 html_static_path: list[str] = []
 html_title = f"mlekit {release}"
-html_theme_options = {
-    "description": "Where does your loss function come from?",
-    "fixed_sidebar": True,
-}
+html_theme_options: dict = {}
 
 # Warnings that are not about our documentation (see the report for each).
 nitpicky = False

@@ -45,7 +45,9 @@ class FitResult:
     cov : covariance matrix of the estimates, rows/columns in :attr:`param_names` order
     param_names : flattened names of the estimated parameters (``"p[0]"`` …)
     llf, aic, bic, nobs, df_model : log-likelihood, criteria, number of observations
-        (sum of weights), number of free parameters
+        (sum of weights), number of free parameters. ``nobs`` is an ``int`` when there are
+        no weights or the weights sum to a whole number (frequency weights count rows),
+        else a ``float`` (fractional weights)
     method : ``"closed form"``, a family's specialised solver, or ``"generic (…)"``
     converged : whether the solver met its convergence criterion
     information : which information matrix the standard errors come from
@@ -60,7 +62,7 @@ class FitResult:
     >>> res
     <FitResult Normal(mu=919.35, sigma=168.379); llf=-654.516, method='closed form', converged=True>
     >>> round(res.bse["mu"], 3), round(res.aic, 3), res.nobs
-    (16.838, 1313.031, 100.0)
+    (16.838, 1313.031, 100)
     >>> lo, hi = res.conf_int()["mu"]
     >>> round(lo, 2), round(hi, 2)
     (886.35, 952.35)
@@ -82,7 +84,7 @@ class FitResult:
         self.param_names = list(param_names)
         self._free_shapes = dict(free_shapes)
         self.llf = float(llf)
-        self.nobs = float(nobs)
+        self.nobs: int | float = _count(nobs)
         self.df_model = int(df_model)
         self.method = method
         self.converged = bool(converged)
@@ -253,3 +255,11 @@ class FitResult:
 
 def _num(v: float) -> float | int:
     return int(v) if float(v).is_integer() else float(v)
+
+
+def _count(v: float) -> int | float:
+    """A number of observations: an ``int`` when it is a whole number n with |n| < 2⁵³
+    (rows, or frequency weights), else a ``float`` (fractional weights, or a sum too large
+    to be an exact count)."""
+    f = float(v)
+    return int(f) if f.is_integer() and abs(f) < 2.0**53 else f

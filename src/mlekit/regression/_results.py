@@ -93,7 +93,7 @@ class RegressionResult:
     Intercept  116.0368  178.9140
     income       0.4569    0.5135
     >>> round(res.llf, 3), round(res.aic, 3), res.nobs
-    (-1445.675, 2897.351, 235.0)
+    (-1445.675, 2897.351, 235)
     >>> res.dispersion, round(res.rsquared, 4), res.df_resid      # OLS: Pearson, t(233)
     ('pearson', 0.8304, 233.0)
     """
@@ -103,7 +103,9 @@ class RegressionResult:
     theta: np.ndarray
     cov_theta: np.ndarray
     llf: float
-    nobs: float
+    #: number of observations: an int for rows or whole-number (frequency) weights, a
+    #: float for fractional weights
+    nobs: int | float
     n_rows: int
     converged: bool
     method: str
@@ -131,6 +133,12 @@ class RegressionResult:
     least_squares: dict[str, float] | None = None
     #: a fingerprint of y, weights and per-row aux (lr_test / compare_models: same data?)
     data_fingerprint: str | None = None
+
+    def __post_init__(self) -> None:
+        # nobs: an int for rows or whole-number (frequency) weights, a float for
+        # fractional weights (or a sum too large to be an exact count)
+        f = float(self.nobs)
+        self.nobs = int(f) if f.is_integer() and abs(f) < 2.0**53 else f
 
     # ------------------------------------------------------------------ layout
     def _mean_count(self) -> int:

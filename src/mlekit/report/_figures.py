@@ -5,6 +5,11 @@ pyplot is never used: each figure is a :class:`matplotlib.figure.Figure` drawn
 on its own canvas, so no GUI backend is touched and the user's backend is left
 alone. Text stays text in the SVG (``svg.fonttype = "none"``) and uses the
 browser's own sans-serif font — no web fonts.
+
+Before a figure is written, :func:`_layout` measures it: each legend goes where its box
+meets no plotted data (inside the axes if some place is free, else outside them), and the
+canvas grows until every title, axis label and tick label lies inside it with a margin.
+tests/report/test_figure_layout.py holds every figure function to this.
 """
 
 from __future__ import annotations
@@ -33,7 +38,8 @@ _BLUE, _ORANGE, _GREEN, _GREY, _RED = "#2a5db0", "#e07b00", "#1b7f3b", "#8a93a6"
 
 
 def _figure(w: float = 6.0, h: float = 3.6, rows: int = 1):
-    """A bare Figure with fixed margins (constrained layout doubles the drawing time)."""
+    """A bare Figure with default margins (constrained layout doubles the drawing time);
+    :func:`_layout` widens them where the text needs it."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(w, h))
@@ -42,14 +48,135 @@ def _figure(w: float = 6.0, h: float = 3.6, rows: int = 1):
     return fig
 
 
+#: inches kept free between the outermost text and the canvas edge: the SVG keeps its text
+#: as text, drawn in the browser's sans-serif font, which may run ~10% wider than the
+#: DejaVu Sans metrics matplotlib lays it out with
+_PAD = 0.12
+#: inches of clearance kept between a legend box and any plotted data
+_CLEAR = 0.03
+_INSIDE = ("upper right", "upper left", "lower right", "lower left", "upper center",
+           "lower center", "center right", "center left", "center")
+
+
+def _covers(box, ax, renderer) -> bool:
+    """Does the display box ``box`` meet anything plotted in ``ax``: a line's segments,
+    markers, bars / histogram patches, filled areas, error bars or annotation text?
+    (Only the part of ``box`` inside the axes counts: data are clipped to them.)"""
+    from matplotlib.collections import LineCollection, PathCollection
+    from matplotlib.path import Path
+    from matplotlib.transforms import Bbox
+
+    box = Bbox.intersection(box, ax.bbox)
+    if box is None or box.width <= 0 or box.height <= 0:
+        return False
+    for line in ax.get_lines():
+        xy = np.asarray(line.get_xydata(), float)
+        if not line.get_visible() or xy.size == 0:
+            continue
+        d = line.get_transform().transform(xy)
+        d = d[np.all(np.isfinite(d), axis=1)]
+        if d.size == 0:
+            continue
+        if line.get_linestyle() not in ("None", "", " ") and len(d) > 1 \
+                and Path(d).intersects_bbox(box, filled=False):
+            return True
+        if line.get_marker() not in ("None", "", " ", None) and box.count_contains(d):
+            return True
+    for patch in ax.patches:
+        if patch.get_visible() and patch.get_path().transformed(
+                patch.get_transform()).intersects_bbox(box, filled=True):
+            return True
+    for coll in ax.collections:
+        if not coll.get_visible():
+            continue
+        if isinstance(coll, PathCollection):
+            if box.count_contains(coll.get_offset_transform().transform(coll.get_offsets())):
+                return True
+            continue
+        tr, filled = coll.get_transform(), not isinstance(coll, LineCollection)
+        if any(p.transformed(tr).intersects_bbox(box, filled=filled) for p in coll.get_paths()):
+            return True
+    return any(t.get_visible() and t.get_text() and t.get_window_extent(renderer).overlaps(box)
+               for t in ax.texts)
+
+
+def _place_legend(fig, ax, renderer) -> None:
+    """Move ``ax``'s legend to where it covers no data of any axes of ``fig``.
+
+    Tried in order: the place the figure asked for, then the nine places inside the axes
+    (the first whose box, grown by :data:`_CLEAR`, meets no data wins). If none is free,
+    the legend goes outside the axes: below the x-axis label for a single axes (in as
+    many columns as fit its width), to the right of the axes otherwise.
+    """
+    leg = ax.get_legend()
+    if leg is None:
+        return
+    margin = _CLEAR * fig.dpi
+    asked = next((name for name, code in leg.codes.items() if code == leg._loc), None)
+    for loc in ([asked] if asked and asked != "best" else []) + list(_INSIDE):
+        if hasattr(leg, "set_loc"):  # matplotlib >= 3.8
+            leg.set_loc(loc)
+        else:
+            leg._loc = leg.codes[loc]
+        box = leg.get_window_extent(renderer).padded(margin)
+        if not any(_covers(box, other, renderer) for other in fig.axes):
+            return
+    handles, labels = ax.get_legend_handles_labels()
+    size = leg.get_texts()[0].get_fontsize() if leg.get_texts() else 9
+    frame = leg.get_frame_on()
+    if len(fig.axes) == 1:
+        below = ax.xaxis.get_tightbbox(renderer)
+        y = ax.transAxes.inverted().transform((0.0, below.y0 - 4.0))[1]
+        for ncol in range(len(labels), 0, -1):
+            new = ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, y),
+                            ncol=ncol, frameon=frame, fontsize=size)
+            if new.get_window_extent(renderer).width <= ax.bbox.width or ncol == 1:
+                return
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+              frameon=frame, fontsize=size, borderaxespad=0.0)
+
+
+def _fit_canvas(fig, renderer) -> None:
+    """Grow the canvas (never the axes) until every text — titles, axis and tick labels,
+    legends — lies at least :data:`_PAD` inches inside it."""
+    w, h = fig.get_size_inches()
+    tight = fig.get_tightbbox(renderer)
+    left, bottom = max(0.0, _PAD - tight.x0), max(0.0, _PAD - tight.y0)
+    right, top = max(0.0, tight.x1 - (w - _PAD)), max(0.0, tight.y1 - (h - _PAD))
+    if left == bottom == right == top == 0.0:
+        return
+    boxes = [ax.get_position().frozen() for ax in fig.axes]
+    nw, nh = w + left + right, h + bottom + top
+    fig.set_size_inches(nw, nh)
+    for ax, b in zip(fig.axes, boxes, strict=True):
+        ax.set_position([(b.x0 * w + left) / nw, (b.y0 * h + bottom) / nh,
+                         b.width * w / nw, b.height * h / nh])
+
+
+def _layout(fig) -> None:
+    """Legends off the data, then the canvas around all the text (see the two helpers)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    for ax in fig.axes:  # settle the autoscaled limits before measuring (no full draw)
+        ax.apply_aspect()
+        ax.get_xlim()
+        ax.get_ylim()
+    for ax in fig.axes:
+        _place_legend(fig, ax, renderer)
+    _fit_canvas(fig, renderer)
+
+
 def _svg(fig) -> str:
-    """The figure as an ``<svg>`` element (no XML prolog, no fixed pixel size)."""
+    """The figure as an ``<svg>`` element (no XML prolog, no fixed pixel size), laid out
+    first so that no legend covers data and no text is clipped (:func:`_layout`)."""
     import matplotlib
 
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "font.family": "sans-serif",
                                 "font.size": 10, "axes.spines.top": False,
                                 "axes.spines.right": False}):
+        _layout(fig)
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     text = buf.getvalue()
     start = text.find("<svg")
@@ -227,7 +354,7 @@ def kl_pair_figure(p: Any, q: Any, kl_pq: float, kl_qp: float) -> tuple[str, str
             ax.plot(grid, np.exp(p.logpdf(grid)), color=_BLUE, lw=2, label=f"P = {p!r}")
             ax.plot(grid, np.exp(q.logpdf(grid)), color=_ORANGE, lw=2, label=f"Q = {q!r}")
         ax.set_ylabel("density")
-    ax.set_title(f"KL(P‖Q) = {kl_pq:.4g}   KL(Q‖P) = {kl_qp:.4g}", fontsize=11)
+    ax.set_title(f"KL(P‖Q) = {kl_pq:.4g} · KL(Q‖P) = {kl_qp:.4g}", fontsize=11)
     ax.legend(frameon=False, fontsize=9)
     _style(ax)
     return _svg(fig), "The two distributions; KL is not symmetric, so both directions are shown."

@@ -1,0 +1,365 @@
+"""#24 item 6: every report figure is laid out so that nothing hides anything.
+
+Each figure function of ``mlekit.report._figures`` (and the demo's BCE figure) is drawn on
+representative data, the :class:`~matplotlib.figure.Figure` handed to ``_svg`` is kept, and
+then measured in display coordinates with the Agg renderer:
+
+(a) no legend box meets plotted data: line segments (``Path.intersects_bbox``), markers,
+    bars / histogram patches and filled areas (their filled paths), error bars, annotations
+    — of every axes of the figure, clipped to the axes they are drawn in;
+(b) every text (title, axis labels, tick labels, legend) lies inside the figure's canvas;
+(c) a title that states two things separates them (" · ", "; " or a new line), never a bare
+    juxtaposition such as "KL(P‖Q) = 2.004   KL(Q‖P) = 1.751".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+pytest.importorskip("matplotlib")
+
+import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.path import Path as MPath
+from matplotlib.transforms import Bbox
+
+import mlekit as mk
+from mlekit.report import _figures as F
+
+RNG = np.random.default_rng(24)
+
+
+# ---------------------------------------------------------------------------- the figures
+def _nile() -> np.ndarray:
+    return mk.datasets.load("nile")["volume"].to_numpy(float)
+
+
+def _fit_normal():
+    x = _nile()
+    return F.fit_figures(x, mk.fit(x, "normal").distribution, "Nile flow: Normal MLE")
+
+
+def _fit_poisson():
+    x = RNG.poisson(3.5, 300).astype(float)
+    return F.fit_figures(x, mk.fit(x, "poisson").distribution)
+
+
+def _fit_no_ppf():
+    x = RNG.gamma(2.0, 1.5, 200)
+    d = mk.fit(x, "gamma").distribution
+
+    class NoPPF:  # a distribution without a quantile function: the PP branch
+        family = d.family
+
+        def __getattr__(self, name):
+            if name == "ppf":
+                raise AttributeError(name)
+            return getattr(d, name)
+
+        def __repr__(self):
+            return repr(d)
+
+    return F.fit_figures(x, NoPPF())
+
+
+def _profile_demo():
+    """The demo's Nile profile of μ (σ re-estimated at each μ)."""
+    x = _nile()
+    mu, sigma, n = x.mean(), x.std(), x.size
+    grid = np.linspace(mu - 4 * sigma / np.sqrt(n), mu + 4 * sigma / np.sqrt(n), 161)
+    sig = np.sqrt(((x[None, :] - grid[:, None]) ** 2).mean(axis=1))
+    llf = -n * np.log(sig) - n / 2 * np.log(2 * np.pi) - n / 2
+    return [F.profile_figure(grid, llf, mu, "μ", "Nile: profile log-likelihood of μ")]
+
+
+def _profile_ci():
+    x = _nile()
+    res = mk.fit(x, "gamma")
+    k = float(res.params["shape"])
+    grid = np.linspace(0.5 * k, 1.6 * k, 31)
+    llf = np.array([mk.fit(x, "gamma", fixed={"shape": g}).llf for g in grid])
+    return [F.profile_figure(grid, llf, k, "shape", ci=(0.7 * k, 1.35 * k),
+                             ylabel="profile log-likelihood max over rate")]
+
+
+def _kl_profiles():
+    from mlekit.divergence import kl_profile
+
+    vote = mk.datasets.load("anes96")["vote"].to_numpy(float)
+    return [F.kl_profile_figure(kl_profile(vote, "bernoulli", "p"),
+                                "Vote: KL(p̂ ‖ Bernoulli(p))"),
+            F.kl_profile_figure(kl_profile(_nile(), "normal", "mu", num=41),
+                                "Nile: KL(p̂ ‖ Normal(μ, σ̂(μ)))")]
+
+
+def _kl_pair_normal():
+    nile = mk.datasets.load("nile")
+    before = nile.loc[nile["year"] <= 1898, "volume"].to_numpy(float)
+    after = nile.loc[nile["year"] > 1898, "volume"].to_numpy(float)
+    p, q = mk.fit(before, "normal").distribution, mk.fit(after, "normal").distribution
+    return [F.kl_pair_figure(p, q, float(mk.kl(p, q)), float(mk.kl(q, p)))]
+
+
+def _kl_pair_poisson():
+    from mlekit.families import Poisson
+
+    p, q = Poisson(rate=3.0), Poisson(rate=6.5)
+    return [F.kl_pair_figure(p, q, float(mk.kl(p, q)), float(mk.kl(q, p)))]
+
+
+def _residuals():
+    engel = mk.datasets.load("engel")
+    res = mk.LinearRegression().fit(engel[["income"]], engel["foodexp"])
+    y = engel["foodexp"].to_numpy(float)
+    yhat = np.asarray(res.predict(engel[["income"]]), float)
+    return (F.residual_figures(yhat, y, "Engel: residuals of food expenditure on income")
+            + F.residual_figures(yhat, y, scale=np.full(y.size, 100.0)))
+
+
+def _calibration():
+    p = RNG.uniform(0.02, 0.98, 900)
+    y = (RNG.uniform(size=p.size) < p).astype(float)
+    return [F.calibration_figure(p, y, title="Vote model: calibration")]
+
+
+def _calibration_multiclass():
+    logits = RNG.normal(size=(600, 3)) * 1.5
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y = np.array([RNG.choice(3, p=pr) for pr in proba])
+    return [F.calibration_multiclass_figure(proba, y, ["setosa", "versicolor", "virginica"])]
+
+
+def _underflow():
+    age = mk.datasets.load("anes96")["age"].to_numpy(float)
+    d = mk.fit(age, "normal").distribution
+    small = RNG.normal(0, 1, 60)
+    return [F.underflow_figure(np.asarray(d.logpdf(age), float),
+                               f"{age.size} ages: product vs sum of logs"),
+            F.underflow_figure(np.asarray(mk.fit(small, "normal").distribution.logpdf(small)))]
+
+
+def _bars():
+    return [F.bars_figure(["closed form", "quadrature", "Monte Carlo"], [0.21, 0.21, 0.2],
+                          "KL by method", "nats")]
+
+
+def _censored_right():
+    t = RNG.weibull(1.7, 150) * 10
+    c = RNG.uniform(0, 14, t.size)
+    data = mk.estimate.Censored.from_indicator(np.minimum(t, c), t > c)
+    from mlekit.report import nonparametric_estimate
+
+    res = mk.fit(data, "weibull")
+    return F.censored_fit_figures(data, res.distribution, nonparametric_estimate(data),
+                                  "Weibull fit")
+
+
+def _censored_interval():
+    t = RNG.gamma(3.0, 2.0, 120)
+    lo, hi = np.floor(t), np.floor(t) + 1.0
+    exact = RNG.uniform(size=t.size) < 0.3
+    lo, hi = np.where(exact, t, lo), np.where(exact, t, hi)
+    data = mk.estimate.Censored(lo, hi)
+    from mlekit.report import nonparametric_estimate
+
+    res = mk.fit(data, "gamma")
+    return F.censored_fit_figures(data, res.distribution, nonparametric_estimate(data))
+
+
+def _candidates_continuous():
+    x = _nile()
+    return F.candidate_figures(x, [(f"{n} (AIC {mk.fit(x, n).aic:.1f})", mk.fit(x, n)
+                                    .distribution) for n in ("normal", "gamma", "lognormal")])
+
+
+def _candidates_discrete():
+    x = RNG.negative_binomial(3, 0.4, 300).astype(float)
+    return F.candidate_figures(x, [(n, mk.fit(x, n).distribution)
+                                   for n in ("negativebinomial", "poisson", "geometric")])
+
+
+def _bce():
+    from mlekit.report import _bce_figure
+
+    p = RNG.uniform(0.01, 0.99, 500)
+    y = (RNG.uniform(size=p.size) < p).astype(float)
+    return [_bce_figure(y, p)]
+
+
+BUILDERS: dict[str, Callable[[], list]] = {
+    "fit-normal": _fit_normal, "fit-poisson": _fit_poisson, "fit-pp-plot": _fit_no_ppf,
+    "profile-demo": _profile_demo, "profile-ci": _profile_ci, "kl-profile": _kl_profiles,
+    "kl-pair-normal": _kl_pair_normal, "kl-pair-poisson": _kl_pair_poisson,
+    "residuals": _residuals, "calibration": _calibration,
+    "calibration-multiclass": _calibration_multiclass, "underflow": _underflow,
+    "bars": _bars, "censored-right": _censored_right, "censored-interval": _censored_interval,
+    "candidates-continuous": _candidates_continuous,
+    "candidates-discrete": _candidates_discrete, "bce": _bce,
+}
+
+
+def test_every_figure_function_is_covered():
+    """The registry above draws every public figure function (a new one must be added)."""
+    covered = {"fit_figures", "profile_figure", "kl_profile_figure", "kl_pair_figure",
+               "residual_figures", "calibration_figure", "calibration_multiclass_figure",
+               "underflow_figure", "bars_figure", "censored_fit_figures", "candidate_figures"}
+    public = {n for n in dir(F) if n.endswith(("_figure", "_figures")) and not n.startswith("_")}
+    assert public <= covered, sorted(public - covered)
+
+
+def _draw(name: str, monkeypatch) -> list:
+    figs = []
+    original = F._svg
+
+    def keep(fig):
+        figs.append(fig)
+        return original(fig)
+
+    monkeypatch.setattr(F, "_svg", keep)
+    out = BUILDERS[name]()
+    assert len(out) == len(figs) > 0
+    assert all(svg.startswith("<svg") and cap for svg, cap in out)
+    return figs
+
+
+# ---------------------------------------------------------------------------- geometry
+def _renderer(fig):
+    canvas = FigureCanvasAgg(fig)
+    with matplotlib.rc_context({"font.family": "sans-serif", "font.size": 10}):
+        canvas.draw()
+    return canvas.get_renderer()
+
+
+def _hits(ax, box: Bbox, renderer) -> list[str]:
+    """What of ``ax``'s data the display box ``box`` meets (clipped to the axes)."""
+    inside = Bbox.intersection(box, ax.bbox)
+    if inside is None or inside.width <= 0 or inside.height <= 0:
+        return []
+    box = inside
+    found = []
+    for line in ax.get_lines():
+        xy = np.asarray(line.get_xydata(), float)
+        if not line.get_visible() or xy.size == 0:
+            continue
+        d = line.get_transform().transform(xy)
+        d = d[np.all(np.isfinite(d), axis=1)]
+        if d.size == 0:
+            continue
+        if line.get_linestyle() not in ("None", "", " ") and len(d) > 1 \
+                and MPath(d).intersects_bbox(box, filled=False):
+            found.append(f"line {line.get_label()!r}")
+        elif line.get_marker() not in ("None", "", " ", None) and box.count_contains(d):
+            found.append(f"markers {line.get_label()!r}")
+    for patch in ax.patches:
+        if not patch.get_visible():
+            continue
+        path = patch.get_path().transformed(patch.get_transform())
+        if path.intersects_bbox(box, filled=True):
+            found.append(f"patch {type(patch).__name__} {patch.get_label()!r}")
+    for coll in ax.collections:
+        if not coll.get_visible():
+            continue
+        if isinstance(coll, PathCollection):  # scatter markers
+            pts = coll.get_offset_transform().transform(coll.get_offsets())
+            if box.count_contains(pts):
+                found.append("scatter markers")
+            continue
+        tr = coll.get_transform()
+        for p in coll.get_paths():
+            filled = not isinstance(coll, LineCollection)
+            if p.transformed(tr).intersects_bbox(box, filled=filled):
+                found.append(f"collection {type(coll).__name__}")
+                break
+    for text in ax.texts:
+        if text.get_visible() and text.get_text() and \
+                text.get_window_extent(renderer).overlaps(box):
+            found.append(f"text {text.get_text()!r}")
+    return found
+
+
+def _texts(fig) -> list:
+    """The texts that are drawn: titles, axis labels, tick labels in view, legends, notes."""
+    out = list(fig.texts)
+    for ax in fig.axes:
+        out += [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label,
+                *ax.texts]
+        for axis, (lo, hi) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+            lo, hi = min(lo, hi), max(lo, hi)
+            span = hi - lo
+            for tick in axis.get_major_ticks():
+                if lo - 1e-9 * span <= tick.get_loc() <= hi + 1e-9 * span:
+                    out += [tick.label1, tick.label2]
+        leg = ax.get_legend()
+        if leg is not None:
+            out += [*leg.get_texts(), leg.get_title()]
+    return [t for t in out if t.get_visible() and t.get_text().strip()]
+
+
+def _titles(fig) -> list[str]:
+    out = [ax.get_title(loc) for ax in fig.axes for loc in ("center", "left", "right")]
+    if fig._suptitle is not None:
+        out.append(fig._suptitle.get_text())
+    return [t for t in out if t]
+
+
+@pytest.mark.parametrize("name", list(BUILDERS))
+def test_figure_layout(name, monkeypatch):
+    figs = _draw(name, monkeypatch)
+    for k, fig in enumerate(figs):
+        where = f"{name} figure {k}"
+        r = _renderer(fig)
+        # (a) legends cover no data of any axes
+        for ax in fig.axes:
+            leg = ax.get_legend()
+            if leg is None:
+                continue
+            box = leg.get_window_extent(r)
+            for other in fig.axes:
+                hits = _hits(other, box, r)
+                assert not hits, f"{where}: the legend covers {hits}"
+        # (b) every text inside the canvas (0.5 px tolerance)
+        canvas = fig.bbox
+        for text in _texts(fig):
+            e = text.get_window_extent(r)
+            assert (e.x0 >= canvas.x0 - 0.5 and e.y0 >= canvas.y0 - 0.5
+                    and e.x1 <= canvas.x1 + 0.5 and e.y1 <= canvas.y1 + 0.5), \
+                f"{where}: {text.get_text()!r} is clipped ({e} outside {canvas})"
+        # ... with room to spare: the SVG's text is drawn in the browser's sans-serif font,
+        # which can run wider than the metrics matplotlib lays it out with
+        tight, pad = fig.get_tightbbox(r), 0.08  # inches
+        w, h = fig.get_size_inches()
+        gaps = (tight.x0, tight.y0, w - tight.x1, h - tight.y1)
+        assert min(gaps) >= pad, f"{where}: text within {min(gaps):.3f} in of the edge {gaps}"
+        # (c) titles: two statements are separated, never juxtaposed
+        for title in _titles(fig):
+            assert not re.search(r"\S {2,}\S", title), f"{where}: bare juxtaposition {title!r}"
+            for part in re.split(r" · |; |\n", title):
+                assert part.count("=") <= 1, f"{where}: unseparated statements in {title!r}"
+
+
+# ---------------------------------------------------------------------------- controls
+def test_the_checks_catch_a_legend_over_data_and_a_clipped_label():
+    """Negative controls: the geometry above fails on a bad figure."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4, 3))
+    ax = fig.add_subplot()
+    x = np.linspace(0, 1, 50)
+    ax.plot(x, np.full_like(x, 0.5), label="a flat line through the middle")
+    ax.bar([0.5], [0.9], width=0.5, label="a bar")
+    leg = ax.legend(loc="center")
+    ax.set_ylabel("a label\nthat is pushed\nout of the canvas", labelpad=60)
+    r = _renderer(fig)
+    hits = _hits(ax, leg.get_window_extent(r), r)
+    assert any(h.startswith("line") for h in hits) and any(h.startswith("patch") for h in hits)
+    assert fig.get_tightbbox(r).x0 < 0
+    # and a legend in an empty corner meets nothing
+    ax.set_ylim(0, 3)
+    leg = ax.legend(loc="upper right")
+    r = _renderer(fig)
+    assert _hits(ax, leg.get_window_extent(r), r) == []
