@@ -392,12 +392,10 @@ def test_specs_build_mixtures():
     assert float(d.mean) == pytest.approx(0.3 * -1 + 0.7 * 2)
 
 
-def test_derive_refuses_by_name():
+def test_derive_gives_the_mixture_nll():
     mix = mk.Mixture(mk.Normal, k=2)
-    with pytest.raises(NotImplementedForFamily, match="symbolic"):
-        mk.derive(mix)
-    with pytest.raises(NotImplementedForFamily, match="symbolic"):
-        mix.sympy_density()          # what mlekit.torch compiles from: refused the same way
+    assert mk.derive(mix).loss_name == "two-component Normal mixture NLL"
+    assert mix.has_symbolic_density
 
 
 def test_regression_refuses_by_name():

@@ -31,6 +31,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import mlekit as mk  # noqa: E402
+import mlekit.divergence  # noqa: E402  (registers the cross-family KL closed forms)
 import mlekit.torch as mkt  # noqa: E402
 from mlekit.errors import NotImplementedForFamily, ParameterError  # noqa: E402
 from mlekit.families import FAMILIES, KL_REGISTRY, Family  # noqa: E402
@@ -44,16 +45,19 @@ HAND_WRITTEN = frozenset({
 })
 #: families without one, served by the SymPy → torch compilation of torch/_symbolic.py
 GENERATED = frozenset({"inversegaussian", "pareto", "rayleigh"})
+#: families with neither, served by their own NumPy logpdf with the analytic score as its
+#: gradient (torch/_bridge.py)
+BRIDGED = frozenset({"tweedie"})
 #: families torch refuses: {name: words of the NotImplementedForFamily it raises}
 REFUSED = {
     "dirichlet": "scalar parameters only",
     "multivariatenormal": "scalar parameters only",
-    "tweedie": "no closed symbolic density",
     "ordinal": "no closed symbolic density",
 }
-#: families with a hand-written torch form whose parameter is a vector, so the symbolic
-#: path (scalar parameters only) refuses them: {name: words of the error}
-SYMBOLIC_REFUSED = {"categorical": "scalar parameters only"}
+#: families the symbolic path refuses though torch serves them otherwise (a hand-written
+#: form with a vector parameter; a bridged series density): {name: words of the error}
+SYMBOLIC_REFUSED = {"categorical": "scalar parameters only",
+                    "tweedie": "no closed symbolic density"}
 #: NumPy closed-form KL pairs with no torch closed form, as {q family: p families}:
 #: torch.kl raises NotImplementedForFamily and names mlekit.divergence.kl instead
 _CONTINUOUS_P = ("beta cauchy exponential gamma gumbel halfnormal inversegaussian laplace "
@@ -232,13 +236,14 @@ def _check_crossed(fam: Family, method: str, seed: int) -> None:
 # ------------------------------------------------------------------ log-densities
 def test_every_family_has_a_decision():
     """Meta-test: the families these tests cover are exactly the registry, each in one of
-    HAND_WRITTEN, GENERATED, REFUSED; a new family fails here until it is placed."""
-    decided = [HAND_WRITTEN, GENERATED, frozenset(REFUSED)]
+    HAND_WRITTEN, GENERATED, BRIDGED, REFUSED; a new family fails here until it is placed."""
+    decided = [HAND_WRITTEN, GENERATED, BRIDGED, frozenset(REFUSED)]
     undecided = sorted(set(FAMILIES).difference(*decided))
     stale = sorted(frozenset().union(*decided) - set(FAMILIES))
     twice = sorted(n for n in FAMILIES if sum(n in d for d in decided) > 1)
     assert not undecided and not stale and not twice, (
-        f"families with no torch decision (add each to HAND_WRITTEN, GENERATED or REFUSED): "
+        f"families with no torch decision (add each to HAND_WRITTEN, GENERATED, BRIDGED or "
+        f"REFUSED): "
         f"{undecided}; declared but not registered: {stale}; declared twice: {twice}")
 
 
@@ -275,6 +280,40 @@ def test_symbolic_log_prob_matches_family_or_is_refused_by_name(name):
     tensors = {k: torch.as_tensor(np.asarray(v, float)) for k, v in params.items()}
     with pytest.raises(NotImplementedForFamily, match=refusal):
         mkt.log_prob(fam, x, tensors, method="symbolic")
+
+
+#: families whose file writes its own score, with scalar parameters: the NumPy bridge serves
+#: each of them (and is the path torch takes for BRIDGED)
+_SCORED = sorted(n for n, f in FAMILIES.items() if type(f).score is not Family.score
+                 and not any(f.parameter(p).event_ndim for p in f.param_names))
+
+
+@pytest.mark.parametrize("name", _SCORED)
+def test_numpy_bridge_matches_family(name):
+    """``method="numpy"``: the family's logpdf as a torch function whose gradient is its
+    score, held to the same figures (for a HAND_WRITTEN family, a second torch copy)."""
+    _check_log_prob(FAMILIES[name], "numpy", seed=200 + ALL.index(name))
+    _check_crossed(FAMILIES[name], "numpy", seed=200 + ALL.index(name))
+
+
+@pytest.mark.parametrize("name", sorted(BRIDGED))
+def test_bridged_family_is_what_torch_uses_and_its_gradient_is_numerical(name):
+    """torch's default path for a BRIDGED family is the bridge, and its backward (the
+    family's analytic score) passes ``torch.autograd.gradcheck`` against central
+    differences of its forward (the NumPy logpdf) at random members."""
+    fam = FAMILIES[name]
+    fn, used = mkt.resolve_log_density(fam)
+    assert used == "numpy"
+    rng = np.random.default_rng(5)
+    params = _random_params(fam, rng, {n: (6,) for n in fam.param_names})
+    x = torch.as_tensor(np.asarray(fam(**params).sample(None, rng=rng), float))
+    names = fam.param_names
+    leaves = [torch.tensor(params[n], dtype=torch.float64, requires_grad=True) for n in names]
+
+    def f(*vals):
+        return fn(x, {n: mkt.HeadValue(v) for n, v in zip(names, vals, strict=True)})
+
+    assert torch.autograd.gradcheck(f, tuple(leaves), eps=1e-6, atol=1e-6, rtol=1e-5)
 
 
 def _closed_form_families() -> set[str]:

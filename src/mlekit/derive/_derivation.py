@@ -28,6 +28,9 @@ __all__ = ["Derivation", "Step"]
 
 _MODULES_EXTRA = None
 
+#: what :attr:`Derivation.loss_name` says when no named loss fits the derived one
+NO_NAMED_LOSS = "no named loss"
+
 
 def _softplus(u):
     return np.logaddexp(0.0, u)
@@ -43,6 +46,15 @@ def _stabilise(expr):
 
     sp_f = sp.Function("softplus")
     lse = sp.Function("logsumexp")
+    gammaln = sp.Function("gammaln")  # log Γ, not re-evaluated to log(gamma(n)) by SymPy
+
+    def log_term(t):
+        """log t for a positive product, as a sum of logs, with log Γ and log n! kept as
+        ``gammaln`` (Γ(601) overflows; its log does not)."""
+        e = sp.expand_log(sp.log(t), force=True)
+        return e.replace(lambda u: isinstance(u, sp.log) and isinstance(
+            u.args[0], (sp.gamma, sp.factorial)), lambda u: gammaln(
+                u.args[0].args[0] + (1 if isinstance(u.args[0], sp.factorial) else 0)))
 
     def softplus_arg(arg):
         # 1 + exp(u) -> u
@@ -75,6 +87,11 @@ def _stabilise(expr):
         if isinstance(a, sp.Add) and len(a.args) > 1 and all(isinstance(t, sp.exp)
                                                              for t in a.args):
             return lse(*[t.args[0] for t in a.args])
+        if isinstance(a, sp.Add) and len(a.args) > 1 and all(t.is_positive for t in a.args) \
+                and any(t.has(sp.exp) for t in a.args):
+            # log Σ_j w_j f_j (a mixture): log-sum-exp of the terms' logs, finite where every
+            # density underflows
+            return lse(*[log_term(t) for t in a.args])
         return None
 
     def walk(e):
@@ -91,6 +108,7 @@ def _modules():
     from scipy import special
 
     return [{"softplus": _softplus, "logsumexp": _logsumexp, "gamma": special.gamma,
+             "gammaln": special.gammaln,
              "loggamma": special.gammaln, "polygamma": special.polygamma,
              "digamma": special.digamma, "beta": special.beta, "erf": special.erf,
              "erfc": special.erfc, "factorial": lambda v: special.gamma(np.asarray(v) + 1.0),
@@ -134,7 +152,8 @@ class Derivation:
     wrt : names of the estimated parameters (weight vectors for a conditional model)
     fixed : parameters held fixed, name -> value (a number or the symbol itself)
     link : parameter -> link name for a conditional model (``{}`` otherwise)
-    loss_name : the recognised named loss, or ``None`` ("no named loss")
+    loss_name : the recognised named loss, or ``"no named loss"`` (the same words the
+        text, report and CLI show; :attr:`named` is then False)
     loss_expr : the per-observation loss :math:`\mathrm{loss}_i` (SymPy)
     scale : the exact positive scale :math:`a` (SymPy)
     constant : :math:`c`, the terms free of the estimated parameters, summed over
@@ -189,6 +208,10 @@ class Derivation:
     fisher_method: str | None = None  # how fisher_information() was obtained
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    def __post_init__(self) -> None:
+        if not self.loss_name:  # one spelling everywhere: attribute, text, report, CLI
+            self.loss_name = NO_NAMED_LOSS
+
     # ------------------------------------------------------------------ summary
     @property
     def title(self) -> str:
@@ -200,7 +223,7 @@ class Derivation:
 
     @property
     def named(self) -> bool:
-        return self.loss_name is not None
+        return self.loss_name != NO_NAMED_LOSS
 
     # ------------------------------------------------------------------ numerics
     def _lam(self, expr, key: str, k: int | None = None):
@@ -213,10 +236,46 @@ class Derivation:
         syms = [self.arg_symbols[n] for n in names]
         if self.vector:
             expr, syms, names = self._expand_vector(expr, syms, names, k)
+        elif any(isinstance(s, sp.IndexedBase) for s in syms):
+            fn = self._lam_weights(expr, syms)
+            self._cache[ck] = (fn, names)
+            return fn, names
         fn = sp.lambdify([self.data_symbol if not self.vector else syms[0], *syms[1:]],
                          _stabilise(expr), modules=_modules())
         self._cache[ck] = (fn, names)
         return fn, names
+
+    def _lam_weights(self, expr, syms):
+        """Lambdify a scalar-data expression with a vector parameter (a mixture's weights
+        ``w[1] … w[k]``): each ``w[j]`` becomes a plain argument, fed ``w[..., j − 1]``."""
+        import sympy as sp
+
+        flat, spec = [self.data_symbol], []
+        rep = {}
+        for s in syms[1:]:
+            if isinstance(s, sp.IndexedBase):
+                idx = sorted({int(a.indices[0]) for a in expr.atoms(sp.Indexed)
+                              if a.base == s})
+                parts = [sp.Symbol(f"_{s.name}_{j}", positive=True) for j in idx]
+                rep.update({s[j]: v for j, v in zip(idx, parts, strict=True)})
+                flat += parts
+                spec.append(idx)
+            else:
+                flat.append(s)
+                spec.append(None)
+        raw = sp.lambdify(flat, _stabilise(expr.xreplace(rep)), modules=_modules())
+
+        def fn(x, *args):
+            out = [x]
+            for a, idx in zip(args, spec, strict=True):
+                if idx is None:
+                    out.append(a)
+                else:
+                    v = np.asarray(a, float)
+                    out += [v[..., j - 1] for j in idx]
+            return raw(*out)
+
+        return fn
 
     def _expand_vector(self, expr, syms, names, k):
         """Write Σ_c over k classes out explicitly, Indexed -> plain symbols (one-hot data)."""

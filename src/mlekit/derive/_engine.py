@@ -180,6 +180,54 @@ def _split_holds(family: Family, nll, split, data, psyms: dict, subs_fixed: dict
     return True
 
 
+def _negate(logp):
+    """−log p; a density by cases keeps its cases, each negated (−log p of each case)."""
+    if isinstance(logp, sp.Piecewise):
+        return sp.Piecewise(*[(-e, c) for e, c in logp.args])
+    return -logp
+
+
+def _split_terms(nll, wrt_syms):
+    """``(terms in the estimated parameters, the rest)`` of a per-observation NLL."""
+    terms = sp.Add.make_args(sp.expand_log(nll, force=True))
+    dep = [t for t in terms if any(t.has(w) for w in wrt_syms)]
+    return sp.Add(*dep), _simplify_const(sp.Add(*[t for t in terms if t not in dep]))
+
+
+_NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
+
+
+def _model_loss_name(family: Family) -> str | None:
+    """The name of a combinator's NLL, from what it is built of ("zero-inflated Poisson
+    NLL", "zero-truncated Poisson NLL", "two-component Normal mixture NLL"); None for a
+    family that is not a combinator."""
+    kind = getattr(family, "kind", None)
+    base = getattr(family, "base", None)
+    if base is None or kind is None:
+        return None
+    if kind == "zeroinflated":
+        return f"zero-inflated {base.title} NLL"
+    if kind == "hurdle":
+        return f"hurdle {base.title} NLL"
+    if kind == "truncated":
+        lo, hi = getattr(family, "low", None), getattr(family, "high", None)
+        if base.discrete and hi is None and lo is not None and float(lo) == 1.0 \
+                and base.support.edges[0] == 0:
+            return f"zero-truncated {base.title} NLL"
+        return f"truncated {base.title} NLL"
+    if kind == "shifted":
+        n = len(family.estimable_names)
+        return (f"{_NUMBER_WORDS.get(n, str(n))}-parameter {base.title} NLL")
+    if kind == "mixture":
+        comps = getattr(family, "components", ())
+        k = len(comps)
+        words = _NUMBER_WORDS.get(k, str(k))
+        if comps and all(c is comps[0] for c in comps):
+            return f"{words}-component {comps[0].title} mixture NLL"
+        return f"{words}-component mixture NLL ({', '.join(c.title for c in comps)})"
+    return None
+
+
 def _simplify_const(e):
     """A short form of the constant: log(2*pi)/2 stays together, numbers collected."""
     return sp.expand(e, log=False)
@@ -261,11 +309,17 @@ def build_derivation(family: Family, wrt: tuple[str, ...] | None, fixed: tuple,
             else _number(fixed_repr[n]) for n in names if n not in wrt]
     probe = _probe(family, psyms)
     extra = {"_index": vector_info.get("c"), "_classes": vector_info.get("k")} if vector else None
-    nll_term = -logp
+    nll_term = _negate(logp)
+    cases = isinstance(nll_term, sp.Piecewise)
 
     pool.append(sp.Integer(1))  # e.g. the Exponential is the Gamma with shape 1
-    points = [] if vector else _points(family, data, psyms, wrt, subs_fixed)
-    match = match_loss(nll_term, data, wrt_syms, pool, probe, extra, points=points)
+    points = [] if vector or cases else _points(family, data, psyms, wrt, subs_fixed)
+    # a density by cases (zero-inflated, hurdle) or with vector weights on scalar data (a
+    # mixture) is no single named template: its loss is the derived one, named after the
+    # model (one-hot data with a probability vector, the Categorical, is matched as before)
+    weights = not vector and any(isinstance(w, sp.IndexedBase) for w in wrt_syms)
+    match = None if cases or weights else \
+        match_loss(nll_term, data, wrt_syms, pool, probe, extra, points=points)
     if match is not None and not vector and not _split_holds(
             family, nll_term, match.scale * match.loss + match.remainder, data, psyms,
             subs_fixed):
@@ -277,19 +331,30 @@ def build_derivation(family: Family, wrt: tuple[str, ...] | None, fixed: tuple,
         loss = match.loss
         scale = match.scale
         const_term = _simplify_const(match.remainder)
-        note = match.template.note
+        note = match.note  # in this family's own parameter names
     else:
         loss_name, note = None, "no named loss: the loss shown is the derived one"
-        terms = sp.Add.make_args(sp.expand_log(nll_term, force=True))
-        dep = [t for t in terms if any(t.has(w) for w in wrt_syms)]
-        loss = sp.Add(*dep)
+        model_name = _model_loss_name(family)
+        if model_name is not None:
+            loss_name, note = model_name, (f"the {model_name}, derived from the density of "
+                                           f"{family.title}")
+        if cases:  # split each case: its terms in the estimated parameters, and the rest
+            pairs = [_split_terms(e, wrt_syms) for e, _ in nll_term.args]
+            conds = [c for _, c in nll_term.args]
+            loss = sp.Piecewise(*[(d, c) for (d, _), c in zip(pairs, conds, strict=True)])
+            rests = [r for _, r in pairs]
+            const_term = rests[0] if all(r == rests[0] for r in rests) else \
+                sp.Piecewise(*[(r, c) for r, c in zip(rests, conds, strict=True)])
+        else:
+            loss, const_term = _split_terms(nll_term, wrt_syms)
         scale = sp.Integer(1)
-        const_term = _simplify_const(sp.Add(*[t for t in terms if t not in dep]))
 
     i = sp.Symbol("i", integer=True, positive=True)
     m = sp.Symbol("m", integer=True, positive=True)
     steps: list[Step] = []
-    hats = [_hat(n) for n in wrt]
+    # a vector of weights on scalar data (a mixture's) is estimated as its symbol: w-hat
+    hats = [_hat(psyms[n].name if weights and isinstance(psyms[n], sp.IndexedBase) else n)
+            for n in wrt]
 
     # ---- conditional model: parameters through links
     etas: dict[str, Any] = {}

@@ -28,6 +28,7 @@ This module imports SymPy at the top; it is only imported from inside
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,7 +53,10 @@ class LossTemplate:
     link_forms : ``{link name: (loss name in link space, builder(y, eta, roles))}``;
         the link-space form is verified numerically against the substitution
     positive_roles : roles that must be positive (scales, degrees of freedom)
-    note : one line shown with the result (what the loss is known as)
+    note : one line shown with the result (what the loss is known as). A ``{role}`` in it
+        is replaced by what that role matched in the family (its own parameter name or a
+        number), so a note never speaks another family's parameter names; ``note_fields``
+        adds named expressions of the roles (e.g. ``{mean}`` as ``k/theta``)
     """
 
     name: str
@@ -64,6 +68,16 @@ class LossTemplate:
     positive_roles: tuple[str, ...] = ()
     unit_roles: tuple[str, ...] = ()
     note: str = ""
+    note_fields: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+    def describe(self, roles: dict[str, Any]) -> str:
+        """The note with each ``{role}`` (and ``note_fields`` name) replaced by what it
+        matched, e.g. ``{mean}`` → ``1/rate`` for the Exponential; other braces stay."""
+        values = dict(roles)
+        if self.note_fields is not None:
+            values.update(self.note_fields(roles))
+        return re.sub(r"\{(\w+)\}", lambda m: sp.sstr(_as_expr(values[m.group(1)]))
+                      if m.group(1) in values else m.group(0), self.note)
 
 
 @dataclass
@@ -75,6 +89,11 @@ class Match:
     loss: Any
     scale: Any
     remainder: Any
+
+    @property
+    def note(self) -> str:
+        """The template's note in the matched family's own parameter names."""
+        return self.template.describe(self.roles)
 
 
 
@@ -179,7 +198,8 @@ LOSS_TEMPLATES: list[LossTemplate] = [
                  note="MAE: the estimate is a median"),
     LossTemplate("pinball (quantile) loss", ("theta",), _pinball, fixed_roles=("tau",),
                  display=_pinball_display, unit_roles=("tau",),
-                 note="rho_tau(u) = max(tau u, (tau - 1) u): the estimate is the tau-quantile"),
+                 note="rho_tau(u) = max(tau u, (tau - 1) u) with tau = {tau}: the estimate is "
+                      "the tau-quantile"),
     LossTemplate("binary cross-entropy", ("theta",), _bce,
                  link_forms={"logit": ("binary cross-entropy on logits", _bce_logits)},
                  note="log loss"),
@@ -197,30 +217,34 @@ LOSS_TEMPLATES: list[LossTemplate] = [
                  note="half the Poisson deviance up to terms free of the mean"),
     LossTemplate("Gamma deviance", ("theta",), _gamma_dev(lambda r: r["theta"]),
                  link_forms={"log": ("Gamma deviance on the log scale", _gamma_dev_log)},
-                 note="unit deviance 2 (y/mu - log(y/mu) - 1) of the mean mu"),
+                 note="unit deviance 2 (y/m - log(y/m) - 1) of the mean m = {theta}"),
     LossTemplate("Gamma deviance", ("theta",), _gamma_dev(lambda r: r["k"] / r["theta"]),
                  fixed_roles=("k",), positive_roles=("k",),
-                 note="unit deviance of the mean mu = shape / rate"),
+                 note="unit deviance of the mean {mean}",
+                 note_fields=lambda r: {"mean": r["k"] / r["theta"]}),
     LossTemplate("Gamma deviance", ("theta",), _gamma_dev(lambda r: r["k"] * r["theta"]),
                  fixed_roles=("k",), positive_roles=("k",),
-                 note="unit deviance of the mean mu = shape * scale"),
+                 note="unit deviance of the mean {mean}",
+                 note_fields=lambda r: {"mean": r["k"] * r["theta"]}),
     LossTemplate("squared logarithmic error", ("theta",),
                  lambda y, r: (sp.log(y) - r["theta"]) ** 2,
                  note="squared error of log y: the estimate is the mean of log y"),
     LossTemplate("log-cosh loss", ("theta",),
                  lambda y, r: sp.log(sp.cosh((y - r["theta"]) / (2 * r["s"]))),
                  fixed_roles=("s",), positive_roles=("s",),
-                 note="log cosh(r/(2s)): quadratic near 0, absolute for large residuals"),
+                 note="log cosh(r/(2*{s})), r the residual: quadratic near 0, absolute for "
+                      "large residuals"),
     LossTemplate("Cauchy loss", ("theta",), _cauchy, fixed_roles=("s",), positive_roles=("s",),
-                 note="log(1 + (r/s)^2): robust, heavy-tailed"),
+                 note="log(1 + (r/{s})^2), r the residual: robust, heavy-tailed"),
     LossTemplate("Student-t loss", ("theta",), _student, fixed_roles=("nu", "s"),
-                 positive_roles=("nu", "s"), note="log(1 + r^2/(nu s^2)): robust, heavy-tailed"),
+                 positive_roles=("nu", "s"),
+                 note="log(1 + r^2/({nu}*{s}^2)), r the residual: robust, heavy-tailed"),
     LossTemplate("Gaussian NLL with learned variance", ("mu", "sigma"), _gauss_learned,
                  positive_roles=("sigma",),
-                 note="squared error weighted by 1/(2 sigma^2) plus log sigma"),
+                 note="squared error weighted by 1/(2 {sigma}^2) plus log {sigma}"),
     LossTemplate("Gaussian NLL with learned variance", ("mu", "v"), _gauss_learned_var,
                  positive_roles=("v",),
-                 note="squared error weighted by 1/(2 v) plus (1/2) log v"),
+                 note="squared error weighted by 1/(2 {v}) plus (1/2) log {v}"),
 ]
 
 

@@ -28,6 +28,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "mlekit.torch needs PyTorch: pip install 'mlekit[torch]' (torch==2.13.0)"
     ) from exc
 
+from ._bridge import numpy_log_density
 from ._kl import TORCH_KL, kl, to_mlekit
 from ._links import HEADS, HeadValue, inverse_link, torch_head_names
 from ._logprob import CLOSED_FORMS, closed_form_for, resolve_log_density, symbolic_log_density
@@ -47,6 +48,7 @@ __all__ = [
     "kl",
     "log_prob",
     "nll",
+    "numpy_log_density",
     "resolve_log_density",
     "symbolic_log_density",
     "to_mlekit",

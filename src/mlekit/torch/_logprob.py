@@ -14,7 +14,10 @@ r"""Torch log-densities: closed forms for common families, a compiled SymPy fall
    :mod:`mlekit.torch._symbolic`. Registered links are substituted
    symbolically first (``σ = e^η``), so logs of link outputs simplify exactly.
    This serves any registered or user-defined (custom) family whose
-   log-density is built from elementary and gamma-type functions.
+   log-density is built from elementary and gamma-type functions;
+3. **numpy** — for a family with neither (Tweedie's series density) but with an
+   analytic ``score`` in its file: its NumPy ``logpdf`` inside a torch autograd
+   Function whose gradient is that score (:mod:`mlekit.torch._bridge`).
 
 Both take the target ``y`` and a dict ``{name: HeadValue}`` and return the
 elementwise log-density; the closed forms use :meth:`HeadValue.log` /
@@ -322,8 +325,24 @@ def _compiled(family: Family, head_key: tuple[tuple[str, str | None], ...]):
     logp = sd.logdensity
     heads = dict(head_key)
     args, via_eta = [sd.x], []
+    parts: list[tuple[int, ...] | None] = []  # per parameter: the entries of a vector one
     for p in family.parameters:
         sym = sd.params.get(p.name)
+        used = [a.indices[0] for a in logp.atoms(sympy.Indexed) if a.base == sym]
+        if isinstance(sym, sympy.IndexedBase) and p.event_ndim == 1 and used and all(
+                i.is_Integer for i in used):
+            # a probability vector written out entry by entry (a mixture's weights
+            # w[1] … w[k]; not a Σ over a symbolic class index, as the Categorical's): one
+            # argument per entry, fed value[..., j − 1] (the head's value: softmax of the
+            # raw outputs)
+            idx = tuple(sorted({int(i) for i in used}))
+            entries = [sympy.Symbol(f"_{sym.name}_{j}", positive=True) for j in idx]
+            logp = logp.xreplace({sym[j]: e for j, e in zip(idx, entries, strict=True)})
+            args += entries
+            via_eta.append(False)
+            parts.append(idx)
+            continue
+        parts.append(None)
         if sym is None or p.event_ndim:
             raise NotImplementedForFamily(
                 f"{family.title}: the symbolic torch fallback handles scalar parameters only "
@@ -343,7 +362,7 @@ def _compiled(family: Family, head_key: tuple[tuple[str, str | None], ...]):
         else:
             args.append(sym)
             via_eta.append(False)
-    return compile_sympy(logp, args), tuple(via_eta)
+    return compile_sympy(logp, args), tuple(via_eta), tuple(parts)
 
 
 def symbolic_log_density(family: Family, heads: dict[str, object] | None = None) -> _LogPdf:
@@ -359,14 +378,18 @@ def symbolic_log_density(family: Family, heads: dict[str, object] | None = None)
     >>> f(y, {"rate": mkt.HeadValue(eta=torch.tensor([0.0], dtype=torch.float64), head="log")})
     tensor([-1.6931], dtype=torch.float64)
     """
-    fn, via_eta = _compiled(family, _head_key(dict(heads or {})))
+    fn, via_eta, parts = _compiled(family, _head_key(dict(heads or {})))
     names = family.param_names
 
     def logpdf(y: torch.Tensor, P: _P) -> torch.Tensor:
         vals = []
-        for n, e in zip(names, via_eta, strict=True):
+        for n, e, idx in zip(names, via_eta, parts, strict=True):
             h = P[n]
-            vals.append(h.eta if e and h.eta is not None else h.value)
+            v = h.eta if e and h.eta is not None else h.value
+            if idx is None:
+                vals.append(v)
+            else:  # a vector parameter: its entries, the last axis taken apart
+                vals += [v[..., j - 1] for j in idx]
         out = fn(y, *vals)
         out = out.expand(torch.broadcast_shapes(out.shape, y.shape, *[v.shape for v in vals]))
         if family.support_parameters:
@@ -412,10 +435,14 @@ def resolve_log_density(family: Family, heads: dict[str, object] | None = None,
     >>> used2
     'symbolic'
     """
-    if method not in ("auto", "closed form", "symbolic"):
+    if method not in ("auto", "closed form", "symbolic", "numpy"):
         raise NotImplementedForFamily(
-            f"unknown method {method!r} (choose from: auto, closed form, symbolic)"
+            f"unknown method {method!r} (choose from: auto, closed form, symbolic, numpy)"
         )
+    if method == "numpy":
+        from ._bridge import numpy_log_density
+
+        return numpy_log_density(family), "numpy"
     if method in ("auto", "closed form"):
         fn = closed_form_for(family)
         if fn is not None:
@@ -425,4 +452,12 @@ def resolve_log_density(family: Family, heads: dict[str, object] | None = None,
                 f"{family.title} has no torch closed form for parameters "
                 f"({', '.join(family.param_names)}); use method='symbolic'"
             )
-    return symbolic_log_density(family, heads), "symbolic"
+    try:
+        return symbolic_log_density(family, heads), "symbolic"
+    except NotImplementedForFamily:
+        from ._bridge import has_numpy_score, numpy_log_density
+
+        if method != "auto" or not has_numpy_score(family):
+            raise
+    # 3. the family's own NumPy logpdf, differentiated by its analytic score
+    return numpy_log_density(family), "numpy"

@@ -13,7 +13,10 @@ tree once and builds a closure of torch operations instead:
   quotients are put over a common denominator first), so a density stated as a
   product never under- or overflows and link-space substitutions such as
   ``p = 1/(1 + e^{−η})`` stay exact for ``η = ±1000``;
-* ``Piecewise`` becomes nested ``torch.where``.
+* the log of a sum of positive terms (a mixture's :math:`\sum_j w_j f_j`) is the
+  ``logsumexp`` of the terms' own logs, so it stays finite where every term underflows;
+* ``Piecewise`` becomes nested ``torch.where`` (a zero-inflated or hurdle density's
+  cases).
 
 Anything else raises :class:`~mlekit.errors.NotImplementedForFamily` naming the
 unsupported SymPy function.
@@ -22,6 +25,7 @@ unsupported SymPy function.
 from __future__ import annotations
 
 import functools
+import math
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -158,8 +162,30 @@ def _compile(expr, unary: dict) -> _Node:
             return lambda env: torch.exp(ex(env))
         ex = _compile(expr.exp, unary)
         return lambda env: torch.pow(base(env), ex(env))
+    if isinstance(expr, sp.log) and isinstance(expr.args[0], (sp.gamma, sp.factorial)):
+        # log Γ(a) -> lgamma(a) directly: SymPy turns loggamma(x + 1) back into
+        # log(gamma(x + 1)) when x is a non-negative integer (count data), which would
+        # overflow Γ at x > 170
+        shift = 1 if isinstance(expr.args[0], sp.factorial) else 0
+        a = _compile(expr.args[0].args[0] + shift, unary)
+        return lambda env: torch.lgamma(a(env))
     if isinstance(expr, sp.log):
         rewritten = _log_terms(expr.args[0])
+        inner = rewritten.args[0] if isinstance(rewritten, sp.log) else None
+        if inner is not None and inner.is_Add and all(t.is_positive for t in inner.args):
+            # log Σ_j t_j of positive terms (a mixture's Σ w_j f_j): log-sum-exp of the
+            # terms' own logs, so that the sum does not underflow where every t_j does
+            kids = [_compile(_log_terms(t), unary) for t in inner.args]
+
+            def logsumexp(env):
+                vals = [k(env) for k in kids]
+                ref = next((v for v in vals if isinstance(v, torch.Tensor)), None)
+                if ref is None:
+                    return math.log(sum(math.exp(v) for v in vals))
+                vals = torch.broadcast_tensors(*[_tensor_like(v, ref) for v in vals])
+                return torch.logsumexp(torch.stack(vals), dim=0)
+
+            return logsumexp
         if rewritten.has(sp.log) and isinstance(rewritten, sp.log):
             arg = _compile(rewritten.args[0], unary)
             return lambda env: torch.log(arg(env))

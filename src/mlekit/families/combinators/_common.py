@@ -177,11 +177,51 @@ class Combinator(Family):
         """The base family's parameters out of all of them."""
         return {p.name: params[p.name] for p in self.base.parameters}
 
-    # ------------------------------------------------------------------ not ours
+    # ------------------------------------------------------------------ symbolic
+    @property  # type: ignore[override]
+    def has_symbolic_density(self) -> bool:
+        """The combinator's SymPy density is built from its base's (``derive`` and the
+        torch fallback work from it): True when that build succeeds (False over a base
+        without one, Tweedie's series, or where a piece has no closed form; the answer is
+        kept, so a refusal that took SymPy seconds is not searched for again)."""
+        known = self.__dict__.get("_symbolic_ok")
+        if known is None:
+            try:
+                self.sympy_density()
+                known = True
+            except NotImplementedForFamily:
+                known = False
+            self.__dict__["_symbolic_ok"] = known
+        return known
+
     def _symbolic(self):
         raise NotImplementedForFamily(
-            f"{self.title} has no symbolic density yet (combinators are not derived "
-            "symbolically in this version); its NLL is the numeric sum of -logpdf")
+            f"{self.title} has no symbolic density; its NLL is the numeric sum of -logpdf")
+
+    def _base_symbolic(self, base: Family | None = None) -> Any:
+        """The base family's :class:`~mlekit.families.base.SymbolicDensity`, or a
+        NotImplementedForFamily naming this combinator and why the base has none."""
+        base = self.base if base is None else base
+        try:
+            return base.sympy_density()
+        except NotImplementedForFamily as exc:
+            raise NotImplementedForFamily(
+                f"{self.title} has no symbolic density because {base.title} has none: {exc}; "
+                "its NLL is the numeric sum of -logpdf (derive and the torch fallback need "
+                "a closed density)") from None
+
+    def _pmf_at(self, sd: Any, k: Any) -> Any:
+        """The base's density at the number ``k``, as a SymPy expression (``f(0)``)."""
+        import sympy
+
+        lp = sd.logdensity.subs(sd.x, k)
+        options = [sympy.exp(sympy.expand_log(lp, force=True)), sd.expr.subs(sd.x, k)]
+        # the shortest of the two, simplified: exp(n log(1 - p)) -> (1 - p)**n, and
+        # Γ(k + 1/α)/Γ(1/α) -> a polynomial in 1/α
+        # (simplify is slow: f(0) only, which zero-inflation and hurdles show)
+        if k == 0:
+            options += [sympy.simplify(sympy.gammasimp(o)) for o in options]
+        return min(options, key=sympy.count_ops)
 
     def entropy(self, **params: Any) -> np.ndarray:
         raise NotImplementedForFamily(f"{self.title} has no closed-form entropy")

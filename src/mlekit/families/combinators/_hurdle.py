@@ -73,6 +73,30 @@ class HurdleFamily(Combinator):
         return self.base.support_of(**{p.name: params[p.name] for p in self.base.parameters
                                        if not p.estimable and p.name in params})
 
+    # ------------------------------------------------------------------ symbolic
+    def _symbolic(self):
+        r"""F's own SymPy density behind a hurdle at zero:
+
+        .. math:: p(x) = \begin{cases} \pi & x = 0 \\
+                  (1-\pi)\,\dfrac{f(x)}{1 - f(0)} & x > 0 \end{cases}
+
+        (F is a count family: 1 − F(0) = 1 − f(0))."""
+        import sympy
+
+        from ..base import SymbolicDensity
+
+        sd = self._base_symbolic()
+        x = sd.x
+        pi = sympy.Symbol("pi", **UnitInterval.sympy_assumptions)
+        f0 = self._pmf_at(sd, 0)
+        at0 = sympy.Eq(x, 0)
+        expr = sympy.Piecewise((pi, at0), ((1 - pi) * sd.expr / (1 - f0), True))
+        log_expr = sympy.Piecewise(
+            (sympy.log(pi), at0),
+            (sympy.log(1 - pi) + sd.logdensity - sympy.log(1 - f0), True))
+        return SymbolicDensity(expr=expr, x=x, params={"pi": pi, **sd.params},
+                               log_expr=log_expr)
+
     # ------------------------------------------------------------------ numerics
     def logpdf(self, x, pi, **theta):
         x = np.asarray(x, float)

@@ -87,6 +87,9 @@ _EM_SHORT = 40
 _POLISH = 3
 _EM_TOL = 1e-9
 _SCALE_FLOOR = 1e-6
+#: above this many distinct values the seeded starts are screened (short EM) on a
+#: stratified subsample of this size; only the best distinct ones run on the full data
+_SCREEN = 20_000
 
 
 def _lse(a: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -97,6 +100,23 @@ def _lse(a: np.ndarray, axis: int = -1) -> np.ndarray:
         out = np.log(np.sum(np.exp(a - safe), axis=axis, keepdims=True)) + safe
         out = np.where(np.isfinite(m), out, m)
     return np.squeeze(out, axis=axis)
+
+
+def _inside(comp: Family, x: Any, support: Any) -> Any:
+    """The SymPy condition that ``x`` lies in ``comp``'s support, or None when that
+    support is the mixture's own (no condition needed)."""
+    import sympy
+
+    lo, hi = (float(e) for e in comp.support.edges)
+    mlo, mhi = (float(e) for e in support.edges)
+    conds = []
+    if lo > mlo:
+        closed = bool(np.all(comp.support.contains(np.asarray(lo))))
+        conds.append(x >= lo if closed else x > lo)
+    if hi < mhi:
+        closed = bool(np.all(comp.support.contains(np.asarray(hi))))
+        conds.append(x <= hi if closed else x < hi)
+    return sympy.And(*conds) if conds else None
 
 
 def _rebuild_mixture(components: tuple) -> Family:
@@ -186,6 +206,39 @@ class MixtureFamily(Combinator):
             yield
         finally:
             _FIT_OPTIONS.reset(token)
+
+    # ------------------------------------------------------------------ symbolic
+    def _symbolic(self):
+        r"""The components' own SymPy densities, weighted:
+        :math:`p(x) = \sum_{j=1}^{k} w_j f_j(x; \theta_j)`.
+
+        ``weights`` is the vector symbol ``w`` (an ``IndexedBase``: ``w[1] … w[k]``, on the
+        simplex as the family declares it); each component's parameters carry its number
+        (``mu_1``, ``sigma_1`` …), and x the assumptions of the mixture's support."""
+        import sympy
+
+        from ..base import SymbolicDensity
+
+        x = sympy.Symbol("x", **self.support.sympy_assumptions)
+        w = sympy.IndexedBase("w", positive=True)
+        params: dict[str, Any] = {"weights": w}
+        terms = []
+        for j, comp in enumerate(self.components):
+            sd = self._base_symbolic(comp)
+            rename: dict[Any, Any] = {sd.x: x}
+            for (i, b, ours) in self._slots:
+                if i == j:
+                    old = sd.params[b]
+                    new = sympy.Symbol(ours, **old.assumptions0)
+                    rename[old] = new
+                    params[ours] = new
+            f = sd.expr.xreplace(rename)
+            cond = _inside(comp, x, self.support)
+            if cond is not None:  # 0 off this component's own support (a Gamma at x < 0)
+                f = sympy.Piecewise((f, cond), (0, True))
+            terms.append(w[j + 1] * f)
+        return SymbolicDensity(expr=sympy.Add(*terms), x=x, params=params,
+                               log_expr=sympy.log(sympy.Add(*terms)))
 
     # ------------------------------------------------------------------ pieces
     def _theta(self, params: Mapping[str, Any], j: int) -> dict[str, Any]:
@@ -458,6 +511,33 @@ class _Fit:
         a, _, lp = self.fam._parts(self.vals, pars["weights"], pars)
         return a, lp
 
+    def em_terms(self, w, thetas):
+        """EM's E-step pieces, component-major for speed: ``a[j] = log w_j + log f_j`` (k, n)
+        and ``log p`` (n), as :meth:`MixtureFamily._parts` (the same sums), whose (n, k)
+        layout makes each log-sum-exp a strided reduction over a short last axis."""
+        k, vals = self.fam.k, self.vals
+        a = np.empty((k, vals.size))
+        with np.errstate(all="ignore"):
+            lw = np.log(np.asarray(w, float))
+            for j, comp in enumerate(self.fam.components):
+                a[j] = np.asarray(comp.logpdf(vals, **thetas[j]), float)
+                a[j] = -np.inf if lw[j] == -np.inf else a[j] + lw[j]
+            m = np.max(a, axis=0)
+            safe = np.where(np.isfinite(m), m, 0.0)
+            lp = np.log(np.sum(np.exp(a - safe), axis=0)) + safe
+            lp = np.where(np.isfinite(m), lp, m)
+        return a, lp
+
+    def subsample(self, gen: np.random.Generator) -> _Fit:
+        """A stratified subsample of ``_SCREEN`` draws (systematic sampling on the
+        cumulative weight of the sorted values, one uniform offset from ``gen``), as a fit
+        of its own, for screening the starts."""
+        cum = np.cumsum(self.cw)
+        pos = (np.arange(_SCREEN) + gen.random()) * (cum[-1] / _SCREEN)
+        picks = np.minimum(np.searchsorted(cum, pos, side="right"), self.vals.size - 1)
+        idx, counts = np.unique(picks, return_counts=True)
+        return _Fit(self.fam, self.vals[idx], counts.astype(float), self.fw, self.fixed_th)
+
     def degenerate(self, r: np.ndarray, thetas) -> str | None:
         """Why component j collapses (continuous components), or None."""
         if not self.continuous:
@@ -522,24 +602,24 @@ class _Fit:
         ll_old = -np.inf
         it = 0
         for it in range(1, maxiter + 1):
-            a, lp = self.loglik_terms(w, thetas)
-            ll = float(self.cw @ lp)
+            a, lp = self.em_terms(w, thetas)  # (k, n), (n,)
+            ll = float(np.multiply(self.cw, lp).sum())  # (not BLAS: no thread wake-ups)
             if not np.isfinite(ll):
                 return w, thetas, ll, it, "the log-likelihood is not finite"
             with np.errstate(all="ignore"):
-                r = np.exp(a - lp[:, None])
-            why = self.degenerate(r, thetas)
+                r = np.exp(a - lp)
+            why = self.degenerate(r.T, thetas)
             if why is not None:
                 return w, thetas, ll, it, why
             if ll - ll_old <= _EM_TOL * (1.0 + abs(ll)):
                 break
             ll_old = ll
             if self.fw is None:
-                w = (self.cw @ r) / self.total
+                w = np.multiply(r, self.cw).sum(axis=1) / self.total
                 w = w / w.sum()
             new = []
             for j in range(self.fam.k):
-                th = self.comp_mle(j, self.cw * r[:, j])
+                th = self.comp_mle(j, self.cw * r[j])
                 new.append(thetas[j] if th is None else th)
             thetas = new
         return w, thetas, ll, it, None
@@ -576,7 +656,8 @@ class _Fit:
                 return np.inf
             try:
                 with np.errstate(all="ignore"):
-                    v = -float(cw @ fam._parts(vals, p["weights"], p)[2])
+                    lp = self.em_terms(p["weights"], [fam._theta(p, j) for j in range(k)])[1]
+                    v = -float(np.multiply(cw, lp).sum())  # (not BLAS: no thread wake-ups)
             except ArithmeticError:  # a component's formula at an extreme point
                 return np.inf
             return v / total if np.isfinite(v) else np.inf
@@ -587,11 +668,14 @@ class _Fit:
             bad = (np.inf, np.zeros(u.size), np.eye(u.size))
             if not inside(p):
                 return bad
-            try:
-                r, _, s, h = fam._derivs(vals, wv, p)
+            try:  # the pieces of MixtureFamily._derivs, with em_terms' fast layout
+                ths = [fam._theta(p, j) for j in range(k)]
+                a, lp = self.em_terms(wv, ths)
                 with np.errstate(all="ignore"):
-                    lp = fam._parts(vals, wv, p)[2]
-                    f = -float(cw @ lp) / total
+                    r = np.exp(a - lp).T  # responsibilities (n, k)
+                    s = [c.score(vals, **ths[j]) for j, c in enumerate(fam.components)]
+                    h = [c.hessian(vals, **ths[j]) for j, c in enumerate(fam.components)]
+                    f = -float(np.multiply(cw, lp).sum()) / total
             except ArithmeticError:
                 return bad
             if not np.isfinite(f):
@@ -606,7 +690,7 @@ class _Fit:
             with np.errstate(all="ignore"):
                 RS = np.where(R > 0, R * S, 0.0)
                 S0 = np.where(R > 0, S, 0.0)
-            g_th = cw @ RS
+            g_th = np.multiply(RS, cw[:, None]).sum(axis=0)
             H_th = -(RS * cw[:, None]).T @ RS
             for c1, i1 in enumerate(free_slots):
                 j1, b1, _ = slots[i1]
@@ -616,7 +700,7 @@ class _Fit:
                         continue
                     key = (b1, b2) if (b1, b2) in h[j1] else (b2, b1)
                     hj = np.where(R[:, c1] > 0, np.broadcast_to(h[j1][key], (n,)), 0.0)
-                    extra = float(cw @ (R[:, c1] * (hj + S0[:, c1] * S0[:, c2])))
+                    extra = float(np.multiply(cw, R[:, c1] * (hj + S0[:, c1] * S0[:, c2])).sum())
                     H_th[c1, c2] += extra
                     if c2 != c1:
                         H_th[c2, c1] += extra
@@ -630,8 +714,9 @@ class _Fit:
             H[nv:, nv:] = H_th * np.outer(jac, jac) + np.diag(g_th * sec)
             if nv:
                 rv, wk = r[:, :nv], np.asarray(wv, float)[:nv]
-                g[:nv] = cw @ rv - total * wk
-                H[:nv, :nv] = (np.diag(cw @ rv) - (rv * cw[:, None]).T @ rv
+                crv = np.multiply(rv, cw[:, None]).sum(axis=0)
+                g[:nv] = crv - total * wk
+                H[:nv, :nv] = (np.diag(crv) - (rv * cw[:, None]).T @ rv
                                - total * (np.diag(wk) - np.outer(wk, wk)))
                 onehot = (comp_of[None, :] == np.arange(nv)[:, None]).astype(float)
                 Hvt = (rv * cw[:, None]).T @ S0 * onehot - (rv * cw[:, None]).T @ RS
@@ -648,7 +733,11 @@ class _Fit:
         u0 = np.asarray(u0, float)
         if not u0.size:
             return base, True
-        u, converged = damped_newton(fun, u0, gtol=1e-20, maxiter=200, objective=objective)
+        # gtol: the decrement (twice the predicted gain, in nats per observation) below
+        # which the last Newton step is taken and the polish stops. Below ~1e-15 the gain
+        # is under the rounding of the mean log-likelihood, and the line search would halve
+        # a rejected step 60 times; after the last step the error is ~ (1e-14)², nil
+        u, converged = damped_newton(fun, u0, gtol=1e-14, maxiter=200, objective=objective)
         return params(u), converged
 
     # -------------------------------------------------------------- driver
@@ -657,12 +746,14 @@ class _Fit:
         results = []
         failed = 0
         collapsed: list[tuple[int, str]] = []
-        for s, labels in enumerate(self.starts(n_starts, gen), start=1):
-            st = self.start_params(labels)
+        # many distinct values: the starts are screened on a stratified subsample
+        screen = self.subsample(gen) if self.vals.size > _SCREEN else self
+        for s, labels in enumerate(screen.starts(n_starts, gen), start=1):
+            st = screen.start_params(labels)
             if st is None:
                 failed += 1
                 continue
-            w, thetas, ll, it, why = self.em(*st, maxiter=_EM_SHORT)
+            w, thetas, ll, it, why = screen.em(*st, maxiter=_EM_SHORT)
             if why is not None:
                 collapsed.append((s, why))
                 continue
@@ -678,21 +769,32 @@ class _Fit:
         # the best few starts: EM on to convergence, then Newton; the highest llf wins
         results.sort(key=lambda t: -t[0])
         best = None
+        seen: list[np.ndarray] = []  # (screened) subsample maxima already carried over
         for tried, (_, s0, it0, w0, th0) in enumerate(results):
             if best is not None and tried >= _POLISH:
                 break
+            if screen is not self:  # on to convergence on the subsample; each maximum once
+                w0, th0, _, it_s, why = screen.em(w0, th0)
+                it0 += it_s
+                if why is not None:
+                    collapsed.append((s0, why))
+                    continue
+                vec = np.r_[w0, [v / self.sd for th in th0 for v in th.values()]]
+                if any(float(np.max(np.abs(vec - o))) <= 1e-3 for o in seen):
+                    continue  # the same maximum (weights and θ/sd within 1e-3)
+                seen.append(vec)
             w, thetas, ll, it, why = self.em(w0, th0)
             if why is not None:
                 collapsed.append((s0, why))
                 continue
             params, converged = self.newton(w, thetas)
-            a, _, lp = self.fam._parts(self.vals, params["weights"], params)
-            llf = float(self.cw @ lp)
             thetas_n = [{b: params[f"{b}_{j + 1}"] for (i, b, _) in fam._slots if i == j}
                         for j in range(fam.k)]
+            a, lp = self.em_terms(params["weights"], thetas_n)
+            llf = float(np.multiply(self.cw, lp).sum())
             with np.errstate(all="ignore"):
-                r = np.exp(a - lp[:, None])
-            why = self.degenerate(r, thetas_n) if np.isfinite(llf) else "non-finite"
+                r = np.exp(a - lp)
+            why = self.degenerate(r.T, thetas_n) if np.isfinite(llf) else "non-finite"
             if why is not None or llf < ll - 1e-6 * (1 + abs(ll)):
                 collapsed.append((s0, why or "the Newton polish lost likelihood"))
                 continue

@@ -46,7 +46,6 @@ import numpy as np
 from ...domains import Domain, GreaterThan, Real
 from ...errors import NoMaximumError, NumericalWarning, ParameterError
 from ..base import Family, Parameter, SymbolicDensity
-from ..base import _cached_symbolic as _cached
 from ._common import Combinator, weighted
 
 __all__ = ["Shifted", "ShiftedFamily"]
@@ -174,7 +173,7 @@ class ShiftedFamily(Combinator):
         """F's density with x → x − loc (its log-density too): one source, F's file."""
         import sympy
 
-        sd = _cached(self.base)
+        sd = self._base_symbolic()
         loc = sympy.Symbol("loc", real=True)
         shift = {sd.x: sd.x - loc}
         return SymbolicDensity(

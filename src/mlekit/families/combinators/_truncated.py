@@ -92,6 +92,120 @@ def sample_truncated(base: Family, size: tuple[int, ...], rng: np.random.Generat
     return np.clip(out, lo_v, hi_v)
 
 
+def _exact(v: float) -> Any:
+    """A cut point as an exact SymPy number (an integer or the float's exact rational)."""
+    import sympy
+
+    return sympy.Integer(int(v)) if float(v).is_integer() else sympy.Rational(float(v))
+
+
+class _Timeout(BaseException):
+    """Raised by the CPU timer; a BaseException, so SymPy's ``except Exception`` cannot
+    swallow it (as ``mlekit.derive``'s own time limit, which this floor may not import)."""
+
+
+class _CpuLimit:
+    """Stop a SymPy integration after ``seconds`` of CPU time (SIGVTALRM, main thread on
+    POSIX; elsewhere no limit). ``self.expired`` tells whether it fired."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds, self.armed, self.expired = seconds, False, False
+
+    def _fire(self, signum, frame):
+        raise _Timeout
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+            self.old = signal.signal(signal.SIGVTALRM, self._fire)
+            self.old_timer = signal.getitimer(signal.ITIMER_VIRTUAL)  # an enclosing limit
+            signal.setitimer(signal.ITIMER_VIRTUAL, self.seconds, 0.5)
+            self.armed = True
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.armed:
+            import signal
+
+            signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+            signal.signal(signal.SIGVTALRM, self.old)
+            if self.old_timer[0] > 0:  # give an enclosing limit its timer back
+                signal.setitimer(signal.ITIMER_VIRTUAL, *self.old_timer)
+        if exc_type is not None and issubclass(exc_type, _Timeout):
+            self.expired = True
+            return True
+        return False
+
+
+#: CPU seconds SymPy may spend finding one base family's CDF
+_CDF_SECONDS = 10.0
+
+
+def _closed_cdf(base: Family, sd: Any):
+    r"""F's CDF as a function of a SymPy number, in closed form, or None.
+
+    The density is standardised first, f(x) = (1/s) g((x − m)/s), with m a real parameter
+    (or 0) and s a positive parameter, its reciprocal (a rate) or 1:
+
+    * a **location-scale** family (g free of every parameter: Normal, Logistic, Cauchy,
+      Gumbel, HalfNormal, Rayleigh, Exponential): :math:`G(t) = \int_{z_0}^{t} g`,
+      integrated once;
+    * on the half-line, a **scale** family with shape parameters left in g (Gamma:
+      the regularised lower incomplete gamma; Weibull: 1 − exp(−t^k)): G from g's
+      antiderivative (``manualintegrate``), G(t) − G(0⁺);
+
+    and F(x) = G((x − m)/s). None when no such form is found within ``_CDF_SECONDS`` of
+    CPU time (LogNormal, StudentT, Beta, InverseGaussian …).
+    """
+    import sympy
+    from sympy.integrals.manualintegrate import manualintegrate
+
+    x = sd.x
+    lo = base.support.edges[0]
+    half_line = bool(np.isfinite(lo))
+    z = sympy.Symbol("z", positive=True) if half_line and lo >= 0 else \
+        sympy.Symbol("z", real=True)
+    t = sympy.Symbol("t", positive=True) if half_line and lo >= 0 else \
+        sympy.Symbol("t", real=True)
+    reals = [v for v in sd.params.values() if v.is_real and not v.is_positive]
+    pos = [v for v in sd.params.values() if v.is_positive]
+    scales = [sympy.Integer(1), *pos, *[1 / v for v in pos]]
+    z0 = _exact(lo) if half_line else -sympy.oo
+    n_free = len(sd.expr.free_symbols - {x})
+
+    def standard(loc, sc):
+        g = sd.expr.subs(x, loc + sc * z) * sc
+        return sympy.powsimp(sympy.expand_power_base(g, force=True), force=True)
+
+    big = None
+    with _CpuLimit(_CDF_SECONDS):
+        for loc in [sympy.Integer(0), *reals]:
+            for sc in scales:
+                g = standard(loc, sc)
+                if g.free_symbols - {z}:
+                    continue
+                big = sympy.integrate(g, (z, z0, t), conds="none")
+                break
+            if big is not None:
+                break
+        else:
+            if half_line:
+                for sc in scales[1:]:
+                    g = standard(sympy.Integer(0), sc)
+                    if len(g.free_symbols - {z}) >= n_free:
+                        continue  # this parameter is not a scale
+                    anti = manualintegrate(g, z)
+                    if not anti.has(sympy.Integral):
+                        big = anti.subs(z, t) - sympy.limit(anti, z, z0, "+")
+                        loc = sympy.Integer(0)
+                    break
+    if big is None or big.has(sympy.Integral, sympy.Limit) or big.has(sympy.nan):
+        return None
+    return lambda v, big=big, loc=loc, sc=sc: big.subs(t, (v - loc) / sc)
+
+
 class TruncatedFamily(Combinator):
     r"""Truncated(F, low, high): p(y) = f(y)/Z on [low, high], Z the mass F gives it.
 
@@ -276,6 +390,64 @@ class TruncatedFamily(Combinator):
                         v = v - g[a] * _second_bijection(params[a].domain, th[a])
                     h[(a, b)] = v / (jac[a] * jac[b])
         return g, h
+
+    # ------------------------------------------------------------------ symbolic
+    def _symbolic(self):
+        r"""F's own SymPy density over the mass F gives the kept range:
+        :math:`p(x) = f(x)/Z(\theta)`, ``log_expr`` = log f(x) − log Z.
+
+        * count F: Z is an exact finite sum of F's pmf, over the kept range {a..b} when it
+          is finite, else 1 − Σ_{k<a} f(k) (``low=1``: Z = 1 − f(0));
+        * continuous F: Z = F(high) − F(low) with F's CDF from SymPy (:func:`_closed_cdf`:
+          location-scale families, and Gamma and Weibull on the half-line). Any other F
+          (LogNormal, StudentT …) is a NotImplementedForFamily naming it; its numbers come
+          from F's ``logcdf``/``logsf``.
+        """
+        import sympy
+
+        from ..base import SymbolicDensity
+
+        sd = self._base_symbolic()
+        x = sd.x
+        if self.base.discrete:
+            mass = self._symbolic_count_mass(sd)
+        else:
+            mass = self._symbolic_continuous_mass(sd)
+        return SymbolicDensity(expr=sd.expr / mass, x=x, params=dict(sd.params),
+                               log_expr=sd.logdensity - sympy.log(mass))
+
+    def _symbolic_count_mass(self, sd: Any) -> Any:
+        import sympy
+
+        s_lo = self.base.support.edges[0]
+        if self._cut_hi is not None:
+            ks = np.arange(self.support.edges[0], self._cut_hi + 1.0)
+            sign, total = 1, sympy.Integer(0)
+        else:
+            ks = np.arange(s_lo, self._cut_lo + 1.0)
+            sign, total = -1, sympy.Integer(1)
+        if ks.size > 200:
+            raise NotImplementedForFamily(
+                f"{self.title}: its normalising mass is a sum of {ks.size:,} terms (more than "
+                "200 in a symbolic density); truncate to a shorter range, or use the numeric "
+                "logpdf")
+        return total + sign * sympy.Add(*[self._pmf_at(sd, int(k)) for k in ks])
+
+    def _symbolic_continuous_mass(self, sd: Any) -> Any:
+        import sympy
+
+        cdf = _closed_cdf(self.base, sd)
+        if cdf is None:
+            raise NotImplementedForFamily(
+                f"{self.title}: SymPy gives no closed CDF for {self.base.title} here (a "
+                "truncated density needs F(high) - F(low) in closed form; it is derived for "
+                "location-scale families such as Normal, Logistic, Cauchy, Gumbel, "
+                "HalfNormal, Exponential, and for Gamma and Weibull), so "
+                f"{self.title} has no symbolic density; its NLL is the numeric sum of "
+                "-logpdf")
+        hi = sympy.Integer(1) if self._cut_hi is None else cdf(_exact(self._cut_hi))
+        lo = sympy.Integer(0) if self._cut_lo is None else cdf(_exact(self._cut_lo))
+        return hi - lo
 
     # ------------------------------------------------------------------ numerics
     def logpdf(self, x, **theta):

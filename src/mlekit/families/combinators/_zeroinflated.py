@@ -128,6 +128,29 @@ class ZeroInflatedFamily(Combinator):
         m = np.asarray(self.base.mean(**theta), float)
         return (1.0 - pi) * (np.asarray(self.base.var(**theta), float) + pi * m * m)
 
+    # ------------------------------------------------------------------ symbolic
+    def _symbolic(self):
+        r"""F's own SymPy density with the structural zeros added:
+
+        .. math:: p(x) = \begin{cases} \pi + (1-\pi) f(0) & x = 0 \\
+                  (1-\pi) f(x) & x > 0 \end{cases}
+
+        (``log_expr`` the same split of log p, F's log-density in the second branch)."""
+        import sympy
+
+        from ..base import SymbolicDensity
+
+        sd = self._base_symbolic()
+        x = sd.x
+        pi = sympy.Symbol("pi", **UnitInterval.sympy_assumptions)
+        f0 = self._pmf_at(sd, 0)
+        at0 = sympy.Eq(x, 0)
+        expr = sympy.Piecewise((pi + (1 - pi) * f0, at0), ((1 - pi) * sd.expr, True))
+        log_expr = sympy.Piecewise((sympy.log(pi + (1 - pi) * f0), at0),
+                                   (sympy.log(1 - pi) + sd.logdensity, True))
+        return SymbolicDensity(expr=expr, x=x, params={"pi": pi, **sd.params},
+                               log_expr=log_expr)
+
     # ------------------------------------------------------------------ derivatives
     def _pieces(self, x, pi, theta):
         x = np.asarray(x, float)
