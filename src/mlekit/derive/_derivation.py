@@ -401,6 +401,15 @@ class Derivation:
                 out = np.broadcast_to(out, np.broadcast_shapes(out.shape, x.shape))
             return out
 
+    @property
+    def loss_text(self) -> str:
+        """The per-observation loss as text, written as a reader would: ``(x - mu)**2``
+        (``loss_expr`` is the SymPy expression, whose repr keeps SymPy's term order,
+        ``(-mu + x)**2``)."""
+        from ._print import sstr
+
+        return sstr(self.loss_expr)
+
     def nll(self, x: Any, **params: Any) -> float:
         r"""The negative log-likelihood :math:`-\sum_i \log p(x_i;\theta)` at ``params``.
 
