@@ -56,7 +56,8 @@ numpydoc_validation_checks: set[str] = set()
 # furo (the ``docs`` extra): its code blocks scroll horizontally inside the page instead of
 # being clipped at the text column (alabaster cut long lines off); it needs no CDN.
 html_theme = "furo"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["mlekit.css"]  # display math without a needless vertical scrollbar
 html_title = f"mlekit {release}"
 html_theme_options: dict = {}
 
