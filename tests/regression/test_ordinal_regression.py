@@ -172,19 +172,6 @@ def test_univariate_family():
         mk.Ordinal(theta=[1.0, 0.0])
 
 
-def test_dask_backend_refuses_by_name():
-    """The start needs every class's count and the separation LP every row: the Dask
-    backend (which probes the first block) refuses rather than fit from one block; on
-    separated data it would otherwise never run the check."""
-    da = pytest.importorskip("dask.array")
-    from mlekit.errors import NotImplementedForFamily
-
-    y = DF["y"].to_numpy(float)
-    with pytest.raises(NotImplementedForFamily, match="in memory only"):
-        mk.Regression(family="ordinal").fit(da.from_array(X.to_numpy(), chunks=(150, 3)),
-                                            da.from_array(y, chunks=150))
-
-
 def test_cli_regress_ordinal_gives_polr(capsys):
     from mlekit.cli import main
 

@@ -244,6 +244,18 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, designs, *
     spec, terms, layout = _designs(designs, names, p)
     D = _design(Xd, False, chunk_rows)  # the intercept stays implicit (DaskSums)
     rows = tuple(int(c) for c in D.chunks[0])
+    ordinal = fam.classifier == "ordinal"  # (ordered labels: _ordinal)
+    levels = None  # an ordered Categorical's categories (its codes are y)
+    if ordinal:
+        from ._ordinal import ordered_codes
+
+        coded = ordered_codes(y, fam.title)
+        if coded is not None:
+            y, levels = coded
+        elif hasattr(y, "dtype") and y.dtype.kind not in "fiub":
+            raise DataError(f"{fam.title} regression: y must be numbers in their order or an "
+                            "ordered pandas Categorical (text labels have no order: give "
+                            "pd.Categorical(y, categories=[...], ordered=True))")
     yd = _align(y, rows, "y", n) if not (hasattr(y, "dtype") and y.dtype.kind in "OUSb") \
         else _to_array(y, "y")[0].rechunk((rows,))
     w = _align(sample_weight, rows, "sample_weight", n)
@@ -280,6 +292,13 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, designs, *
     classes = None
     if classify:
         classes = np.unique(np.concatenate([c[1] for c in checked]))
+        if levels is not None:  # the codes of an ordered Categorical: its levels' order
+            if classes.size and classes[0] < 0:
+                import dask.array as da
+
+                i = int(da.argmax(yd < 0).compute())
+                raise DataError(f"{fam.title} regression: y has a missing value at row {i}")
+            classes = levels
         if fam.classifier == "binary" and classes.size > 2:
             raise SupportError(f"{fam.title} regression needs 2 classes; found "
                                f"{classes.size} ({list(classes[:5])}...). Use "
@@ -287,7 +306,8 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, designs, *
         if classes.size < 2:
             raise DataError(f"y has only one class ({classes[0]!r}): a classifier needs at "
                             "least 2 classes")
-        yd = yd.map_blocks(_encode, classes, dtype=float) if check else yd.astype(float)
+        yd = yd.map_blocks(_encode, classes, dtype=float) if check and levels is None \
+            else yd.astype(float)
     else:
         yd = yd.astype(float)
     model = pipe.build_model(settings, None if classes is None else len(classes), spec)
@@ -331,6 +351,13 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, designs, *
         oh = off[:r0].compute()
         wh = np.ones_like(oh) if w_head is None else w_head
         off_mean = float(np.sum(wh * oh) / np.sum(wh))
+    ochk = None
+    if ordinal:  # every block's class counts (not the first block's), named empty classes
+        from ._ordinal import OrdinalChecks
+
+        ochk = OrdinalChecks(sums, model, names, classes, levels is not None, _LP_MAX_ROWS)
+        y_head, w_head = ochk.before(fam.title, penalised=prior is not None)
+        aux_head = {}  # (y_head: the classes 0 … K-1, w_head: their counts)
     theta0 = pipe.start(settings, sums, model, y_head, w_head, aux_head, offset_mean=off_mean)
     # existence of the MLE: the cheap screens, one reduction pass (regression._diagnostics)
     exist = _Existence(settings.fit_intercept, model, D, yd, w, aux_arrays, names)
@@ -380,11 +407,14 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, designs, *
         from ..regression._diagnostics import check_parameter_divergence
 
         check_parameter_divergence(model, sums, res.theta, theta0, res.converged)
+    existence = None
+    if ochk is not None and prior is None:  # the MLE exists: certified, or the exact LP
+        existence = ochk.after_solve(res.theta, res.converged)
     pipe.replay(caught)
     theta = res.theta
     if prior is None:
         exist.after_solve(sums, theta, res.converged)
-    if classify and not res.converged:
+    if classify and not ordinal and not res.converged:
         warnings.warn("the classification fit did not converge: check for (quasi-)separation "
                       "(the separation pre-check of the in-memory fit does not run on Dask)",
                       ConvergenceWarning, stacklevel=2)
@@ -395,6 +425,8 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, designs, *
                          aux_head=aux_head, with_null=null_model, slot_names=slot_names,
                          pandas_names=names is not None and hasattr(X, "columns"))
     result.extra_info["Backend"] = f"dask ({len(rows)} chunks, {sums.n_passes} passes)"
+    if existence is not None:
+        result.extra_info["MLE exists"] = existence
     adopt_fit(est, pipe.Fitted(result, model, theta, res.n_iter, classes), n_features=p,
               feature_names=names if hasattr(X, "columns") else None, design_layout=layout)
     est.dask_passes_ = sums.n_passes

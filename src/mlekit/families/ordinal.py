@@ -44,6 +44,8 @@ from .base import Family, Parameter
 _HALF_LOG_2PI = 0.5 * float(np.log(2.0 * np.pi))
 #: the most classes a univariate fit infers from its labels (K = the largest label + 1)
 _MAX_CLASSES = 10_000
+#: existence check: rows of each class in the subsample LP that may prove the data clean
+_LP_SCREEN_PER_CLASS = 1000
 
 
 # ---------------------------------------------------------------- the latent distributions
@@ -127,9 +129,8 @@ class OrdinalModel(RowModel):
 
     #: (the thresholds are the model, not nuisances that can be held fixed)
     nuisance_names: ClassVar[tuple[str, ...]] = ()
-    in_memory_only: ClassVar[str | None] = (
-        "its start needs every class's count and its separation check a linear program "
-        "over all the rows, not the first block the Dask backend reads")
+    # (any backend: the Dask one starts from every block's class counts and decides the
+    # existence of the MLE by a certificate over all blocks, ``mlekit.distributed._ordinal``)
 
     def nuisance_values(self, eta: np.ndarray) -> dict[str, np.ndarray]:
         return {f"theta_{j}": eta[:, j] for j in range(1, self.n_classes)}
@@ -212,22 +213,92 @@ class OrdinalModel(RowModel):
     def _check_no_intercept(X: np.ndarray, names: list[str]) -> None:
         """The thresholds carry the intercept: a column (or combination) that is constant
         on every row is not identified beside them (a SingularMatrixError naming it)."""
-        from ..errors import SingularMatrixError
-
         if X.shape[1] == 0 or X.shape[0] == 0:
             return
         ones = np.ones(X.shape[0])
         coef, *_ = np.linalg.lstsq(X, ones, rcond=None)
         if np.linalg.norm(X @ coef - ones) > 1e-8 * np.sqrt(X.shape[0]):
             return
-        scale = np.abs(coef) * np.maximum(np.linalg.norm(X, axis=0), 1e-300)
+        raise OrdinalModel.constant_error(coef, np.linalg.norm(X, axis=0), names)
+
+    @staticmethod
+    def constant_error(coef: np.ndarray, col_norms: np.ndarray, names: list[str]) -> Exception:
+        """The SingularMatrixError of :meth:`_check_no_intercept` for ``X @ coef = 1`` on
+        every row (``col_norms``: the columns' 2-norms; the Dask backend gives them from
+        its moments): names the columns that carry the constant."""
+        from ..errors import SingularMatrixError
+
+        scale = np.abs(coef) * np.maximum(col_norms, 1e-300)
         cols = [names[j] for j in np.flatnonzero(scale > 1e-6 * scale.max())]
-        raise SingularMatrixError(
+        return SingularMatrixError(
             f"ordinal regression: {'column ' if len(cols) == 1 else 'columns '}"
             f"{', '.join(map(repr, cols))} {'is' if len(cols) == 1 else 'combine to'} a "
             "constant on every row; the thresholds carry the intercept, so "
             f"{'its coefficient is' if len(cols) == 1 else 'their coefficients are'} not "
             "identified: drop it (a formula's intercept goes into the thresholds)")
+
+    def lp_rows(self, Z: np.ndarray, c: np.ndarray) -> np.ndarray:
+        r"""The rows :math:`a_r` of the existence LP :math:`A z \le 0` (see
+        :meth:`check_existence`) for design rows ``Z`` of classes ``c``, over
+        :math:`z = (d_\beta, d_{\theta_1} … d_{\theta_{K-1}})`: first one row
+        :math:`(z_i, -e_{c+1})` per row below the top class, then one
+        :math:`(-z_i, e_c)` per row above class 0."""
+        p, k = Z.shape[1], self.n_classes
+        rows_up = c + 1 <= k - 1
+        rows_dn = c >= 1
+        A_up = np.zeros((int(rows_up.sum()), p + k - 1))
+        A_up[:, :p] = Z[rows_up]                                # x'd - dθ_{c+1} <= 0
+        A_up[np.arange(A_up.shape[0]), p + c[rows_up]] = -1.0
+        A_dn = np.zeros((int(rows_dn.sum()), p + k - 1))
+        A_dn[:, :p] = -Z[rows_dn]                               # dθ_c - x'd <= 0
+        A_dn[np.arange(A_dn.shape[0]), p + c[rows_dn] - 1] = 1.0
+        return np.vstack([A_up, A_dn])
+
+    def lp_multipliers(self, c: np.ndarray, w: np.ndarray, eta: np.ndarray) -> np.ndarray:
+        r"""Multipliers :math:`\lambda_r \ge 0` of the rows of :meth:`lp_rows` (same
+        order) from the fit at ``eta``: :math:`w_i r_u` for a row's upper bound and
+        :math:`w_i r_l` for its lower (:math:`r = f/p`, as in :meth:`rows`), so that
+        :math:`A^\top\lambda` is the gradient of :math:`\sum_i w_i\,\mathrm{NLL}_i`
+        in :math:`(d_\beta, d_\theta)` (with ``Z``'s columns): zero at the MLE, which
+        makes :math:`\lambda > 0` a certificate (Stiemke) that no direction separates."""
+        link, k = self.link.name, self.n_classes
+        _, u, lo = self._bounds(c.astype(float), eta)
+        logp = _log_interval(link, lo, u)
+        _, _, lfu, _ = _pieces(link, u)
+        _, _, lfl, _ = _pieces(link, lo)
+        up, dn = c + 1 <= k - 1, c >= 1
+        with np.errstate(all="ignore"):  # (a row whose p underflows: no multiplier, 0)
+            ru = np.exp(lfu - logp)
+            rl = np.exp(lfl - logp)
+            lam = np.concatenate([w[up] * ru[up], w[dn] * rl[dn]])
+        return np.where(np.isfinite(lam), lam, 0.0)
+
+    def _screen_clean(self, Z: np.ndarray, c: np.ndarray) -> bool:
+        r"""True when a subsample of rows proves that no direction separates (then the
+        LP over every row is not needed): up to ``_LP_SCREEN_PER_CLASS`` rows of each
+        class, evenly spaced. Its rows :math:`A_S` (:meth:`lp_rows`) must have full
+        column rank, and the LP "some :math:`z` with :math:`A_S z \le 0` and total slack
+        :math:`-\mathbf 1^\top A_S z = 1`" (z free: a cone, any positive slack scales to
+        1) must be infeasible. Then every :math:`z` with :math:`A_S z \le 0` has
+        :math:`A_S z = 0`, so :math:`z = 0`; a direction separating all the rows
+        satisfies the subsample's rows too, so none exists. Otherwise (False) the full
+        LP decides, as before."""
+        from scipy.optimize import linprog
+
+        pick = []
+        for j in range(self.n_classes):
+            rows = np.flatnonzero(c == j)
+            if rows.size > _LP_SCREEN_PER_CLASS:
+                rows = rows[np.linspace(0, rows.size - 1, _LP_SCREEN_PER_CLASS).astype(np.intp)]
+            pick.append(rows)
+        sub = np.sort(np.concatenate(pick))
+        A = self.lp_rows(Z[sub], c[sub])
+        if np.linalg.matrix_rank(A) < A.shape[1]:
+            return False
+        res = linprog(np.zeros(A.shape[1]), A_ub=A, b_ub=np.zeros(A.shape[0]),
+                      A_eq=-A.sum(axis=0)[None, :], b_eq=[1.0],
+                      bounds=[(None, None)] * A.shape[1], method="highs")
+        return res.status == 2  # infeasible: no direction has a positive slack
 
     def check_existence(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None,
                         names: list[str]) -> None:
@@ -249,16 +320,9 @@ class OrdinalModel(RowModel):
         k = self.n_classes
         scale = np.maximum(np.max(np.abs(Xl), axis=0, initial=0.0), 1e-300)
         Z = Xl / scale
-        rows_up = c + 1 <= k - 1
-        rows_dn = c >= 1
-        # variables: d_beta (p), d_theta (k - 1); A_ub z <= 0
-        A_up = np.zeros((int(rows_up.sum()), p + k - 1))
-        A_up[:, :p] = Z[rows_up]                                # x'd - dθ_{c+1} <= 0
-        A_up[np.arange(A_up.shape[0]), p + c[rows_up]] = -1.0
-        A_dn = np.zeros((int(rows_dn.sum()), p + k - 1))
-        A_dn[:, :p] = -Z[rows_dn]                               # dθ_c - x'd <= 0
-        A_dn[np.arange(A_dn.shape[0]), p + c[rows_dn] - 1] = 1.0
-        A = np.vstack([A_up, A_dn])
+        if c.size > 8 * _LP_SCREEN_PER_CLASS and self._screen_clean(Z, c):
+            return
+        A = self.lp_rows(Z, c)
         # normalisation: the total slack Σ (dθ_{c+1} - x'd) - Σ (dθ_c - x'd) = 1
         total = -A.sum(axis=0)
         res = linprog(np.zeros(p + k - 1), A_ub=A, b_ub=np.zeros(A.shape[0]),
