@@ -545,8 +545,13 @@ class TweedieFamily(Family):
         start = np.array([np.log(phi0) if n == "phi" else float(np.log((p0 - 1.0) / (2.0 - p0)))
                           for n in free])
         bound = np.array([700.0 if n == "phi" else 30.0 for n in free])
-        theta, converged = damped_newton(fun, start, objective=objective,
-                                         bounds=(-bound, bound))
+        if free == ["phi"]:  # power fixed: one series pass per Newton step (see _phi_only)
+            f_phi, obj_phi = self._phi_only(x, w, total, mu, float(fixed["power"]))
+            theta, converged = damped_newton(f_phi, start, objective=obj_phi,
+                                             bounds=(-bound, bound))
+        else:
+            theta, converged = damped_newton(fun, start, objective=objective,
+                                             bounds=(-bound, bound))
         if "power" in free and abs(theta[free.index("power")]) >= 30.0:
             i = free.index("power")
             back = theta.copy()
@@ -563,6 +568,52 @@ class TweedieFamily(Family):
         return MLEstimate(est, method="Newton on the profile in (log phi, logit(power - 1)), "
                           "mu = weighted mean", converged=bool(converged),
                           llf=-objective(theta) * total)
+
+    @staticmethod
+    def _phi_only(x, w, total, mu, power):
+        r"""Objective and (value, gradient, Hessian) in u = log φ at fixed μ and power, each
+        from ONE pass of the series (the general path takes the derivatives and the value
+        in separate passes, with the power's moments too). With c = Σ w (yθ − κ) (θ, κ of
+        μ and p; all rows) and ``lse`` = log Σ_j W_j (rows y > 0), in which φ enters only
+        through log W_j = j (c_y − (1+k) u) − log j! − log Γ(jk):
+
+        .. math::
+
+            \ell(u) = \sum_{y>0} w\,(\mathrm{lse} - \log y) + c\,e^{-u}, \quad
+            \ell' = -c\,e^{-u} - (1+k)\sum w\,\mathrm E_w[j], \quad
+            \ell'' = c\,e^{-u} + (1+k)^2 \sum w\,\mathrm{Var}_w[j],
+
+        the chain rule of the φ-score and φφ-Hessian of :meth:`_derivs`. The series is
+        summed directly (not in Loader's form, which ``logpdf`` uses for the reported
+        log-likelihood); value and derivatives come from the same sums, so the Newton
+        steps and the line search compare like with like."""
+        pos = x > 0
+        yp = x[pos]
+        wp = None if w is None else w[pos]
+        k = _k(power)
+        with np.errstate(all="ignore"):
+            th, _, _, ka, _, _ = _power_terms(np.float64(mu), power)
+            c = wsum(w, x * th - ka)
+            slogy = wsum(wp, np.log(yp))
+        pw = np.full(yp.size, power)
+
+        def value(t, order):
+            ph = float(np.exp(t[0]))
+            s = _series(yp, np.full(yp.size, ph), pw, order=order)
+            return ph, s, wsum(wp, s["lse"]) - slogy + c / ph
+
+        def objective(t):
+            ll = value(t, 0)[2]
+            return -ll / total if np.isfinite(ll) else np.inf
+
+        def fun(t):
+            ph, s, ll = value(t, 1)
+            g = -c / ph - (1.0 + k) * wsum(wp, s["Ej"])
+            h = c / ph + (1.0 + k) ** 2 * wsum(wp, s["Vj"])
+            f = -ll / total if np.isfinite(ll) else np.inf
+            return f, np.array([-g / total]), np.array([[-h / total]])
+
+        return fun, objective
 
     def _symbolic(self):
         raise NotImplementedForFamily(
