@@ -71,3 +71,23 @@ def test_auto_report_in_chromium(tmp_path):
     info = _render(out, tmp_path, "auto-fit-report")
     assert len(info["svg"]) == 6
     assert all(w > 200 and h > 100 for w, h in info["svg"]), info["svg"]
+
+
+def test_regression_report_in_chromium(tmp_path):
+    """A regression report (the Longley OLS of the README, with the Pearson convention):
+    its summary states the convention and R², its residual figures render at a readable
+    size, the console stays silent."""
+    from mlekit.report import regress_report
+
+    longley = mk.datasets.load("longley")
+    X = longley.drop(columns=["TOTEMP"])
+    m = mk.Regression("normal").fit(X, longley["TOTEMP"])
+    out = regress_report(m, X, longley["TOTEMP"], tmp_path / "longley.html",
+                         source="longley · TOTEMP on six predictors")
+    html = out.read_text(encoding="utf-8")
+    assert "R²" in html or "R-squared" in html
+    assert "Pearson" in html
+    info = _render(out, tmp_path, "regression-report")
+    assert len(info["svg"]) >= 2
+    assert all(w > 200 and h > 100 for w, h in info["svg"]), info["svg"]
+    assert info["images_broken"] == 0
