@@ -438,8 +438,9 @@ def build_derivation(family: Family, wrt: tuple[str, ...] | None, fixed: tuple,
                           "the linear predictors, p_c = exp(eta_c) / sum_j exp(eta_j)")
             else:
                 rel = sp.Eq(eta_i, wmat.T * xi, evaluate=False)
-                reason = (f"conditional likelihood: {n} of observation i depends on its "
-                          f"features x_i through the {lk.name} link, {n}_i = g^-1(eta_i)")
+                reason = (f"conditional likelihood: the {n} of observation i depends on "
+                          f"its features x_i through the {lk.name} link: it is the inverse "
+                          "link of the linear predictor")
             steps.append(Step(f"Linear predictor for {n}", rel, reason))
             del lhs
         yi_dens = sp.exp(model_logp) if not vector else None
