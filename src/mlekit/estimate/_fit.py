@@ -223,6 +223,7 @@ def _fit_prepared(prep: Prepared, method: str, information: str, start, maxiter:
         # the data (the test suite holds both against the direct sums)
         solver_llf = details.get("llf")
         solver_info = details.get("information")
+        solver_info_u = details.get("information_u")  # −∂²ℓ in the packer's u (Mixture)
         prep.free = [FreeParam(fp.name, fp.domain, np.shape(closed[fp.name]))
                      for fp in prep.free]
         theta = {fp.name: np.asarray(closed[fp.name], float) for fp in prep.free}
@@ -235,7 +236,7 @@ def _fit_prepared(prep: Prepared, method: str, information: str, start, maxiter:
                           "may be inaccurate", ConvergenceWarning, stacklevel=3)
     else:
         family_edges = ()
-        solver_info = None
+        solver_info = solver_info_u = None
         moving = [n for n in fam.support_parameters
                   if n in {fp.name for fp in prep.free}]
         if moving:
@@ -289,7 +290,7 @@ def _fit_prepared(prep: Prepared, method: str, information: str, start, maxiter:
                                   boundary), "observed (Hessian)"
     elif need_cov:
         cov, info_label = _covariance(prep, theta, information, obj, packer, fitter, notes,
-                                      boundary)
+                                      boundary, info_u=solver_info_u)
     else:
         size = sum(fp.size for fp in prep.free)
         cov, info_label = np.full((size, size), np.nan), "not computed"
@@ -502,8 +503,13 @@ def _boundary(prep: Prepared, theta) -> tuple[str, ...]:
 
 def _covariance(prep: Prepared, theta, information: str, obj: Objective, packer,
                 fitter: GenericFitter | None, notes: list[str],
-                boundary: tuple[str, ...]) -> tuple[np.ndarray, str]:
-    """Covariance of the free parameters (flattened), and a label saying where it came from."""
+                boundary: tuple[str, ...], info_u: Any = None) -> tuple[np.ndarray, str]:
+    """Covariance of the free parameters (flattened), and a label saying where it came from.
+
+    ``info_u``: the observed information −∂²ℓ/∂u∂uᵀ in the packer's unconstrained
+    coordinates handed back by a family's solver (``details["information_u"]``, the
+    mixture's Newton Hessian); where its size matches it replaces the numerical Hessian,
+    and cov(θ) = J I_u⁻¹ Jᵀ with J = ∂θ/∂u (the delta method)."""
     fam = prep.family
     size = sum(fp.size for fp in prep.free)
     nan = np.full((size, size), np.nan)
@@ -560,6 +566,12 @@ def _covariance(prep: Prepared, theta, information: str, obj: Objective, packer,
     if boundary:
         notes.append("standard errors unavailable at a boundary estimate")
         return nan, "unavailable (boundary)"
+    if info_u is not None and not censored:
+        iu = np.asarray(info_u, float)
+        if iu.shape == (packer.usize, packer.usize) and np.all(np.isfinite(iu)):
+            cov_u = _invert(iu, np.full_like(iu, np.nan), notes, boundary)
+            jac = packer.jacobian(theta)
+            return jac @ cov_u @ jac.T, "observed (Hessian)"
     # numerical Hessian of the (analytic where possible) gradient, in u; delta method to θ
     if fitter is None:
         fitter = GenericFitter(prep)

@@ -385,7 +385,11 @@ class MLEstimate(dict):
         the maximised log-likelihood ℓ(θ̂);
     ``information``
         the observed information −∂²ℓ/∂θ∂θᵀ as ``{(a, b): value}`` over the free
-        parameters.
+        parameters;
+    ``information_u``
+        the same as a matrix in the packer's unconstrained coordinates u, in the free
+        parameters' order (for vector-valued parameters, e.g. a mixture's weights); used
+        in place of the numerical Hessian when its size matches.
 
     ``estimate.fit`` then skips the passes over the data that would recompute them;
     the test suite holds both against the direct sums for every family that gives them.

@@ -32,7 +32,10 @@ seeds drawn with ``rng``; each start assigns the data to its nearest seed and fi
 component to its group), where each M-step is each component family's own weighted
 ``mle(x, weights=r_j)``; the start with the highest log-likelihood is then polished by
 damped Newton on the full likelihood (analytic score and Hessian in (v, unconstrained
-θ)), so that ``mk.fit``'s standard errors come from the observed information.
+θ)), so that ``mk.fit``'s standard errors come from the observed information: the
+polish hands its last Hessian back (``details["information_u"]``, −∂²ℓ in (v, unconstrained
+θ), carried through the relabelling below), so no numerical Hessian is needed. The E-step
+and the Newton sums run over the data in blocks of 65,536 values.
 ``FitResult.method`` names the start that won and the EM iterations it ran.
 
 **Label switching**: components are interchangeable where they are of the same family.
@@ -90,16 +93,34 @@ _SCALE_FLOOR = 1e-6
 #: above this many distinct values the seeded starts are screened (short EM) on a
 #: stratified subsample of this size; only the best distinct ones run on the full data
 _SCREEN = 20_000
+#: values per block of the E-step and Newton sums (see :meth:`_Fit.blocks`)
+_BLOCK = 1 << 16
 
 
 def _lse(a: np.ndarray, axis: int = -1) -> np.ndarray:
-    """log Σ exp(a) along ``axis``; −inf where every term is −inf (no warning)."""
+    """log Σ exp(a) along ``axis``; −inf where every term is −inf (no warning).
+
+    The reduction runs over the first axis of ``np.moveaxis(a, axis, 0)``: for the (n, k)
+    stacks of :meth:`MixtureFamily._parts` each step is then a contiguous elementwise pass
+    over n values rather than a strided sum over a short last axis (the same numbers)."""
+    b = np.moveaxis(np.asarray(a, float), axis, 0)
     with np.errstate(all="ignore"):
-        m = np.max(a, axis=axis, keepdims=True)
-        safe = np.where(np.isfinite(m), m, 0.0)
-        out = np.log(np.sum(np.exp(a - safe), axis=axis, keepdims=True)) + safe
-        out = np.where(np.isfinite(m), out, m)
-    return np.squeeze(out, axis=axis)
+        m = np.max(b, axis=0)
+        fin = np.isfinite(m)
+        safe = np.where(fin, m, 0.0)
+        out = np.log(np.sum(np.exp(b - safe), axis=0)) + safe
+        out = np.where(fin, out, m)
+    return out
+
+
+def _log_prod(t: np.ndarray, k: int) -> float:
+    """Σ log t for t in [1, k]: the logarithms of products of blocks of B values, with
+    k^B < 1e260 so that no product overflows (B = 863 for k = 2)."""
+    block = max(1, int(600.0 / np.log(max(k, 2))))
+    nb = t.size // block
+    head = t[:nb * block].reshape(block, nb)  # each column a product of ``block`` values
+    out = float(np.log(np.prod(head, axis=0)).sum()) if nb else 0.0
+    return out + float(np.log(t[nb * block:]).sum())
 
 
 def _inside(comp: Family, x: Any, support: Any) -> Any:
@@ -424,8 +445,12 @@ class MixtureFamily(Combinator):
             if not np.all(np.isfinite(x)) or not np.all(self.support.contains(x)):
                 return None  # (estimate.fit then names the bad value)
         live = w > 0
-        vals, inv = np.unique(x[live], return_inverse=True)
-        cw = np.bincount(inv.ravel(), weights=w[live])
+        if bool(np.all(w == 1.0)):  # counts are the summed unit weights (a sort, no argsort)
+            vals, counts = np.unique(x, return_counts=True)
+            cw = counts.astype(float)
+        else:
+            vals, inv = np.unique(x[live], return_inverse=True)
+            cw = np.bincount(inv.ravel(), weights=w[live])
         nfree = (0 if fw is not None else self.k - 1) + sum(
             1 for _, _, n in self._slots if n not in fixed_th)
         if vals.size < nfree:
@@ -438,6 +463,17 @@ class MixtureFamily(Combinator):
 
     def _ordered(self, params: dict[str, Any]) -> dict[str, Any]:
         """Label switching: within each family, components by their mean, ascending."""
+        order = self._order(params)
+        w = np.asarray(params["weights"], float)[order]
+        out: dict[str, Any] = {"weights": w / w.sum()}
+        for j in range(self.k):
+            for (i, b, ours) in self._slots:
+                if i == j:
+                    out[ours] = params[f"{b}_{order[j] + 1}"]
+        return out
+
+    def _order(self, params: Mapping[str, Any]) -> list[int]:
+        """The relabelling of :meth:`_ordered`: new component j is old ``order[j]``."""
         order = list(range(self.k))
         groups: dict[int, list[int]] = {}
         for j, c in enumerate(self.components):
@@ -454,13 +490,25 @@ class MixtureFamily(Combinator):
         for members in groups.values():
             for slot, j in zip(members, sorted(members, key=lambda i: keys[i]), strict=True):
                 order[slot] = j
-        w = np.asarray(params["weights"], float)[order]
-        out: dict[str, Any] = {"weights": w / w.sum()}
-        for j in range(self.k):
-            for (i, b, ours) in self._slots:
-                if i == j:
-                    out[ours] = params[f"{b}_{order[j] + 1}"]
-        return out
+        return order
+
+    def _relabel_u(self, order: Sequence[int]) -> np.ndarray:
+        r"""The matrix T with u_new = T u_old for the relabelling ``order`` (all parameters
+        free): the additive log-ratios v_j = log(w_j / w_k) map linearly,
+        v'_i = v_{π(i)} − v_{π(k)} (with v_k = 0), and each component's unconstrained
+        parameters move as a block. An information matrix I in the old coordinates is
+        T⁻ᵀ I T⁻¹ in the new ones."""
+        k, m = self.k, len(self._slots)
+        T = np.zeros((k - 1 + m, k - 1 + m))
+        for i in range(k - 1):
+            if order[i] < k - 1:
+                T[i, order[i]] += 1.0
+            if order[k - 1] < k - 1:
+                T[i, order[k - 1]] -= 1.0
+        pos = {(j, b): c for c, (j, b, _) in enumerate(self._slots)}
+        for c, (j, b, _) in enumerate(self._slots):
+            T[k - 1 + c, k - 1 + pos[(order[j], b)]] = 1.0
+        return T
 
 
 class _Fit:
@@ -470,9 +518,19 @@ class _Fit:
         self.fam, self.vals, self.cw = fam, vals, cw
         self.fw, self.fixed_th = fw, fixed_th
         self.total = float(np.sum(cw))
-        mean = float(cw @ vals / self.total)
-        self.sd = float(np.sqrt(cw @ (vals - mean) ** 2 / self.total))
+        mean = float(np.multiply(cw, vals).sum() / self.total)  # (not BLAS: no thread
+        self.sd = float(np.sqrt(np.multiply(cw, (vals - mean) ** 2).sum() / self.total))
         self.continuous = not fam.discrete
+        #: every count 1 (distinct continuous data): cw · a is a itself, no pass needed
+        self.unit = bool(np.all(cw == 1.0))
+        self._rbuf: np.ndarray | None = None  # the responsibilities of the last E-step
+        #: per component: None when its support holds every value, else the mask of those
+        #: it holds (computed once, not in every M-step)
+        self.inside: list[np.ndarray | None] = []
+        for comp in fam.components:
+            with np.errstate(all="ignore"):
+                mask = np.asarray(comp.support.contains(vals), bool)
+            self.inside.append(None if bool(np.all(mask)) else mask)
 
     # -------------------------------------------------------------- helpers
     def params_of(self, w, thetas) -> dict[str, Any]:
@@ -485,16 +543,20 @@ class _Fit:
         """Component j's own weighted MLE on the values it covers (None on failure)."""
         fam = self.fam
         comp = fam.components[j]
-        with np.errstate(all="ignore"):
-            keep = (wts > 0) & np.asarray(comp.support.contains(self.vals), bool)
-        if not np.any(keep):
-            return None
+        inside = self.inside[j]
+        if inside is None and bool(np.all(wts > 0)):
+            xs, ws = self.vals, wts  # every value counts: no copies (the same sums)
+        else:
+            keep = wts > 0 if inside is None else (wts > 0) & inside
+            if not np.any(keep):
+                return None
+            xs, ws = self.vals[keep], wts[keep]
         fx = {b: self.fixed_th[ours] for (i, b, ours) in fam._slots
               if i == j and ours in self.fixed_th}
         try:
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                est = comp.mle(self.vals[keep], weights=wts[keep], fixed=fx or None)
+                est = comp.mle(xs, weights=ws, fixed=fx or None)
         except Exception:  # no MLE for this group (one value, say): a failed step
             return None
         if est is None:
@@ -511,22 +573,115 @@ class _Fit:
         a, _, lp = self.fam._parts(self.vals, pars["weights"], pars)
         return a, lp
 
-    def em_terms(self, w, thetas):
-        """EM's E-step pieces, component-major for speed: ``a[j] = log w_j + log f_j`` (k, n)
-        and ``log p`` (n), as :meth:`MixtureFamily._parts` (the same sums), whose (n, k)
-        layout makes each log-sum-exp a strided reduction over a short last axis."""
-        k, vals = self.fam.k, self.vals
+    def logterms(self, w, thetas, lo: int = 0, hi: int | None = None) -> np.ndarray:
+        """a[j] = log w_j + log f_j(y), component-major (k, n) for the values lo:hi; −inf
+        for a zero weight."""
+        k, vals = self.fam.k, self.vals[lo:hi]
         a = np.empty((k, vals.size))
         with np.errstate(all="ignore"):
             lw = np.log(np.asarray(w, float))
             for j, comp in enumerate(self.fam.components):
-                a[j] = np.asarray(comp.logpdf(vals, **thetas[j]), float)
-                a[j] = -np.inf if lw[j] == -np.inf else a[j] + lw[j]
-            m = np.max(a, axis=0)
-            safe = np.where(np.isfinite(m), m, 0.0)
-            lp = np.log(np.sum(np.exp(a - safe), axis=0)) + safe
-            lp = np.where(np.isfinite(m), lp, m)
-        return a, lp
+                if lw[j] == -np.inf:
+                    a[j] = -np.inf
+                else:
+                    np.add(np.asarray(comp.logpdf(vals, **thetas[j]), float), lw[j], out=a[j])
+        return a
+
+    def em_terms(self, w, thetas, resp: bool = False):
+        """EM's E-step pieces, component-major for speed: ``a[j] = log w_j + log f_j`` (k, n)
+        and ``log p`` (n), as :meth:`MixtureFamily._parts` (the same sums); with ``resp``
+        the responsibilities r[j] = exp(a_j − log p) (k, n) instead of ``a``."""
+        a = self.logterms(w, thetas)
+        r, lp, _ = self._reduce(a, resp, True, None if self.unit else self.cw)
+        return (r if resp else a), lp
+
+    def blocks(self) -> Iterator[tuple[int, int]]:
+        """(lo, hi): the data in blocks of ``_BLOCK`` values. Block by block, every
+        temporary is a few hundred kB, reused by the allocator and in cache, where one of
+        the full length would be fresh memory (page faults) at every step."""
+        n = self.vals.size
+        for lo in range(0, n, _BLOCK):
+            yield lo, min(lo + _BLOCK, n)
+
+    def estep(self, w, thetas, resp: bool = True) -> tuple[np.ndarray | None, float]:
+        """(r, ℓ): the responsibilities (k, n) (None without ``resp``; one buffer per fit,
+        overwritten by the next E-step) and ℓ = Σ_i cw_i log p(y_i), the sum without the
+        per-value logarithms where every count is 1 (see :meth:`_reduce`); block by block."""
+        r = None
+        if resp:
+            if self._rbuf is None:
+                self._rbuf = np.empty((self.fam.k, self.vals.size))
+            r = self._rbuf
+        ll = 0.0
+        if self.vals.size <= _BLOCK:  # one block: its own arrays, no copy into the buffer
+            a = self.logterms(w, thetas)
+            r, _, ll = self._reduce(a, resp, not self.unit, None if self.unit else self.cw)
+            return r, ll
+        for lo, hi in self.blocks():
+            a = self.logterms(w, thetas, lo, hi)
+            rb, _, llb = self._reduce(a, resp, not self.unit,
+                                      None if self.unit else self.cw[lo:hi])
+            ll += llb
+            if resp:
+                r[:, lo:hi] = rb
+        return r, ll
+
+    def _reduce(self, a: np.ndarray, resp: bool, per_point: bool, cw: np.ndarray | None):
+        r"""Log-sum-exp over the components of ``a`` (k, n), overwritten: ``(r, log p, ℓ)``.
+
+        With m = max_j a_j and t = Σ_j exp(a_j − m) ∈ [1, k]: log p = m + log t and
+        r_j = exp(a_j − m) / t. For two components one exponential per value does:
+        e = exp(−|a_1 − a_2|), t = 1 + e, r = 1/t for the larger term and e/t for the other.
+        Without ``per_point`` (every count 1, only ℓ wanted) log p is not formed:
+        ℓ = Σ m + Σ_blocks log Π t over blocks of B values with k^B below the overflow
+        threshold (each product rounds by at most B ulp, the same as B logarithms).
+        ``cw``: the values' counts (None: all 1)."""
+        k = a.shape[0]
+        lp = None
+        r = None
+        with np.errstate(all="ignore"):
+            m = np.maximum(a[0], a[1]) if k == 2 else np.max(a, axis=0)
+            fin = np.isfinite(m)
+            every = bool(np.all(fin))
+            per_point = per_point or not every
+            if k == 2 and every:
+                d = a[0] - a[1]
+                e = np.abs(d)
+                np.negative(e, out=e)
+                np.exp(e, out=e)
+                tot = e + 1.0
+                if per_point:
+                    lp = np.log1p(e)
+                    lp += m
+                    ll = float(lp.sum() if cw is None else np.multiply(cw, lp).sum())
+                else:
+                    ll = float(m.sum()) + _log_prod(tot, k)
+                if resp:
+                    inv = np.reciprocal(tot, out=tot)  # the larger term's share
+                    e *= inv  # the smaller term's
+                    second = d < 0  # a_2 is the larger
+                    np.copyto(a[0], inv)
+                    np.copyto(a[1], e)
+                    np.copyto(a[0], e, where=second)
+                    np.copyto(a[1], inv, where=second)
+                    r = a
+                return r, lp, ll
+            else:
+                safe = m if every else np.where(fin, m, 0.0)
+                e = np.subtract(a, safe, out=a if resp else None)
+                np.exp(e, out=e)
+                tot = np.sum(e, axis=0)
+                if per_point:
+                    lp = np.log(tot)
+                    lp += safe
+                    if not every:
+                        lp = np.where(fin, lp, m)
+                if resp:
+                    e /= tot
+                    r = e
+            if per_point:
+                return r, lp, float(lp.sum() if cw is None else np.multiply(cw, lp).sum())
+            return r, None, float(m.sum()) + _log_prod(tot, k)
 
     def subsample(self, gen: np.random.Generator) -> _Fit:
         """A stratified subsample of ``_SCREEN`` draws (systematic sampling on the
@@ -538,12 +693,17 @@ class _Fit:
         idx, counts = np.unique(picks, return_counts=True)
         return _Fit(self.fam, self.vals[idx], counts.astype(float), self.fw, self.fixed_th)
 
-    def degenerate(self, r: np.ndarray, thetas) -> str | None:
-        """Why component j collapses (continuous components), or None."""
+    def weigh(self, a: np.ndarray) -> np.ndarray:
+        """cw · a along the last axis (``a`` itself when every count is 1: the same values)."""
+        return a if self.unit else a * self.cw
+
+    def degenerate(self, rw: np.ndarray, thetas) -> str | None:
+        """Why component j collapses (continuous components), or None; ``rw[j]`` is
+        cw · r_j, component j's share of each value (k, n)."""
         if not self.continuous:
             return None
         for j, comp in enumerate(self.fam.components):
-            mass = self.cw * r[:, j]
+            mass = rw[j]
             nj = float(np.sum(mass))
             off = nj - float(np.max(mass)) if mass.size else 0.0
             if nj < 2.0 or off < 1.0:
@@ -602,24 +762,22 @@ class _Fit:
         ll_old = -np.inf
         it = 0
         for it in range(1, maxiter + 1):
-            a, lp = self.em_terms(w, thetas)  # (k, n), (n,)
-            ll = float(np.multiply(self.cw, lp).sum())  # (not BLAS: no thread wake-ups)
+            r, ll = self.estep(w, thetas)  # (k, n), Σ cw log p
             if not np.isfinite(ll):
                 return w, thetas, ll, it, "the log-likelihood is not finite"
-            with np.errstate(all="ignore"):
-                r = np.exp(a - lp)
-            why = self.degenerate(r.T, thetas)
+            rw = self.weigh(r)  # cw · r_j: each component's share of each value
+            why = self.degenerate(rw, thetas)
             if why is not None:
                 return w, thetas, ll, it, why
             if ll - ll_old <= _EM_TOL * (1.0 + abs(ll)):
                 break
             ll_old = ll
             if self.fw is None:
-                w = np.multiply(r, self.cw).sum(axis=1) / self.total
+                w = rw.sum(axis=1) / self.total
                 w = w / w.sum()
             new = []
             for j in range(self.fam.k):
-                th = self.comp_mle(j, self.cw * r[j])
+                th = self.comp_mle(j, rw[j])
                 new.append(thetas[j] if th is None else th)
             thetas = new
         return w, thetas, ll, it, None
@@ -627,7 +785,7 @@ class _Fit:
     # -------------------------------------------------------------- Newton
     def newton(self, w, thetas):
         """Damped Newton on the full likelihood in (v = log w_j/w_k, unconstrained θ)."""
-        fam, vals, cw, total = self.fam, self.vals, self.cw, self.total
+        fam, vals, total = self.fam, self.vals, self.total
         k = fam.k
         slots = fam._slots
         free_slots = [i for i, (_, _, ours) in enumerate(slots) if ours not in self.fixed_th]
@@ -656,11 +814,74 @@ class _Fit:
                 return np.inf
             try:
                 with np.errstate(all="ignore"):
-                    lp = self.em_terms(p["weights"], [fam._theta(p, j) for j in range(k)])[1]
-                    v = -float(np.multiply(cw, lp).sum())  # (not BLAS: no thread wake-ups)
+                    v = -self.estep(p["weights"], [fam._theta(p, j) for j in range(k)],
+                                    resp=False)[1]
             except ArithmeticError:  # a component's formula at an extreme point
                 return np.inf
             return v / total if np.isfinite(v) else np.inf
+
+        m = len(free_slots)
+        pairs = []  # (c1, c2, component, Hessian key) for two slots of one component
+        for c1, i1 in enumerate(free_slots):
+            j1, b1, _ = slots[i1]
+            for c2 in range(c1, m):
+                j2, b2, _ = slots[free_slots[c2]]
+                if j2 == j1:
+                    pairs.append((c1, c2, j1, (b1, b2)))
+
+        def sums(wv, ths):
+            """ℓ and the sums over the data of the derivatives' pieces, block by block:
+            g_θ[c] = Σ cw r_j s_c, H_θ = Σ cw r_j (H_j + s s^T)δ_jl − Σ cw (r s)(r s)^T,
+            Σ cw r_a, Σ cw r_a r_b and Σ cw r_a r_j s_c (a < k)."""
+            ll = 0.0
+            g_th, H_th = np.zeros(m), np.zeros((m, m))
+            crv, Hvv, Hvt = np.zeros(nv), np.zeros((nv, nv)), np.zeros((nv, m))
+            for lo, hi in self.blocks():
+                x = vals[lo:hi]
+                nb = hi - lo
+                cwb = None if self.unit else self.cw[lo:hi]
+                r, _, llb = self._reduce(self.logterms(wv, ths, lo, hi), True,
+                                         not self.unit, cwb)  # responsibilities (k, nb)
+                ll += llb
+                with np.errstate(all="ignore"):
+                    s = [c.score(x, **ths[j]) for j, c in enumerate(fam.components)]
+                    h = [c.hessian(x, **ths[j]) for j, c in enumerate(fam.components)]
+                    pos = r > 0
+                    allpos = bool(np.all(pos))
+                    RW = r if cwb is None else r * cwb  # cw_i r_j(y_i), (k, nb)
+                    # S0[c] = s_c where r_{j(c)} > 0, else 0 (a far point's s may be inf:
+                    # 0, not nan); RS[c] = r_{j(c)} s_c, RSw[c] = cw r_{j(c)} s_c
+                    S0, RS = np.empty((m, nb)), np.empty((m, nb))
+                    RSw = RS if cwb is None else np.empty((m, nb))
+                    for c, i in enumerate(free_slots):
+                        j, b, _ = slots[i]
+                        sc = np.broadcast_to(s[j][b], (nb,))
+                        if allpos:
+                            S0[c] = sc
+                        else:
+                            np.copyto(S0[c], np.where(pos[j], sc, 0.0))
+                        np.multiply(r[j], S0[c], out=RS[c])
+                        if cwb is not None:
+                            np.multiply(RW[j], S0[c], out=RSw[c])
+                    g_th += RSw.sum(axis=1)
+                    H_th -= RSw @ RS.T
+                    for c1, c2, j1, (b1, b2) in pairs:
+                        key = (b1, b2) if (b1, b2) in h[j1] else (b2, b1)
+                        hj = np.broadcast_to(h[j1][key], (nb,))
+                        if not allpos:
+                            hj = np.where(pos[j1], hj, 0.0)
+                        # Σ cw r_j (H_j + s_b1 s_b2) (products summed, not BLAS dot: no
+                        # thread wake-ups)
+                        extra = (float(np.multiply(RW[j1], hj).sum())
+                                 + float(np.multiply(RSw[c1], S0[c2]).sum()))
+                        H_th[c1, c2] += extra
+                        if c2 != c1:
+                            H_th[c2, c1] += extra
+                    if nv:
+                        crv += RW[:nv].sum(axis=1)
+                        Hvv += RW[:nv] @ r[:nv].T
+                        Hvt += RW[:nv] @ RS.T
+            return ll, g_th, H_th, crv, Hvv, Hvt
 
         def fun(u):
             p = params(u)
@@ -668,42 +889,13 @@ class _Fit:
             bad = (np.inf, np.zeros(u.size), np.eye(u.size))
             if not inside(p):
                 return bad
-            try:  # the pieces of MixtureFamily._derivs, with em_terms' fast layout
-                ths = [fam._theta(p, j) for j in range(k)]
-                a, lp = self.em_terms(wv, ths)
-                with np.errstate(all="ignore"):
-                    r = np.exp(a - lp).T  # responsibilities (n, k)
-                    s = [c.score(vals, **ths[j]) for j, c in enumerate(fam.components)]
-                    h = [c.hessian(vals, **ths[j]) for j, c in enumerate(fam.components)]
-                    f = -float(np.multiply(cw, lp).sum()) / total
+            try:
+                ll, g_th, H_th, crv, Hvv, Hvt = sums(wv, [fam._theta(p, j) for j in range(k)])
             except ArithmeticError:
                 return bad
+            f = -ll / total
             if not np.isfinite(f):
                 return bad
-            m = len(free_slots)
-            n = vals.size
-            S = np.empty((n, m))
-            R = r[:, comp_of] if m else np.empty((n, 0))
-            for c, i in enumerate(free_slots):
-                j, b, _ = slots[i]
-                S[:, c] = np.broadcast_to(s[j][b], (n,))
-            with np.errstate(all="ignore"):
-                RS = np.where(R > 0, R * S, 0.0)
-                S0 = np.where(R > 0, S, 0.0)
-            g_th = np.multiply(RS, cw[:, None]).sum(axis=0)
-            H_th = -(RS * cw[:, None]).T @ RS
-            for c1, i1 in enumerate(free_slots):
-                j1, b1, _ = slots[i1]
-                for c2 in range(c1, m):
-                    j2, b2, _ = slots[free_slots[c2]]
-                    if j2 != j1:
-                        continue
-                    key = (b1, b2) if (b1, b2) in h[j1] else (b2, b1)
-                    hj = np.where(R[:, c1] > 0, np.broadcast_to(h[j1][key], (n,)), 0.0)
-                    extra = float(np.multiply(cw, R[:, c1] * (hj + S0[:, c1] * S0[:, c2])).sum())
-                    H_th[c1, c2] += extra
-                    if c2 != c1:
-                        H_th[c2, c1] += extra
             jac = np.array([float(d.dtheta_du(np.asarray(p[slots[i][2]])))
                             for d, i in zip(doms, free_slots, strict=True)])
             sec = np.array([float(_second_bijection(d, np.asarray(p[slots[i][2]])))
@@ -713,14 +905,12 @@ class _Fit:
             g[nv:] = g_th * jac
             H[nv:, nv:] = H_th * np.outer(jac, jac) + np.diag(g_th * sec)
             if nv:
-                rv, wk = r[:, :nv], np.asarray(wv, float)[:nv]
-                crv = np.multiply(rv, cw[:, None]).sum(axis=0)
+                wk = np.asarray(wv, float)[:nv]
                 g[:nv] = crv - total * wk
-                H[:nv, :nv] = (np.diag(crv) - (rv * cw[:, None]).T @ rv
-                               - total * (np.diag(wk) - np.outer(wk, wk)))
+                H[:nv, :nv] = np.diag(crv) - Hvv - total * (np.diag(wk) - np.outer(wk, wk))
+                # Σ cw r_a s_c is g_th[c] where component a owns slot c
                 onehot = (comp_of[None, :] == np.arange(nv)[:, None]).astype(float)
-                Hvt = (rv * cw[:, None]).T @ S0 * onehot - (rv * cw[:, None]).T @ RS
-                H[:nv, nv:] = Hvt * jac[None, :]
+                H[:nv, nv:] = (onehot * g_th[None, :] - Hvt) * jac[None, :]
                 H[nv:, :nv] = H[:nv, nv:].T
             return f, -g / total, -H / total
 
@@ -732,13 +922,26 @@ class _Fit:
                   for d, i in zip(doms, free_slots, strict=True))
         u0 = np.asarray(u0, float)
         if not u0.size:
-            return base, True
+            return base, True, np.zeros((0, 0))
+        last: list[Any] = [None]  # −∂²ℓ at the last point where fun ran and was finite
+
+        def fun_kept(u):
+            out = fun(u)
+            if np.isfinite(out[0]):  # (not a rejected trial point)
+                last[0] = out[2] * total
+            return out
+
         # gtol: the decrement (twice the predicted gain, in nats per observation) below
         # which the last Newton step is taken and the polish stops. Below ~1e-15 the gain
         # is under the rounding of the mean log-likelihood, and the line search would halve
         # a rejected step 60 times; after the last step the error is ~ (1e-14)², nil
-        u, converged = damped_newton(fun, u0, gtol=1e-14, maxiter=200, objective=objective)
-        return params(u), converged
+        u, converged = damped_newton(fun_kept, u0, gtol=1e-14, maxiter=200,
+                                     objective=objective)
+        # the observed information −∂²ℓ in u: from the last Hessian evaluated, at u itself
+        # or one final step away (a decrement below 1e-14 nats per observation: the step is
+        # ~1e-7 of a standard error in each direction, and the curvature moves by as little)
+        info_u = last[0] if last[0] is not None and np.all(np.isfinite(last[0])) else None
+        return params(u), converged, info_u
 
     # -------------------------------------------------------------- driver
     def run(self, n_starts: int, gen: np.random.Generator):
@@ -787,25 +990,23 @@ class _Fit:
             if why is not None:
                 collapsed.append((s0, why))
                 continue
-            params, converged = self.newton(w, thetas)
+            params, converged, info_u = self.newton(w, thetas)
             thetas_n = [{b: params[f"{b}_{j + 1}"] for (i, b, _) in fam._slots if i == j}
                         for j in range(fam.k)]
-            a, lp = self.em_terms(params["weights"], thetas_n)
-            llf = float(np.multiply(self.cw, lp).sum())
-            with np.errstate(all="ignore"):
-                r = np.exp(a - lp)
-            why = self.degenerate(r.T, thetas_n) if np.isfinite(llf) else "non-finite"
+            r, llf = self.estep(params["weights"], thetas_n)
+            why = self.degenerate(self.weigh(r), thetas_n) if np.isfinite(llf) \
+                else "non-finite"
             if why is not None or llf < ll - 1e-6 * (1 + abs(ll)):
                 collapsed.append((s0, why or "the Newton polish lost likelihood"))
                 continue
             if best is None or llf > best[0]:
-                best = (llf, s0, it0 + it, params, converged)
+                best = (llf, s0, it0 + it, params, converged, info_u)
         if best is None:
             raise NoMaximumError(
                 f"{fam.title}: the Newton polish of every EM start ran into a degenerate "
                 f"component ({collapsed[-1][1]}); the MLE does not exist inside the parameter "
                 "space")
-        llf, s, it, params, converged = best
+        llf, s, it, params, converged, info_u = best
         self.identified(params)
         ndeg = len({c[0] for c in collapsed})
         if collapsed:
@@ -815,15 +1016,20 @@ class _Fit:
                 "discarded: there the likelihood is unbounded, not maximised. The fit is the "
                 "best non-degenerate local maximum", ConvergenceWarning, stacklevel=4)
         if self.fw is None and not self.fixed_th:
+            order = fam._order(params)
             params = fam._ordered(params)
+            if info_u is not None and order != list(range(fam.k)):
+                tinv = np.linalg.inv(fam._relabel_u(order))
+                info_u = tinv.T @ info_u @ tinv
         est = {k: (np.asarray(v, float) if k == "weights" else float(v))
                for k, v in params.items()}
         method = f"EM + Newton (start {s} of {n_starts}, {it} EM iterations)"
         message = (f"{len(results)} of {n_starts} starts reached a non-degenerate maximum; "
                    f"start {s} won with llf {llf:.10g}; {ndeg} discarded as "
                    f"degenerate, {failed} could not start")
+        extra = {} if info_u is None else {"information_u": info_u}
         return MLEstimate(est, method=method, converged=bool(converged), nit=it,
-                          message=message, llf=llf, start=s, em_iterations=it)
+                          message=message, llf=llf, start=s, em_iterations=it, **extra)
 
     def identified(self, params) -> None:
         fam = self.fam
