@@ -68,6 +68,9 @@ def _stabilise(expr):
         if not isinstance(e, sp.log):
             return None
         a = e.args[0]
+        log_imp = getattr(getattr(a, "func", None), "_log_imp_", None)
+        if log_imp is not None:  # a function that evaluates its own log (Tweedie's series)
+            return log_imp(*a.args)
         u = softplus_arg(a)
         if u is not None:
             return sp_f(u)
@@ -265,13 +268,28 @@ class Derivation:
                 spec.append(None)
         raw = sp.lambdify(flat, _stabilise(expr.xreplace(rep)), modules=_modules())
 
+        bases = [s for s in syms[1:]]
+        owner = getattr(self.family, "title", str(self.family))
+        full = self.logdensity if self.logdensity is not None else expr
+        # the length each vector must have: its top entry in the model's log-density (a
+        # loss or a constant may use fewer entries)
+        top = {s: max([int(a.indices[0]) for a in full.atoms(sp.Indexed) if a.base == s]
+                      + [j for j in idx or [0]])
+               for s, idx in zip(bases, spec, strict=True) if idx is not None}
+
         def fn(x, *args):
             out = [x]
-            for a, idx in zip(args, spec, strict=True):
+            for a, idx, s in zip(args, spec, bases, strict=True):
                 if idx is None:
                     out.append(a)
                 else:
                     v = np.asarray(a, float)
+                    k = top[s]
+                    if k and (v.ndim == 0 or v.shape[-1] != k):
+                        raise ParameterError(
+                            f"{owner}: {s.name} has {v.shape[-1] if v.ndim else 1} "
+                            f"entries; this derivation is written for {k} "
+                            f"({s.name}[1] … {s.name}[{k}]): give {k} values")
                     out += [v[..., j - 1] for j in idx]
             return raw(*out)
 

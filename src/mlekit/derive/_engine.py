@@ -201,6 +201,9 @@ def _model_loss_name(family: Family) -> str | None:
     """The name of a combinator's NLL, from what it is built of ("zero-inflated Poisson
     NLL", "zero-truncated Poisson NLL", "two-component Normal mixture NLL"); None for a
     family that is not a combinator."""
+    own = getattr(family, "derivation_loss_name", None)
+    if isinstance(own, str):  # a family that names its derived NLL (the Ordinal's)
+        return own
     kind = getattr(family, "kind", None)
     base = getattr(family, "base", None)
     if base is None or kind is None:
@@ -228,15 +231,41 @@ def _model_loss_name(family: Family) -> str | None:
     return None
 
 
+def _factor_denominators(e):
+    r"""Each term of ``e`` with a sum as its denominator over that sum factored
+    (Tweedie's :math:`\phi(p-1)(p-2)`, not :math:`2\phi + \phi p^2 - 3\phi p`);
+    inside a Sum, its summand's terms."""
+    if isinstance(e, sp.Sum):
+        return sp.Sum(_factor_denominators(e.function), *e.limits)
+    terms = []
+    for t in sp.Add.make_args(e):
+        num, den = sp.fraction(t)
+        if isinstance(den, sp.Add) or (isinstance(den, sp.Mul) and any(
+                isinstance(f, sp.Add) for f in den.args)):
+            t = num / sp.factor(den)
+        terms.append(t)
+    return sp.Add(*terms)
+
+
 def _simplify_const(e):
     """A short form of the constant: log(2*pi)/2 stays together, numbers collected."""
     return sp.expand(e, log=False)
 
 
+def _density_of(family: Family):
+    """The family's SymPy density for a derivation: ``family.derivation_density()`` where
+    the family declares one (a density with an opaque special function, Tweedie's series
+    ``a(y, phi, p)``, or one written for a fixed number of classes, the Ordinal's: derive
+    only, not the closed :meth:`~mlekit.families.base.Family.sympy_density` that torch,
+    the combinators and the symbolic checks use), else its ``sympy_density()``."""
+    hook = getattr(family, "derivation_density", None)
+    return hook() if callable(hook) else family.sympy_density()
+
+
 def build_derivation(family: Family, wrt: tuple[str, ...] | None, fixed: tuple,
                      link: tuple, prior: str | None, prior_scale: Any) -> Derivation:
     """Carry out the derivation (called through the cached :func:`mlekit.derive.derive`)."""
-    sd = family.sympy_density()
+    sd = _density_of(family)
     if isinstance(sd.x, sp.MatrixSymbol) or any(isinstance(v, sp.MatrixSymbol)
                                                 for v in sd.params.values()):
         from ._mvn import build_mvn_derivation, is_mvn_like
@@ -318,19 +347,19 @@ def build_derivation(family: Family, wrt: tuple[str, ...] | None, fixed: tuple,
     # mixture) is no single named template: its loss is the derived one, named after the
     # model (one-hot data with a probability vector, the Categorical, is matched as before)
     weights = not vector and any(isinstance(w, sp.IndexedBase) for w in wrt_syms)
+    def exact(mt) -> bool:  # the named form must be exact everywhere, not just at the points
+        return vector or _split_holds(family, nll_term, mt.scale * mt.loss + mt.remainder,
+                                      data, psyms, subs_fixed)
+
     match = None if cases or weights else \
-        match_loss(nll_term, data, wrt_syms, pool, probe, extra, points=points)
-    if match is not None and not vector and not _split_holds(
-            family, nll_term, match.scale * match.loss + match.remainder, data, psyms,
-            subs_fixed):
-        match = None  # the named form is not exact everywhere: keep the exact derived split
+        match_loss(nll_term, data, wrt_syms, pool, probe, extra, points=points, accept=exact)
 
     # ---- the loss in the model's parameters
     if match is not None:
         loss_name = match.template.name
         loss = match.loss
         scale = match.scale
-        const_term = _simplify_const(match.remainder)
+        const_term = _factor_denominators(_simplify_const(match.remainder))
         note = match.note  # in this family's own parameter names
     else:
         loss_name, note = None, "no named loss: the loss shown is the derived one"

@@ -173,6 +173,16 @@ def _gamma_dev_log(y, eta, r):
     return 2 * (y * sp.exp(-eta) + eta - sp.log(y) - 1)
 
 
+def _tweedie_dev(y, r):
+    r"""The Tweedie unit deviance, 1 < p < 2:
+    :math:`d(y,\mu) = 2\bigl[\frac{y^{2-p}}{(1-p)(2-p)} - \frac{y\mu^{1-p}}{1-p}
+    + \frac{\mu^{2-p}}{2-p}\bigr]` (0 at y = μ, and at y = 0 it is
+    :math:`2\mu^{2-p}/(2-p)`)."""
+    mu, p = r["theta"], r["p"]
+    return 2 * (y ** (2 - p) / ((1 - p) * (2 - p)) - y * mu ** (1 - p) / (1 - p)
+                + mu ** (2 - p) / (2 - p))
+
+
 def _student(y, r):
     return sp.log(1 + (y - r["theta"]) ** 2 / (r["nu"] * r["s"] ** 2))
 
@@ -226,6 +236,11 @@ LOSS_TEMPLATES: list[LossTemplate] = [
                  fixed_roles=("k",), positive_roles=("k",),
                  note="unit deviance of the mean {mean}",
                  note_fields=lambda r: {"mean": r["k"] * r["theta"]}),
+    LossTemplate("Tweedie deviance", ("theta",), _tweedie_dev, fixed_roles=("p",),
+                 positive_roles=("p",),
+                 note="unit deviance d(y, m) = 2 (y^(2-p)/((1-p)(2-p)) - y m^(1-p)/(1-p) + "
+                      "m^(2-p)/(2-p)) of the mean m = {theta}, power p = {p}; the constant "
+                      "keeps -log a(y, phi, p), the Dunn-Smyth series of the density"),
     LossTemplate("squared logarithmic error", ("theta",),
                  lambda y, r: (sp.log(y) - r["theta"]) ** 2,
                  note="squared error of log y: the estimate is the mean of log y"),
@@ -295,8 +310,12 @@ def _ratio(num, den, free_of=()):
 
 
 def try_template(template: LossTemplate, nll, y, wrt: list, pool: list, probe: dict,
-                 extra: dict | None = None, points: list[dict] | None = None) -> Match | None:
-    """Try every role assignment of ``template`` against the per-observation ``nll``."""
+                 extra: dict | None = None, points: list[dict] | None = None,
+                 accept: Callable[[Match], bool] | None = None) -> Match | None:
+    """Try every role assignment of ``template`` against the per-observation ``nll``;
+    ``accept(match)`` (optional) may reject a match, and the next assignment is tried (two
+    fixed parameters whose example values coincide, Tweedie's phi = power = 1.5, pass the
+    pre-checks in either role: the engine's check at moved values tells them apart)."""
     extra = dict(extra or {})
     if len(template.wrt_roles) != len(wrt):
         return None
@@ -319,7 +338,7 @@ def try_template(template: LossTemplate, nll, y, wrt: list, pool: list, probe: d
             if loss is None:
                 continue
             m = _match_one(template, roles, loss, nll, wrt, y_syms, probe, points or [])
-            if m is not None:
+            if m is not None and (accept is None or accept(m)):
                 return m
     return None
 
@@ -439,9 +458,11 @@ def _match_one(template, roles, loss, nll, wrt, y_syms, probe, points):
     if _depends(remainder, wrt):
         if vector:
             return None
-        for w in wrt:  # free of the parameters? (numerically, at every point)
+        for w in wrt:  # free of the parameters? (numerically, at every point, and with the
+            # fixed parameters moved too: Tweedie's phi and power share the example value 1.5)
             dr = sp.diff(remainder, w)
-            if any(abs(v) > 1e-9 for v in (_num(dr, pt) for pt in points) if v is not None):
+            pts = [*points, *_fixed_moved(points, dr, [*wrt, *y_syms])]
+            if any(abs(v) > 1e-9 for v in (_num(dr, pt) for pt in pts) if v is not None):
                 return None
         # write it at one simple admissible parameter value (and data value, if it does not
         # depend on the data either): e.g. log-cosh's remainder becomes log(4 s)
@@ -456,6 +477,28 @@ def _match_one(template, roles, loss, nll, wrt, y_syms, probe, points):
             remainder = sp.simplify(e)
     disp = template.display(y_syms[0], roles) if template.display else loss
     return Match(template, roles, disp, scale, remainder)
+
+
+def _fixed_moved(points: list[dict], expr, keep) -> list[dict]:
+    """``points`` with every other free symbol of ``expr`` (the fixed parameters, held at
+    one example value in the points) moved to a random admissible value, as in
+    :func:`_pure_number`: an identity in the fixed parameters must hold there as well."""
+    rng = np.random.default_rng(20240614)
+    keep = set(keep)
+    out = []
+    for pt in points:
+        moved = {k: v for k, v in pt.items() if k in keep}
+        for sym in expr.free_symbols - set(moved):
+            if not isinstance(sym, sp.Symbol):
+                return []
+            if sym.is_integer:
+                moved[sym] = float(rng.integers(2, 20))
+            elif sym.is_positive or sym.is_nonnegative:
+                moved[sym] = float(rng.uniform(0.2, 0.9))
+            else:
+                moved[sym] = float(rng.normal())
+        out.append(moved)
+    return out
 
 
 def _nice(v: float):
@@ -479,7 +522,8 @@ def _admissible(w, points):
 
 def match_loss(nll, y, wrt: list, pool: list, probe: dict, extra: dict | None = None,
                templates: list[LossTemplate] | None = None,
-               points: list[dict] | None = None) -> Match | None:
+               points: list[dict] | None = None,
+               accept: Callable[[Match], bool] | None = None) -> Match | None:
     """The first template that ``nll`` equals up to a positive scale and a constant.
 
     ``points`` are a few admissible values of the data, the estimated and the fixed
@@ -487,7 +531,7 @@ def match_loss(nll, y, wrt: list, pool: list, probe: dict, extra: dict | None = 
     rejected before any symbolic simplification (that keeps derive fast).
     """
     for t in templates if templates is not None else LOSS_TEMPLATES:
-        m = try_template(t, nll, y, wrt, pool, probe, extra, points)
+        m = try_template(t, nll, y, wrt, pool, probe, extra, points, accept)
         if m is not None:
             return m
     return None

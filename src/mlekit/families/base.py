@@ -328,8 +328,10 @@ class Family:
     #: quadrature (tests, ``divergence``'s quad fallback) must add the atoms
     atoms: ClassVar[tuple[float, ...]] = ()
     #: False where no closed SymPy density exists (an infinite series: Tweedie):
-    #: ``sympy_density`` raises NotImplementedForFamily, ``derive`` refuses by name, the
-    #: score and Hessian must be written numerically, and symbolic checks do not apply
+    #: ``sympy_density`` raises NotImplementedForFamily (torch and the combinators refuse
+    #: by name; ``derive`` uses the family's ``derivation_density()`` where it declares
+    #: one), the score and Hessian must be written numerically, and symbolic checks do
+    #: not apply
     has_symbolic_density: ClassVar[bool] = True
 
     # ------------------------------------------------------------------ basics
@@ -473,7 +475,9 @@ class Family:
         likelihood rises towards nu = inf)"``, an edge the parameter domain does not
         show, reported in ``FitResult.at_boundary`` with a ``BoundaryWarning``), ``llf``
         (the maximised log-likelihood) and ``information`` (the observed information
-        ``{(a, b): −∂²ℓ/∂a∂b}``).
+        ``{(a, b): −∂²ℓ/∂a∂b}``) or ``information_u`` (−∂²ℓ/∂u∂uᵀ as a matrix in the
+        unconstrained coordinates of the free parameters, in their order; for vector
+        parameters such as a mixture's ``weights``).
         """
         return None
 

@@ -30,6 +30,7 @@ far in a tail neither overflows nor loses its gradient.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -480,11 +481,73 @@ class OrdinalFamily(Family):
         d = 1.0 / (pi * (1.0 - pi))
         return cov * d[:, None] * d[None, :]
 
+    #: the name :func:`mlekit.derive.derive` gives the derived NLL
+    derivation_loss_name: ClassVar[str] = "cumulative-logit NLL"
+
     def _symbolic(self):
         from ..errors import NotImplementedForFamily
 
         raise NotImplementedForFamily("Ordinal has no closed symbolic density (a difference "
-                                      "of K-1 cut points' CDFs); its NLL is the numeric sum")
+                                      "of K-1 cut points' CDFs); its NLL is the numeric sum "
+                                      "(derive works from Ordinal.derivation_density, K fixed)")
+
+    def derivation_density(self, k: int | None = None):
+        r"""The pmf for :func:`mlekit.derive.derive`, written out for ``k`` classes
+        (default: the K = 4 of ``example_params``, cut points ``theta[1] … theta[3]``):
+
+        .. math::
+
+            P(Y = j) = \sigma(\theta_{j+1}) - \sigma(\theta_j), \quad
+            \sigma(t) = \frac{1}{1 + e^{-t}},\ \theta_0 = -\infty,\ \theta_K = \infty,
+
+        as cases in y (``Piecewise``), ``theta`` an ``IndexedBase`` used entry by entry as
+        a mixture's weights are. Its negative log is the cumulative-logit NLL
+        :math:`-\log(\sigma(\theta_{y+1}) - \sigma(\theta_y))`. Not
+        :meth:`sympy_density` (no closed density for every K: torch and the symbolic checks
+        keep refusing the Ordinal by name)."""
+        kk = len(self.example_params["theta"]) + 1 if k is None else int(k)
+        if kk < 2:
+            raise ParameterError(f"Ordinal: k must be at least 2 classes; got {k!r}")
+        return _ordinal_derivation_density(kk)
+
+
+@functools.cache
+def _ordinal_derivation_density(k: int):
+    """The :class:`SymbolicDensity` of :meth:`OrdinalFamily.derivation_density` for k classes."""
+    import sympy as sp
+
+    from .base import SymbolicDensity
+
+    y = sp.Symbol("y", integer=True, nonnegative=True)
+    theta = sp.IndexedBase("theta", real=True)
+
+    def F(j):  # the logistic CDF at the j-th cut point (0 below θ_1's left, 1 at θ_K)
+        if j == 0:
+            return sp.Integer(0)
+        if j == k:
+            return sp.Integer(1)
+        return 1 / (1 + sp.exp(-theta[j]))
+
+    def logF(j):  # log σ(θ_j) = -log(1 + e^{-θ_j}), log(1 - σ(θ_j)) = -log(1 + e^{θ_j})
+        return -sp.log(1 + sp.exp(-theta[j]))
+
+    probs, logs = [], []
+    for j in range(k):
+        probs.append(F(j + 1) - F(j))
+        if j == 0:
+            logs.append(logF(1))
+        elif j == k - 1:
+            logs.append(-sp.log(1 + sp.exp(theta[k - 1])))
+        else:
+            logs.append(sp.log(F(j + 1) - F(j)))
+    conds = [sp.Eq(y, j) for j in range(k - 1)] + [sp.true]
+    sigma = sp.Function("sigma")  # typesetting only: sigma(t) = 1/(1 + e^{-t})
+    shown = [sigma(theta[1])] + [sigma(theta[j + 1]) - sigma(theta[j]) for j in range(1, k - 1)]
+    shown.append(1 - sigma(theta[k - 1]))
+    return SymbolicDensity(expr=sp.Piecewise(*zip(probs, conds, strict=True)), x=y,
+                           params={"theta": theta},
+                           log_expr=sp.Piecewise(*zip(logs, conds, strict=True)),
+                           display=(sp.Piecewise(*zip(shown, conds, strict=True)),))
 
 
 Ordinal = OrdinalFamily()
