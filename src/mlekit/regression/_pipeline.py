@@ -36,6 +36,21 @@ Stages (in memory):
    Newton with a line search (``solver.newton``), proximal Newton for L1;
 7. **inference** (:mod:`._inference`): information, covariance, deviance, null model →
    :class:`~mlekit.regression._results.RegressionResult`.
+
+**Separable dispersion** (in memory). A family whose mean's score does not involve its
+dispersion (an exponential dispersion model: Tweedie at a fixed power) may declare
+``family.separable_mean_model(link, fixed, y, w)``, a one-slot row model of the mean
+alone (the unit deviance over a constant scale, no normalising series), and
+``family.dispersion_fit(y, w, mu, power)`` (the 1-D MLE of φ at the fitted means:
+``(log φ̂, NLL, its curvature in log φ)``). When the generic model is the mean on ``X``
+and φ on an intercept (log link), with no prior, no censoring, ``engine="auto"`` and
+observed information, stages 3–6 run on the mean's model, then φ is fitted once
+(:func:`_separable_dispersion`) and the two are put together as the joint MLE: the
+log-likelihood is the family's, and the observed information is block-diagonal up to
+the cross term ``−∇_β NLL`` (zero at the MLE), which is kept. Inference (stage 7) then
+runs on the generic model as usual; the null model is fitted the same way. The generic
+joint fit (``engine="generic"``) gives the same estimates (``tests/regression/
+test_tweedie_fast_path.py``).
 """
 
 from __future__ import annotations
@@ -528,6 +543,90 @@ def finish(settings: Settings, sums: Any, model: RowModel, res: SolverResult,
     )
 
 
+# ---------------------------------------------------------------------- separable
+def _separable_model(settings: Settings, model: RowModel, aux: dict, y: np.ndarray,
+                     w: np.ndarray | None) -> RowModel | None:
+    """The family's row model of the mean alone (``family.separable_mean_model``) when
+    the fit qualifies for the separable route (see the module docstring), else None."""
+    from ._engine import FamilyModel
+
+    fam = model.family
+    hook = getattr(fam, "separable_mean_model", None)
+    if (hook is None or not isinstance(model, FamilyModel) or is_censored(aux)
+            or settings.engine != "auto" or settings.information != "observed"
+            or settings.alpha_l1 or settings.alpha_l2 or model.parametrisation is not None
+            or model.information != "observed"):
+        return None
+    slots = model.slots
+    if (len(slots) != 2 or slots[0].design != "X" or slots[0].columns is not None
+            or slots[0].nuisance is not None or slots[1].design != "1"
+            or slots[1].transform != "log" or slots[1].nuisance is None):
+        return None
+    return hook(model.link, dict(model.fixed), y, w)
+
+
+def _separable_dispersion(sums: InMemorySums, joint: RowModel, mean_model: Any,
+                          res: SolverResult, y: np.ndarray, w: np.ndarray | None
+                          ) -> tuple[InMemorySums, SolverResult]:
+    r"""φ̂ at the means of the mean's fit ``res``, and the joint solution on ``joint``'s sums.
+
+    With the mean's NLL :math:`D(\beta)/\phi_0` (``mean_model.scale`` = φ₀), the joint NLL
+    is :math:`D(\beta)/\phi + c(y, \phi)`, so at ``u = log φ̂``: the β-gradient and
+    Hessian are the mean fit's times :math:`\phi_0/\hat\phi`, the (β, u) block is
+    minus that gradient (zero at the MLE), and ``(u, u)`` and the NLL come from
+    ``family.dispersion_fit`` (the family's log-likelihood, not the deviance)."""
+    from ..errors import ConvergenceWarning
+
+    fam = joint.family
+    theta_b = res.theta
+    mu = mean_model.mean(sums.eta(theta_b))
+    out = fam.dispersion_fit(y, w, mu, float(mean_model.power))
+    joint_sums = sums.with_model(joint)
+    if out is None:  # (no finite dispersion fit: the joint Newton from the mean's fit)
+        warnings.warn(f"{fam.title} regression: the dispersion fit at the fitted means did "
+                      "not converge; the mean and the dispersion are fitted jointly",
+                      ConvergenceWarning, stacklevel=3)
+        theta0 = np.append(theta_b, 0.0)
+        return joint_sums, newton(joint_sums, theta0, max_iter=200, tol=1e-8)
+    u, nll, huu = out
+    r = mean_model.scale / float(np.exp(u))
+    P = theta_b.size
+    g = np.append(res.grad * r, 0.0)
+    h = np.zeros((P + 1, P + 1))
+    h[:P, :P] = res.hess * r
+    h[:P, P] = h[P, :P] = -res.grad * r
+    h[P, P] = huu
+    return joint_sums, SolverResult(np.append(theta_b, u), nll, g, h, res.n_iter,
+                                    res.converged, res.method)
+
+
+def _separable_null(settings: Settings, mean_sums: InMemorySums, joint: RowModel,
+                    mean_model: Any, y: np.ndarray, w: np.ndarray | None,
+                    ones: list[int] | None) -> tuple[float | None, None]:
+    """``(llnull, None)`` of the separable route: the null model's mean by its deviance
+    (μ̂₀ = ȳ_w with an intercept and no offset: the score Σ w (y − μ) g⁻¹'/V vanishes
+    there for any link), then φ̂₀; the null deviance is the generic model's (None)."""
+    icpt = settings.fit_intercept
+    null = mean_sums.restrict([0] if icpt else list(ones or []))
+    if icpt and null.offset is None:
+        total = float(y.size if w is None else np.sum(w))
+        mu0 = np.full(y.shape, float((np.sum(y) if w is None else w @ y) / total))
+    elif null.n_params:
+        theta0 = np.zeros(null.n_params)
+        theta0[0] = mean_model.init_eta(y, np.ones(y.shape) if w is None else w, {})[0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                nres = newton(null, theta0, max_iter=200, tol=1e-10)
+            except Exception:
+                return None, None
+        mu0 = mean_model.mean(null.eta(nres.theta))
+    else:
+        mu0 = mean_model.mean(null.eta(np.zeros(0)))
+    out = joint.family.dispersion_fit(y, w, mu0, float(mean_model.power))
+    return (None if out is None else -out[1]), None
+
+
 # ---------------------------------------------------------------------- in memory
 def slot_names_of(model: RowModel, names: list[str], terms: list[str],
                   intercept: bool) -> list[list[str]] | None:
@@ -587,6 +686,8 @@ def fit_in_memory(settings: Settings, Xc: np.ndarray, Xm: np.ndarray, names: lis
     icpt = settings.fit_intercept
     coef_names = (["Intercept"] if icpt else []) + names
     slot_names = slot_names_of(model, names, terms, icpt)
+    # a dispersion that separates from the mean: the mean alone first (see the docstring)
+    joint, model = model, _separable_model(settings, model, aux, y, w) or model
     # the intercept column is implicit: X is never copied (InMemorySums)
     sums = InMemorySums(Xc, y, model, w, off, aux, intercept=icpt)
     if slot_names is not None:  # each parameter's design is checked on its own
@@ -689,10 +790,19 @@ def fit_in_memory(settings: Settings, Xc: np.ndarray, Xm: np.ndarray, names: lis
 
     ones = None if icpt else [j for j in range(Xc.shape[1])
                               if Xc[0, j] == 1.0 and np.all(Xc[:, j] == 1.0)]
+    null = None
+    if model is not joint:  # φ at the fitted means; then the joint model's inference
+        mean_sums = sums
+        sums, res = _separable_dispersion(sums, joint, model, res, y, w)
+        null = _separable_null(settings, mean_sums, joint, model, y, w, ones)
+        model = joint
     result = finish(settings, sums, model, res, prior, coef_names=coef_names,
                     nobs=sums.nobs, n_rows=n, y_head=y, w_head=w, aux_head=aux,
                     pandas_names=pandas_names, slot_names=slot_names, unit_cov=unit_cov,
-                    ones=ones)
+                    ones=ones, with_null=null is None)
+    if null is not None:
+        result.llnull = null[0]
+        result.method = "newton (the mean by its deviance, then the dispersion)"
     if is_censored(aux):
         from ._censored import describe
 
