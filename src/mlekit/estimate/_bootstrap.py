@@ -252,14 +252,8 @@ def jackknife(refit: Callable[[np.ndarray], np.ndarray], n: int, d: int,
     for g in jackknife_groups(n, gen):
         keep = np.ones(n, bool)
         keep[g] = False
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                with np.errstate(all="ignore"):
-                    v = np.asarray(refit(keep), float).ravel()
-        except MlekitError:
-            continue
-        if v.size == d and np.all(np.isfinite(v)):
+        v = guarded(lambda keep=keep: refit(keep), d)
+        if np.all(np.isfinite(v)):
             rows.append(v)
     if len(rows) < 3:
         raise NoMaximumError("BCa: the jackknife refits failed (no maximum without the left-"
@@ -389,14 +383,8 @@ def _unit_jackknife(task: _UnivariateTask, d: int) -> np.ndarray:
         wi[i] -= 1.0
         if not wi.any():
             continue
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                with np.errstate(all="ignore"):
-                    v = np.asarray(task.refit(task.x, wi), float).ravel()
-        except MlekitError:
-            continue
-        if v.size == d and np.all(np.isfinite(v)):
+        v = guarded(lambda wi=wi: task.refit(task.x, wi), d)
+        if np.all(np.isfinite(v)):
             rows.append(v)
             reps.append(w[i])
     if len(rows) < 1 or sum(reps) < 3:
