@@ -14,7 +14,13 @@ from mlekit import errors as E
 from mlekit import losses
 from mlekit.estimate import BoundaryWarning
 
-mp.mp.dps = 50
+
+@pytest.fixture(autouse=True)
+def _fifty_digits():
+    """mpmath at 50 digits for each test here, restored after it (not a global set at
+    import, which another module may change before these tests run)."""
+    with mp.workdps(50):
+        yield
 
 
 def _f(v) -> float:

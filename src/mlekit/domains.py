@@ -34,6 +34,7 @@ __all__ = [
     "GreaterThan",
     "Interval",
     "NonNegative",
+    "Ordered",
     "Positive",
     "PositiveDefinite",
     "Real",
@@ -234,6 +235,12 @@ class Domain:
         if not self.has_bijection:
             raise self._no_bijection("unconstrained coordinates")
         return math.prod(shape)
+
+    def length_for_classes(self, k: int) -> int:
+        """Entries of one vector value in this domain for data with ``k`` class labels (a
+        fit of scalar labels sizes its vector parameter by it): ``k`` (a probability per
+        class, the Simplex); :data:`Ordered` has ``k - 1`` (the cut points between them)."""
+        return int(k)
 
     def jacobian(self, theta: np.ndarray) -> np.ndarray:
         r"""Dense Jacobian :math:`\partial\theta/\partial u` of one parameter value,
@@ -592,6 +599,92 @@ class _Simplex(Domain):
 
 
 @dataclass(frozen=True, repr=False)
+class _Ordered(Domain):
+    r"""Strictly increasing vectors along the last axis: the cut points of an ordinal model.
+
+    The bijection is the ordered transform (Stan's ``ordered``)
+
+    .. math::
+
+        \theta_1 = u_1, \qquad \theta_j = \theta_{j-1} + e^{u_j}\quad (j \ge 2),
+
+    so a vector of k entries has k coordinates; its Jacobian is lower triangular,
+    :math:`\partial\theta_j/\partial u_1 = 1` and
+    :math:`\partial\theta_j/\partial u_l = \theta_l - \theta_{l-1}` for
+    :math:`2 \le l \le j` (:meth:`jacobian`; there is no elementwise :meth:`dtheta_du`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlekit.domains import Ordered
+    >>> u = Ordered.to_unconstrained(np.array([-1.0, 0.5, 2.0]))
+    >>> np.round(u, 4), Ordered.from_unconstrained(u)
+    (array([-1.    ,  0.4055,  0.4055]), array([-1. ,  0.5,  2. ]))
+    >>> Ordered.check([0.0, 0.0, 1.0], what="theta", owner="Ordinal")
+    Traceback (most recent call last):
+        ...
+    mlekit.errors.ParameterError: Ordinal: theta must be strictly increasing along its last ...
+    """
+
+    bijection: ClassVar[str | None] = "ordered"
+    event_ndim: ClassVar[int] = 1
+
+    def contains(self, x):
+        x = np.asarray(x)
+        if x.ndim == 0 or x.shape[-1] < 1:
+            return np.asarray(False)
+        return np.all(np.isfinite(x), axis=-1) & np.all(np.diff(x, axis=-1) > 0, axis=-1)
+
+    def check(self, x, what="theta", owner="", error=ParameterError):
+        prefix = f"{owner}: " if owner else ""
+        arr = as_float_array(x, what=f"{prefix}{what}", error=error)
+        if arr.ndim == 0 or arr.shape[-1] < 1:
+            raise error(f"{prefix}{what} must be a vector of cut points (last axis); got a "
+                        "single number")
+        if not np.all(np.isfinite(arr)):
+            where = first_bad_index(~np.isfinite(arr))
+            raise error(f"{prefix}{what} contains a non-finite value at index {where}")
+        steps = np.diff(arr, axis=-1)
+        if np.any(steps <= 0):
+            *batch, j = (int(i) for i in np.argwhere(steps <= 0)[0])
+            at = f" in the vector at batch index {tuple(batch)}" if batch else ""
+            raise error(
+                f"{prefix}{what} must be strictly increasing along its last axis (Ordered); "
+                f"entry {j} is {arr[(*batch, j)]:g} and entry {j + 1} is "
+                f"{arr[(*batch, j + 1)]:g}{at} (sort the cut points; merge classes whose cut "
+                "points coincide)")
+        return arr
+
+    def to_unconstrained(self, x):
+        x = np.asarray(x, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.concatenate([x[..., :1], np.log(np.diff(x, axis=-1))], axis=-1)
+
+    def from_unconstrained(self, u):
+        u = np.asarray(u, dtype=float)
+        return np.cumsum(np.concatenate([u[..., :1], np.exp(u[..., 1:])], axis=-1), axis=-1)
+
+    def dtheta_du(self, theta):
+        raise NotImplementedForFamily(
+            f"the domain {self.name} is not elementwise: each cut point moves with the ones "
+            "below it; use Ordered.jacobian(theta)")
+
+    def unconstrained_size(self, shape):
+        if len(shape) == 0:
+            raise NotImplementedForFamily(
+                f"the domain {self.name} holds vectors of cut points, not a single number")
+        return math.prod(shape)
+
+    def length_for_classes(self, k: int) -> int:
+        return max(int(k) - 1, 1)
+
+    def jacobian(self, theta):
+        th = np.ravel(np.asarray(theta, dtype=float))
+        gaps = np.concatenate([[1.0], np.diff(th)])  # dθ_j/du_l for l <= j
+        return np.tril(np.broadcast_to(gaps, (th.size, th.size)))
+
+
+@dataclass(frozen=True, repr=False)
 class _PositiveDefinite(Domain):
     """Symmetric positive-definite matrices over the last two axes."""
 
@@ -641,6 +734,7 @@ PositiveIntegers = _Integers(
 )
 Simplex = _Simplex(name="Simplex", rule="entries >= 0 summing to 1 along the last axis")
 PositiveDefinite = _PositiveDefinite(name="PositiveDefinite", rule="symmetric positive definite")
+Ordered = _Ordered(name="Ordered", rule="strictly increasing along the last axis")
 
 
 def BoundedCounts(n: Any) -> Domain:

@@ -83,11 +83,11 @@ def test_tweedie_series_function_against_mpmath(tweedie):
     k = (2 - p) / (p - 1)
 
     def log_a(y):
-        mp.mp.dps = 30
-        lz = k * mp.log(y) - k * mp.log(p - 1) - (1 + k) * mp.log(phi) - mp.log(2 - p)
-        s = mp.nsum(lambda j: mp.exp(j * lz - mp.loggamma(j + 1) - mp.loggamma(j * k)),
-                    [1, mp.inf])
-        return float(mp.log(s) - mp.log(y))
+        with mp.workdps(30):
+            lz = k * mp.log(y) - k * mp.log(p - 1) - (1 + k) * mp.log(phi) - mp.log(2 - p)
+            s = mp.nsum(lambda j: mp.exp(j * lz - mp.loggamma(j + 1) - mp.loggamma(j * k)),
+                        [1, mp.inf])
+            return float(mp.log(s) - mp.log(y))
 
     d = tweedie
     c_of = d.term_constant  # -log a(y, phi, p) - y^(2-p)/(phi (1-p)(2-p))

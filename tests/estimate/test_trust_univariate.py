@@ -241,8 +241,15 @@ def test_bad_weights_are_named(w, match):
 
 
 # ----------------------------------------------------------------- data far from 0
-mp.mp.dps = 50
 BASE = np.random.default_rng(2026).normal(size=200)
+
+
+@pytest.fixture(autouse=True)
+def _fifty_digits():
+    """mpmath at 50 digits for each test here, restored after it (a global set at import
+    would be whatever the last module to change it left when the test runs)."""
+    with mp.workdps(50):
+        yield
 
 
 def _mp(x):

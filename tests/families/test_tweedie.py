@@ -81,15 +81,15 @@ def _mp_logf(y, mu, phi, p, width):
     """log f(y) in 30-digit arithmetic: Σ over j within ``width`` of the top term."""
     import mpmath as mp
 
-    mp.mp.dps = 30
-    y, mu, phi, p = map(mp.mpf, (y, mu, phi, p))
-    lam, k = mu ** (2 - p) / (phi * (2 - p)), (2 - p) / (p - 1)
-    s = phi * (p - 1) * mu ** (p - 1)
-    top = int(y ** (2 - p) / (phi * (2 - p)))
-    a = mp.log(lam) + k * mp.log(y) - k * mp.log(s)
-    total = mp.fsum(mp.exp(j * a - mp.loggamma(j + 1) - mp.loggamma(j * k))
-                    for j in range(max(1, top - width), top + width))
-    return float(-lam - y / s - mp.log(y) + mp.log(total))
+    with mp.workdps(30):
+        y, mu, phi, p = map(mp.mpf, (y, mu, phi, p))
+        lam, k = mu ** (2 - p) / (phi * (2 - p)), (2 - p) / (p - 1)
+        s = phi * (p - 1) * mu ** (p - 1)
+        top = int(y ** (2 - p) / (phi * (2 - p)))
+        a = mp.log(lam) + k * mp.log(y) - k * mp.log(s)
+        total = mp.fsum(mp.exp(j * a - mp.loggamma(j + 1) - mp.loggamma(j * k))
+                        for j in range(max(1, top - width), top + width))
+        return float(-lam - y / s - mp.log(y) + mp.log(total))
 
 
 @pytest.mark.parametrize("y,mu,phi,p,width", [

@@ -20,7 +20,7 @@ pytest.importorskip("sympy")
 
 import mlekit as mk  # noqa: E402
 import mlekit.torch as mkt  # noqa: E402
-from mlekit.errors import MlekitError, NotImplementedForFamily  # noqa: E402
+from mlekit.errors import MlekitError, NotImplementedForFamily, ParameterError  # noqa: E402
 
 MAKERS = {
     "zeroinflated": mk.ZeroInflated,
@@ -134,15 +134,16 @@ def test_nll_loss_from_raw_outputs_equals_numpy(fam):
     assert got == pytest.approx(-float(np.sum(fam(**params).logpdf(x))), rel=1e-10)
 
 
-def test_series_and_regression_only_refuse_symbolically():
-    """Tweedie (a series density) has no closed or symbolic torch log-density, Ordinal (no
-    closed density, a vector of cut points) none at all: named refusals. (Tweedie itself
-    is served by the NumPy bridge: tests/torch/test_torch_registry_binding.py.)"""
+def test_series_density_refuses_symbolically_and_ordinal_wants_a_vector():
+    """Tweedie (a series density) has no closed or symbolic torch log-density: a named
+    refusal (it is served by the NumPy bridge: tests/torch/test_torch_registry_binding.py).
+    The Ordinal has a torch closed form over its vector of cut points; a single number for
+    ``theta`` is refused by name, not an IndexError."""
     y = torch.tensor([1.0], dtype=torch.float64)
     with pytest.raises(NotImplementedForFamily, match="infinite series"):
         mkt.log_prob(mk.Tweedie, y, {"mu": 1.0, "phi": 1.0, "power": 1.5}, method="symbolic")
     ordinal = mk.FAMILIES["ordinal"]
-    with pytest.raises(NotImplementedForFamily, match="no closed symbolic density"):
+    with pytest.raises(ParameterError, match="vector of K-1 increasing cut points"):
         mkt.log_prob(ordinal, y, {k: 1.0 for k in ordinal.param_names})
 
 

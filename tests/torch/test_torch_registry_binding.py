@@ -41,7 +41,7 @@ from mlekit.families import FAMILIES, KL_REGISTRY, Family  # noqa: E402
 HAND_WRITTEN = frozenset({
     "bernoulli", "beta", "binomial", "categorical", "cauchy", "exponential", "gamma",
     "geometric", "gumbel", "halfnormal", "laplace", "logistic", "lognormal",
-    "negativebinomial", "normal", "poisson", "studentt", "uniform", "weibull",
+    "negativebinomial", "normal", "ordinal", "poisson", "studentt", "uniform", "weibull",
 })
 #: families without one, served by the SymPy → torch compilation of torch/_symbolic.py
 GENERATED = frozenset({"inversegaussian", "pareto", "rayleigh"})
@@ -52,11 +52,11 @@ BRIDGED = frozenset({"tweedie"})
 REFUSED = {
     "dirichlet": "scalar parameters only",
     "multivariatenormal": "scalar parameters only",
-    "ordinal": "no closed symbolic density",
 }
 #: families the symbolic path refuses though torch serves them otherwise (a hand-written
 #: form with a vector parameter; a bridged series density): {name: words of the error}
 SYMBOLIC_REFUSED = {"categorical": "scalar parameters only",
+                    "ordinal": "no closed symbolic density",
                     "tweedie": "no closed symbolic density"}
 #: NumPy closed-form KL pairs with no torch closed form, as {q family: p families}:
 #: torch.kl raises NotImplementedForFamily and names mlekit.divergence.kl instead

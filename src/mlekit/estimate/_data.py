@@ -158,7 +158,7 @@ def _support_params(family: Family, x: np.ndarray, fixed: dict, k: int | None) -
                     f"{family.title}: labels are 0, 1, …, k−1 and k (the largest label + 1 "
                     f"unless given with k=) is limited to {_MAX_CLASSES:,} classes")
             kk = k if k is not None else int(top) + 1
-            params[p.name] = domain_centre(p.domain, (max(kk, 1),))
+            params[p.name] = domain_centre(p.domain, (p.domain.length_for_classes(max(kk, 1)),))
     return params
 
 
@@ -181,7 +181,7 @@ def _free_params(family: Family, x: np.ndarray, fixed: dict, k: int | None,
             shape = ()
         elif _per_class(family, p.domain):
             kk = k if k is not None else int(x.max()) + 1 if x.size else 1
-            shape = (kk,)
+            shape = (p.domain.length_for_classes(kk),)
         else:
             d = x.shape[-1] if x.ndim > 1 else 1
             shape = (d,) * p.event_ndim

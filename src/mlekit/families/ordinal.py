@@ -37,7 +37,7 @@ from typing import ClassVar
 import numpy as np
 from scipy.special import expit, log_expit, log_ndtr, logit, ndtr, ndtri
 
-from ..domains import Categories, Counts, Real
+from ..domains import Categories, Counts, Ordered
 from ..errors import NoMaximumError, ParameterError
 from ._rowmodel import RowModel, Slot
 from .base import Family, Parameter
@@ -371,20 +371,13 @@ class OrdinalFamily(Family):
     name = "ordinal"
     title = "Ordinal"
     row_model = OrdinalModel
-    parameters = (Parameter("theta", Real, r"\theta", event_ndim=1),)
+    parameters = (Parameter("theta", Ordered, r"\theta", event_ndim=1),)
     support = Categories(3)
     discrete = True
     classifier = "ordinal"
     location_intercept = False
     has_symbolic_density = False
     example_params = {"theta": [-1.0, 0.5, 2.0]}
-
-    def _check_joint(self, params: dict[str, np.ndarray]) -> None:
-        th = np.asarray(params["theta"], float)
-        if th.ndim == 0 or th.shape[-1] < 1:
-            raise ParameterError("Ordinal: theta needs a last axis of K-1 >= 1 cut points")
-        if np.any(np.diff(th, axis=-1) <= 0):
-            raise ParameterError("Ordinal: the cut points theta must be strictly increasing")
 
     def support_of(self, theta=None, **_):
         if theta is None:  # (a fit: K comes from the data, the classes 0, 1, 2, ...)
@@ -407,6 +400,87 @@ class OrdinalFamily(Family):
         lo = np.take_along_axis(np.broadcast_to(cut, (*np.broadcast_shapes(
             xi.shape, cut.shape[:-1]), k + 1)), xi[..., None], axis=-1)[..., 0]
         return np.where(good, _log_interval("logit", lo, hi), -np.inf)
+
+    def _ends(self, x, theta):
+        """``(good, c, lo, hi, k)``: the rows that are class labels, their class c, the cut
+        points below and above it (θ_c, θ_{c+1}, ±inf at the ends), broadcast against the
+        batch, and the number of cut points k = K − 1."""
+        x = np.asarray(x, float)
+        cut = self._cum(theta)
+        k = cut.shape[-1] - 2
+        good = (x >= 0) & (x <= k) & (x == np.round(x))
+        c = np.where(good, x, 0).astype(np.intp)
+        full = np.broadcast_to(cut, (*np.broadcast_shapes(c.shape, cut.shape[:-1]), k + 2))
+        c = np.broadcast_to(c, full.shape[:-1])
+        lo = np.take_along_axis(full, c[..., None], axis=-1)[..., 0]
+        hi = np.take_along_axis(full, (c + 1)[..., None], axis=-1)[..., 0]
+        return np.broadcast_to(good, c.shape), c, lo, hi, k
+
+    @staticmethod
+    def _end_slopes(lo, hi):
+        r"""``(g_lo, g_hi)``: :math:`\partial\log P/\partial\theta_c` and
+        :math:`\partial\log P/\partial\theta_{c+1}` for
+        :math:`P = \sigma(b) - \sigma(a)`, :math:`a = \theta_c < b = \theta_{c+1}`, from
+
+        .. math::
+
+            P = \sigma(b)\,\sigma(-a)\,\bigl(1 - e^{a-b}\bigr),\qquad
+            \frac{\partial\log P}{\partial b} = \frac{\sigma(-b)}{\sigma(-a)\,(1 - e^{a-b})},
+            \qquad
+            \frac{\partial\log P}{\partial a} = -\frac{\sigma(a)}{\sigma(b)\,(1 - e^{a-b})},
+
+        with :math:`1 - e^{a-b}` as ``-expm1`` and each ratio of sigmoids as the exponential
+        of a difference of their logs: no difference of two rounded CDFs, in either tail,
+        and exact at :math:`a = -\infty` (:math:`\sigma(-b)`) and :math:`b = \infty`
+        (:math:`-\sigma(a)`)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            gap = -np.expm1(lo - hi)
+            # ratios of sigmoids as differences of their logs: σ(−b)/σ(−a) stays exact
+            # when both underflow (a, b > 745)
+            return (-np.exp(log_expit(lo) - log_expit(hi)) / gap,
+                    np.exp(log_expit(-hi) - log_expit(-lo)) / gap)
+
+    def score(self, x, theta):
+        r"""∂ log P(x)/∂θ_j, shape ``batch + (K−1,)``: only the two cut points around the
+        class, :math:`\theta_x` and :math:`\theta_{x+1}`, have a non-zero entry
+        (:meth:`_end_slopes`); rows that are not class labels score 0."""
+        good, c, lo, hi, k = self._ends(x, theta)
+        g_lo, g_hi = self._end_slopes(lo, hi)
+        out = np.zeros((*c.shape, k))
+        rows = np.nonzero(good)
+        cc = c[rows]
+        up, down = cc < k, cc > 0
+        out[tuple(r[up] for r in rows) + (cc[up],)] = g_hi[rows][up]
+        out[tuple(r[down] for r in rows) + (cc[down] - 1,)] = g_lo[rows][down]
+        return {"theta": out}
+
+    def hessian(self, x, theta):
+        r"""∂² log P(x)/∂θ_j∂θ_l, shape ``batch + (K−1, K−1)``. With
+        :math:`g_a, g_b` the two slopes of :meth:`_end_slopes` and
+        :math:`\sigma'' / \sigma' = 1 - 2\sigma`:
+
+        .. math::
+
+            \partial_b^2 = g_b\,(1 - 2\sigma(b)) - g_b^2,\quad
+            \partial_a^2 = g_a\,(1 - 2\sigma(a)) - g_a^2,\quad
+            \partial_a\partial_b = -g_a g_b ."""
+        good, c, lo, hi, k = self._ends(x, theta)
+        g_lo, g_hi = self._end_slopes(lo, hi)
+        with np.errstate(invalid="ignore"):
+            h_hi = g_hi * (1.0 - 2.0 * expit(hi)) - g_hi**2
+            h_lo = g_lo * (1.0 - 2.0 * expit(lo)) - g_lo**2
+        out = np.zeros((*c.shape, k, k))
+        rows = np.nonzero(good)
+        cc = c[rows]
+        up, down = cc < k, cc > 0
+        both = up & down
+        ru, rd, rb = (tuple(r[m] for r in rows) for m in (up, down, both))
+        out[ru + (cc[up], cc[up])] = h_hi[rows][up]
+        out[rd + (cc[down] - 1, cc[down] - 1)] = h_lo[rows][down]
+        cross = -(g_lo * g_hi)[rows][both]
+        out[rb + (cc[both] - 1, cc[both])] = cross
+        out[rb + (cc[both], cc[both] - 1)] = cross
+        return {("theta", "theta"): out}
 
     def cdf(self, x, theta):
         x = np.floor(np.asarray(x, float))

@@ -20,11 +20,15 @@ inverse_squared  ``eta^(-1/2)``         ``log theta = -log(eta)/2``
 sqrt             ``eta^2``              ``log theta = 2 log|eta|``
 softmax          ``softmax(eta)``       ``log theta = log_softmax(eta)``
 softplus *       ``log(1 + e^eta)``     ``log theta`` exact for eta → −∞
+ordered *        ``cumsum(eta_1,        —
+                 e^eta_2, …)``
 ===============  =====================  ==================================
 
-``*`` ``softplus`` is a torch-only head (it is not a link of the registry:
-its inverse ``log(e^theta - 1)`` is rarely used as a GLM link), offered because
-it is the usual positive head in deep learning. A head may also be any
+``*`` ``softplus`` and ``ordered`` are torch-only heads (not links of the registry).
+``softplus`` (its inverse ``log(e^theta - 1)`` is rarely used as a GLM link) is offered
+because it is the usual positive head in deep learning; ``ordered`` maps a vector of free
+outputs to increasing cut points (the Ordinal's ``theta``), by the map of the domain
+:data:`~mlekit.domains.Ordered`. A head may also be any
 callable ``eta -> theta`` (e.g. ``lambda e: 2 + F.softplus(e)`` for a Student-t
 ``df > 2``).
 
@@ -66,6 +70,13 @@ def _log_cloglog(eta: torch.Tensor) -> torch.Tensor:
     return torch.log(-torch.expm1(-torch.exp(eta)))
 
 
+def _ordered(eta: torch.Tensor) -> torch.Tensor:
+    r"""Increasing cut points from free outputs along the last axis (the domain
+    :data:`~mlekit.domains.Ordered`'s own map): :math:`\theta_1 = \eta_1`,
+    :math:`\theta_j = \theta_{j-1} + e^{\eta_j}`."""
+    return torch.cumsum(torch.cat([eta[..., :1], torch.exp(eta[..., 1:])], dim=-1), dim=-1)
+
+
 # name -> (inverse, log of inverse or None, log(1 - inverse) or None)
 _Fn = Callable[[torch.Tensor], torch.Tensor]
 HEADS: dict[str, tuple[_Fn, _Fn | None, _Fn | None]] = {
@@ -81,11 +92,13 @@ HEADS: dict[str, tuple[_Fn, _Fn | None, _Fn | None]] = {
     "sqrt": (torch.square, lambda e: 2.0 * torch.log(torch.abs(e)), None),
     "softmax": (lambda e: torch.softmax(e, dim=-1), lambda e: torch.log_softmax(e, dim=-1), None),
     "softplus": (F.softplus, _log_softplus, None),
+    "ordered": (lambda e: _ordered(e), None, None),
 }
 
 
 def torch_head_names() -> list[str]:
-    """Registered head names: every link of :data:`mlekit.links.LINKS` plus ``softplus``.
+    """Registered head names: every link of :data:`mlekit.links.LINKS` plus ``softplus``
+    and ``ordered``.
 
     Examples
     --------

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..errors import NotImplementedForFamily
+from ..errors import NotImplementedForFamily, ParameterError
 from ..families.base import Family
 from ..links import LINKS
 from ._links import LOG_2PI, HeadValue
@@ -217,6 +217,37 @@ def _categorical(y, P):
     batch = torch.broadcast_shapes(idx.shape, logp.shape[:-1])
     logp = logp.expand(*batch, logp.shape[-1])
     return torch.gather(logp, -1, idx.expand(batch).unsqueeze(-1)).squeeze(-1)
+
+
+@_register(("ordinal",), "theta")
+def _ordinal(y, P):
+    r"""Cumulative logit: :math:`\log P(Y = c) = \log(\sigma(b) - \sigma(a))` with
+    :math:`a = \theta_c`, :math:`b = \theta_{c+1}` (:math:`\theta_0 = -\infty`,
+    :math:`\theta_K = \infty`), written as
+    :math:`\log\sigma(b) + \log\sigma(-a) + \log(1 - e^{a-b})`: exact in both tails,
+    and the end classes are the plain ``logsigmoid`` (no infinity enters the graph, so no
+    0 · inf in a gradient)."""
+    theta = P["theta"].value
+    if theta.dim() == 0 or theta.shape[-1] < 1:
+        raise ParameterError("Ordinal: theta must be a vector of K-1 increasing cut points "
+                             f"along its last axis; got shape {tuple(theta.shape)}")
+    idx = y.long() if y.is_floating_point() else y
+    k = theta.shape[-1]
+    batch = torch.broadcast_shapes(idx.shape, theta.shape[:-1])
+    theta = theta.expand(*batch, k)
+    c = idx.expand(batch)
+    below = (c - 1).clamp(0, k - 1).unsqueeze(-1)
+    above = c.clamp(0, k - 1).unsqueeze(-1)
+    a = torch.gather(theta, -1, below).squeeze(-1)   # θ_c (unused for class 0)
+    b = torch.gather(theta, -1, above).squeeze(-1)   # θ_{c+1} (unused for class K−1)
+    first, last = c <= 0, c >= k
+    gap = torch.where(first | last, torch.ones_like(a), b - a)
+    middle = F.logsigmoid(b) + F.logsigmoid(-a) + torch.log(-torch.expm1(-gap))
+    out = torch.where(first, F.logsigmoid(b), torch.where(last, F.logsigmoid(-a), middle))
+    off = (c < 0) | (c > k)   # not a class label 0 … K−1: log P = −inf, as the family's
+    if y.is_floating_point():
+        off = off | (y != torch.round(y)).expand(batch)
+    return torch.where(off, torch.full_like(out, -math.inf), out)
 
 
 @_register(("poisson",), "rate")

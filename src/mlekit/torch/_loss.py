@@ -40,8 +40,8 @@ def default_head(family: Family, name: str) -> str:
     """The default head of a parameter, chosen from its domain.
 
     ``Real → identity``, ``Positive/NonNegative → log``, unit interval → ``logit``,
-    ``Simplex → softmax``. Other domains (``Interval``, ``GreaterThan``) need an
-    explicit head, e.g. a callable.
+    ``Simplex → softmax``, ``Ordered → ordered`` (increasing cut points). Other domains
+    (``Interval``, ``GreaterThan``) need an explicit head, e.g. a callable.
 
     Examples
     --------
@@ -54,7 +54,8 @@ def default_head(family: Family, name: str) -> str:
     domain = family.parameter(name).domain
     dom = domain.name
     table = {"Real": "identity", "Positive": "log", "NonNegative": "log",
-             "UnitInterval": "logit", "ClosedUnitInterval": "logit", "Simplex": "softmax"}
+             "UnitInterval": "logit", "ClosedUnitInterval": "logit", "Simplex": "softmax",
+             "Ordered": "ordered"}
     if (getattr(domain, "low", None), getattr(domain, "high", None)) == (0.0, 1.0):
         return "logit"  # any flavour of the unit interval: (0, 1], [0, 1) …
     if dom not in table:
@@ -79,7 +80,7 @@ class NLLLoss(nn.Module):
         ``"softmax"``), the torch-only ``"softplus"``, or any callable
         ``eta -> theta``. Estimable parameters that are neither in ``heads`` nor in
         ``fixed`` get :func:`default_head` (``Real → identity``, ``Positive → log``,
-        unit interval → ``logit``, ``Simplex → softmax``).
+        unit interval → ``logit``, ``Simplex → softmax``, ``Ordered → ordered``).
     fixed : ``{parameter: value}`` for parameters held fixed (a float or a tensor that
         broadcasts against the target), e.g. ``{"sigma": 1.0}`` for least squares or
         ``{"n": 10}`` for a Binomial.
