@@ -82,3 +82,27 @@ def test_generic_fit_moves_ordered_cut_points_to_the_closed_form(weighted):
     np.testing.assert_allclose(generic.params["theta"], closed.params["theta"], atol=1e-7)
     np.testing.assert_allclose(generic.bse["theta"], closed.bse["theta"], rtol=1e-6)
     assert generic.llf == pytest.approx(closed.llf, rel=1e-12)
+
+
+@pytest.mark.parametrize("link", ["logit", "probit", "cloglog"])
+def test_band_log_probability_in_both_tails(link):
+    """log(F(hi) - F(lo)) of the regression's row NLL (``_log_interval``) against 50-digit
+    mpmath from -900 to 30 (the cloglog's log F far below -745, where e^t underflows, and
+    near F = 1 by log1p), and -inf, never NaN, where the band's probability is below the
+    smallest double (cloglog above t = 6.6)."""
+    mp = pytest.importorskip("mpmath")
+    from mlekit.families.ordinal import _log_interval
+
+    F = {"logit": lambda t: 1 / (1 + mp.exp(-t)), "probit": mp.ncdf,
+         "cloglog": lambda t: -mp.expm1(-mp.exp(t))}[link]
+    S = {"logit": lambda t: 1 / (1 + mp.exp(t)), "probit": lambda t: mp.ncdf(-t),
+         "cloglog": lambda t: mp.exp(-mp.exp(t))}[link]
+    lows = np.array([-900.0, -40.0, -3.0, 0.2, 4.0, 20.0])
+    got = _log_interval(link, lows, lows + 0.7)
+    with mp.workdps(50):
+        for lo, g in zip(lows, got, strict=True):
+            a, b = mp.mpf(lo), mp.mpf(lo + 0.7)
+            ref = mp.log(S(a) - S(b)) if lo > 0 else mp.log(F(b) - F(a))
+            assert g == pytest.approx(float(ref), rel=1e-9), (lo, g, ref)
+    far = _log_interval(link, np.array([1000.0]), np.array([1001.0]))
+    assert not np.isnan(far[0])

@@ -61,7 +61,10 @@ def derive(family: str | Family, wrt: str | Iterable[str] | None = None,
         ``{"mu": "identity", "sigma": "log"}``: a conditional model with
         :math:`g(\theta_i) = w^\top x_i`;
         ``{"mean": "log"}`` puts the link on the mean of a family without a mean
-        parameter (Gamma: rate = shape / mu), reparameterising it first
+        parameter (Gamma: rate = shape / mu), reparameterising it first;
+        ``derive("ordinal", link="probit")``: the cumulative link model, every cut point
+        moved by the linear predictor and F chosen by the link (``"logit"``, ``"probit"``,
+        ``"cloglog"``), w and the cut points estimated
     prior : ``"gaussian"`` or ``"laplace"`` prior on the weights (or on ``wrt``
         without a link) for MAP: adds an L2 / L1 penalty
     prior_scale : the prior's scale τ (a number); symbolic ``tau`` when omitted
@@ -103,11 +106,17 @@ def derive(family: str | Family, wrt: str | Iterable[str] | None = None,
                 fam = mean_parametrised(fam)
                 target = "mu"
             link_t = tuple(((target if k == "mean" else k), v) for k, v in link_t)
+    elif fam.derivation_shift is not None:  # the link moves a vector parameter (Ordinal)
+        link_t = ((fam.derivation_shift.parameter, str(link)),)
     else:
         if fam.mean_parameter is None:
             raise DerivationError(f"{fam.title} has no mean parameter to put a link on; "
                                   "give link={'param': 'link name'}")
         link_t = ((fam.mean_parameter, str(link)),)
+    shift = fam.derivation_shift
+    if link_t and shift is not None and fixed_t:
+        raise DerivationError(f"{fam.title}: with a link, w and {shift.parameter} are estimated "
+                              f"together; nothing can be held fixed (got fixed={fixed!r})")
     if prior_scale is not None:
         prior_scale = float(prior_scale)
     try:

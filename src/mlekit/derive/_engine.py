@@ -13,7 +13,9 @@ For m i.i.d. observations with density :math:`p(x;\theta)`:
    :math:`m a > 0` does not move the argmin).
 
 A conditional model (``link=``) replaces a parameter by :math:`g^{-1}(\eta_i)`
-with :math:`\eta_i = w^\top x_i`; a prior (``prior=``) adds
+with :math:`\eta_i = w^\top x_i` (or, for a family that declares
+:attr:`~mlekit.families.base.Family.derivation_shift`, moves a vector parameter by
+:math:`\eta_i`: :mod:`._shift`); a prior (``prior=``) adds
 :math:`-\log\pi(w)`, i.e. an L2 (Gaussian) or L1 (Laplace) penalty whose
 strength follows from the prior scale and the scale a of the loss.
 """
@@ -265,6 +267,10 @@ def _density_of(family: Family):
 def build_derivation(family: Family, wrt: tuple[str, ...] | None, fixed: tuple,
                      link: tuple, prior: str | None, prior_scale: Any) -> Derivation:
     """Carry out the derivation (called through the cached :func:`mlekit.derive.derive`)."""
+    if link and family.derivation_shift is not None:  # the link shifts a vector parameter
+        from ._shift import build_shift_derivation
+
+        return build_shift_derivation(family, wrt, fixed, dict(link), prior, prior_scale)
     sd = _density_of(family)
     if isinstance(sd.x, sp.MatrixSymbol) or any(isinstance(v, sp.MatrixSymbol)
                                                 for v in sd.params.values()):

@@ -184,6 +184,29 @@ class SymbolicDensity:
         return sympy.expand_log(sympy.log(self.expr), force=True)
 
 
+@dataclass(frozen=True)
+class LocationShift:
+    r"""How a conditional model moves a vector parameter, for :func:`mlekit.derive.derive`
+    (:attr:`Family.derivation_shift`): every entry moves by the same linear predictor,
+    :math:`\theta_j \to \theta_j - \eta_i`, :math:`\eta_i = w^\top x_i`, and the link
+    chooses the latent distribution :math:`F` (the cumulative link model:
+    :math:`P(Y_i < j \mid x_i) = F(\theta_j - \eta_i)`), instead of an inverse link
+    replacing one parameter.
+
+    Attributes
+    ----------
+    parameter : the vector parameter that moves (the Ordinal's cut points ``theta``)
+    links : the links that may choose F (the regression's allowed links)
+    linked : what the link is applied to, in words (the derivation's title)
+    loss_name : the derived NLL's name, ``{link}`` filled in
+    """
+
+    parameter: str
+    links: tuple[str, ...]
+    linked: str
+    loss_name: str
+
+
 # Set by mlekit.estimate at import time (estimate sits on a higher floor than the
 # families, so a family may not import it; mlekit/__init__ always imports it).
 _FIT_BACKEND: Callable[..., Any] | None = None
@@ -333,6 +356,12 @@ class Family:
     #: one), the score and Hessian must be written numerically, and symbolic checks do
     #: not apply
     has_symbolic_density: ClassVar[bool] = True
+    #: a conditional model that shifts a vector parameter by the linear predictor (a
+    #: :class:`LocationShift`; the Ordinal's cut points), which ``derive(family,
+    #: link=...)`` derives from ``derivation_density(link=name, shift=eta)``, the density
+    #: with F chosen by the link and every entry moved by the SymPy symbol ``eta``.
+    #: ``None``: a link replaces a parameter by the inverse link of eta, as usual
+    derivation_shift: ClassVar[LocationShift | None] = None
 
     # ------------------------------------------------------------------ basics
     @property

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import expit, log_expit, log_ndtr, logit, ndtr, ndtri
@@ -40,7 +40,7 @@ from scipy.special import expit, log_expit, log_ndtr, logit, ndtr, ndtri
 from ..domains import Categories, Counts, Ordered
 from ..errors import NoMaximumError, ParameterError
 from ._rowmodel import RowModel, Slot
-from .base import Family, Parameter
+from .base import Family, LocationShift, Parameter
 
 _HALF_LOG_2PI = 0.5 * float(np.log(2.0 * np.pi))
 #: the most classes a univariate fit infers from its labels (K = the largest label + 1)
@@ -58,9 +58,15 @@ def _pieces(link: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
             return lf, ls, lf + ls, 1.0 - 2.0 * expit(x)
         if link == "probit":
             return log_ndtr(x), log_ndtr(-x), -0.5 * x * x - _HALF_LOG_2PI, -x
-        # cloglog: F = 1 - exp(-e^x)
+        # cloglog: F = 1 - exp(-e^x), log F = log(1 - e^{-e^x}) by the log1mexp rule
+        # (log(-expm1(-a)) for a <= log 2, log1p(-exp(-a)) above: no digit lost near F = 1);
+        # far below (x < -30) x - e^x/2 + O(e^{2x}), finite where e^x underflows (x < -745)
         ex = np.exp(x)
-        return np.log(-np.expm1(-ex)), -ex, x - ex, 1.0 - ex
+        far, high = x < -30.0, ex > np.log(2.0)
+        a = np.where(far, 1.0, ex)
+        log_f = np.where(far, x - 0.5 * ex,
+                         np.where(high, np.log1p(-np.exp(-a)), np.log(-np.expm1(-a))))
+        return log_f, -ex, x - ex, 1.0 - ex
 
 
 def _quantile(link: str, q: np.ndarray) -> np.ndarray:
@@ -86,8 +92,12 @@ def _log_interval(link: str, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     lf_lo, ls_lo, _, _ = _pieces(link, lo)
     _, ls_hi, _, _ = _pieces(link, hi)
     with np.errstate(all="ignore"):
-        lower = lf_hi + np.log(-np.expm1(lf_lo - lf_hi))
-        upper = ls_lo + np.log(-np.expm1(ls_hi - ls_lo))
+        # (a log CDF or survival of -inf is a probability below the smallest double, for
+        # cloglog's doubly exponential upper tail already at t > 6.6: the band is then -inf)
+        lower = np.where(np.isneginf(lf_hi), -np.inf,
+                         lf_hi + np.log(-np.expm1(lf_lo - lf_hi)))
+        upper = np.where(np.isneginf(ls_lo), -np.inf,
+                         ls_lo + np.log(-np.expm1(ls_hi - ls_lo)))
         out = np.where(lo + hi > 0, upper, lower)
         out = np.where(np.isneginf(lo), lf_hi, out)
         out = np.where(np.isposinf(hi), ls_lo, out)
@@ -557,6 +567,11 @@ class OrdinalFamily(Family):
 
     #: the name :func:`mlekit.derive.derive` gives the derived NLL
     derivation_loss_name: ClassVar[str] = "cumulative-logit NLL"
+    #: ``derive("ordinal", link=...)``: the cumulative link model moves every cut point by
+    #: the linear predictor, the link chooses F (:meth:`derivation_density`)
+    derivation_shift: ClassVar[LocationShift | None] = LocationShift(
+        parameter="theta", links=OrdinalModel.allowed_links,
+        linked="cumulative probabilities", loss_name="cumulative-{link} NLL")
 
     def _symbolic(self):
         from ..errors import NotImplementedForFamily
@@ -565,7 +580,8 @@ class OrdinalFamily(Family):
                                       "of K-1 cut points' CDFs); its NLL is the numeric sum "
                                       "(derive works from Ordinal.derivation_density, K fixed)")
 
-    def derivation_density(self, k: int | None = None):
+    def derivation_density(self, k: int | None = None, link: str | None = None,
+                           shift: Any = None):
         r"""The pmf for :func:`mlekit.derive.derive`, written out for ``k`` classes
         (default: the K = 4 of ``example_params``, cut points ``theta[1] … theta[3]``):
 
@@ -578,22 +594,84 @@ class OrdinalFamily(Family):
         a mixture's weights are. Its negative log is the cumulative-logit NLL
         :math:`-\log(\sigma(\theta_{y+1}) - \sigma(\theta_y))`. Not
         :meth:`sympy_density` (no closed density for every K: torch and the symbolic checks
-        keep refusing the Ordinal by name)."""
+        keep refusing the Ordinal by name).
+
+        With ``link`` (``"logit"``, ``"probit"``, ``"cloglog"``) it is the pmf of the
+        cumulative link model with F the inverse link, and with ``shift`` (a SymPy symbol,
+        the linear predictor :math:`\eta`) every cut point moved by it
+        (:attr:`derivation_shift`):
+
+        .. math::
+
+            P(Y = j \mid \eta) = F(\theta_{j+1} - \eta) - F(\theta_j - \eta),
+
+        F printed as :math:`\sigma` (logit), :math:`\Phi` (probit) or :math:`F`
+        (cloglog, :math:`F(t) = 1 - e^{-e^t}`), :math:`F(-\infty) = 0`,
+        :math:`F(\infty) = 1`. Each case is one SymPy function of its two arguments that
+        prints as that difference and evaluates, and takes its log, with this file's
+        ``_log_interval`` (the regression's row NLL): :math:`\log(F(u) - F(l))` in the
+        tail that keeps the digits (upper tail as :math:`\log(S(l) - S(u))`), so neither
+        tail loses digits nor underflows (a linear predictor of ±1000 gives a finite NLL);
+        only two cut points within rounding of each other lose relative digits, as the
+        difference itself does."""
         kk = len(self.example_params["theta"]) + 1 if k is None else int(k)
         if kk < 2:
             raise ParameterError(f"Ordinal: k must be at least 2 classes; got {k!r}")
-        return _ordinal_derivation_density(kk)
+        if link is None and shift is not None:
+            link = self.derivation_shift.links[0]
+        if link is not None and link not in self.derivation_shift.links:
+            raise ParameterError(f"Ordinal: the cumulative link model takes the link "
+                                 f"{', '.join(map(repr, self.derivation_shift.links))}; "
+                                 f"got {link!r}")
+        return _ordinal_derivation_density(kk, link, shift)
 
 
 @functools.cache
-def _ordinal_derivation_density(k: int):
-    """The :class:`SymbolicDensity` of :meth:`OrdinalFamily.derivation_density` for k classes."""
+def _ordinal_derivation_density(k: int, link: str | None = None, shift: Any = None):
+    """The :class:`SymbolicDensity` of :meth:`OrdinalFamily.derivation_density` for k classes
+    (``link=None``: the family's own logistic pmf; else the cumulative link model's)."""
     import sympy as sp
 
     from .base import SymbolicDensity
 
     y = sp.Symbol("y", integer=True, nonnegative=True)
     theta = sp.IndexedBase("theta", real=True)
+    if link is not None:
+        from sympy.utilities.lambdify import implemented_function
+
+        F = sp.Function({"logit": "sigma", "probit": "Phi"}.get(link, "F"))  # typesetting
+
+        def log_band(lo, hi):  # log(F(hi) - F(lo)), in the tail that keeps the digits
+            return _log_interval(link, np.asarray(lo, float), np.asarray(hi, float))
+
+        def shown(e):  # F(hi) - F(lo) as a textbook writes it: F(-inf) = 0, F(inf) = 1
+            lo, hi = e.args
+            top = sp.Integer(1) if hi == sp.oo else F(hi)
+            return top if lo == -sp.oo else sp.Add(top, -F(lo), evaluate=False)
+
+        def tex(e, printer, exp=None):
+            out = printer._print(shown(e))
+            return out if exp is None else rf"\left({out}\right)^{{{exp}}}"
+
+        # P(lo < Z <= hi) = F(hi) - F(lo) for the latent Z ~ F: one function of (lo, hi)
+        band = type(f"band_{link}", (sp.Function,), {
+            "nargs": 2, "__module__": __name__,
+            "_imp_": staticmethod(lambda lo, hi: np.exp(log_band(lo, hi))),
+            "_log_imp_": implemented_function(f"log_band_{link}", log_band),
+            "_latex": tex, "_sympystr": lambda e, printer: printer._print(shown(e)),
+            "_pretty": lambda e, printer: printer._print(shown(e))})
+
+        def cut(j):  # the j-th cut point, moved by the shift (theta_0 = -inf, theta_K = inf)
+            if j in (0, k):
+                return -sp.oo if j == 0 else sp.oo
+            return theta[j] if shift is None else theta[j] - shift
+
+        probs = [band(cut(j), cut(j + 1)) for j in range(k)]
+        conds = [sp.Eq(y, j) for j in range(k - 1)] + [sp.true]
+        return SymbolicDensity(expr=sp.Piecewise(*zip(probs, conds, strict=True)), x=y,
+                               params={"theta": theta},
+                               log_expr=sp.Piecewise(*[(sp.log(q), c) for q, c in
+                                                       zip(probs, conds, strict=True)]))
 
     def F(j):  # the logistic CDF at the j-th cut point (0 below θ_1's left, 1 at θ_K)
         if j == 0:
