@@ -224,3 +224,41 @@ def test_a_family_may_switch_an_optional_hook_off():
     assert with_cov.information == "sampling (order statistics)"
     assert without.information == "unavailable (non-regular)"
     assert np.all(np.isnan(without.cov))
+
+
+# ------------------------------------------------------------------ the other floors
+#: modules above the families that may read a family defensively with getattr, but only
+#: for attributes Family declares (an undeclared hook is a contract nobody wrote down)
+OTHER_FLOORS = sorted(p for sub in ("derive", "torch", "regression", "report", "distributed")
+                      for p in (SRC / sub).rglob("*.py")) + [SRC / "cli.py"]
+
+
+def _probed_names(path: pathlib.Path) -> list[tuple[int, str]]:
+    """(line, attribute) of each ``getattr``/``hasattr`` of a family by a literal name."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id in ("getattr", "hasattr") and len(node.args) >= 2
+                and _is_family(node.args[0]) and isinstance(node.args[1], ast.Constant)
+                and isinstance(node.args[1].value, str)):
+            out.append((node.lineno, node.args[1].value))
+    return out
+
+
+@pytest.mark.parametrize("path", OTHER_FLOORS, ids=lambda p: str(p.relative_to(SRC)))
+def test_other_floors_probe_only_declared_hooks(path):
+    """derive, torch, regression, report, distributed and the CLI read no undeclared hook
+    from a family (issue #20, item 5): a combinator's or the Ordinal's derivation name is
+    ``Family.derivation_loss_name``, its derive-only density ``Family.derivation_density``,
+    not attributes probed by name."""
+    bad = [f"line {n}: {name!r}" for n, name in _probed_names(path) if not _declared(name)]
+    assert not bad, (f"{path.name} probes a family for undeclared attributes {bad}; declare "
+                     "them on Family (with a default and a docstring) or ask the family")
+
+
+def test_the_undeclared_probe_detector_detects(tmp_path):
+    path = tmp_path / "probe_example.py"
+    path.write_text("a = getattr(family, 'kind', None)\nb = getattr(d.family, 'title', '')\n",
+                    encoding="utf-8")
+    assert [n for _, n in _probed_names(path)] == ["kind", "title"]
+    assert not _declared("kind") and _declared("title")

@@ -196,43 +196,6 @@ def _split_terms(nll, wrt_syms):
     return sp.Add(*dep), _simplify_const(sp.Add(*[t for t in terms if t not in dep]))
 
 
-_NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
-
-
-def _model_loss_name(family: Family) -> str | None:
-    """The name of a combinator's NLL, from what it is built of ("zero-inflated Poisson
-    NLL", "zero-truncated Poisson NLL", "two-component Normal mixture NLL"); None for a
-    family that is not a combinator."""
-    own = getattr(family, "derivation_loss_name", None)
-    if isinstance(own, str):  # a family that names its derived NLL (the Ordinal's)
-        return own
-    kind = getattr(family, "kind", None)
-    base = getattr(family, "base", None)
-    if base is None or kind is None:
-        return None
-    if kind == "zeroinflated":
-        return f"zero-inflated {base.title} NLL"
-    if kind == "hurdle":
-        return f"hurdle {base.title} NLL"
-    if kind == "truncated":
-        lo, hi = getattr(family, "low", None), getattr(family, "high", None)
-        if base.discrete and hi is None and lo is not None and float(lo) == 1.0 \
-                and base.support.edges[0] == 0:
-            return f"zero-truncated {base.title} NLL"
-        return f"truncated {base.title} NLL"
-    if kind == "shifted":
-        n = len(family.estimable_names)
-        return (f"{_NUMBER_WORDS.get(n, str(n))}-parameter {base.title} NLL")
-    if kind == "mixture":
-        comps = getattr(family, "components", ())
-        k = len(comps)
-        words = _NUMBER_WORDS.get(k, str(k))
-        if comps and all(c is comps[0] for c in comps):
-            return f"{words}-component {comps[0].title} mixture NLL"
-        return f"{words}-component mixture NLL ({', '.join(c.title for c in comps)})"
-    return None
-
-
 def _factor_denominators(e):
     r"""Each term of ``e`` with a sum as its denominator over that sum factored
     (Tweedie's :math:`\phi(p-1)(p-2)`, not :math:`2\phi + \phi p^2 - 3\phi p`);
@@ -254,16 +217,6 @@ def _simplify_const(e):
     return sp.expand(e, log=False)
 
 
-def _density_of(family: Family):
-    """The family's SymPy density for a derivation: ``family.derivation_density()`` where
-    the family declares one (a density with an opaque special function, Tweedie's series
-    ``a(y, phi, p)``, or one written for a fixed number of classes, the Ordinal's: derive
-    only, not the closed :meth:`~mlekit.families.base.Family.sympy_density` that torch,
-    the combinators and the symbolic checks use), else its ``sympy_density()``."""
-    hook = getattr(family, "derivation_density", None)
-    return hook() if callable(hook) else family.sympy_density()
-
-
 def build_derivation(family: Family, wrt: tuple[str, ...] | None, fixed: tuple,
                      link: tuple, prior: str | None, prior_scale: Any) -> Derivation:
     """Carry out the derivation (called through the cached :func:`mlekit.derive.derive`)."""
@@ -271,7 +224,7 @@ def build_derivation(family: Family, wrt: tuple[str, ...] | None, fixed: tuple,
         from ._shift import build_shift_derivation
 
         return build_shift_derivation(family, wrt, fixed, dict(link), prior, prior_scale)
-    sd = _density_of(family)
+    sd = family.derivation_density()
     if isinstance(sd.x, sp.MatrixSymbol) or any(isinstance(v, sp.MatrixSymbol)
                                                 for v in sd.params.values()):
         from ._mvn import build_mvn_derivation, is_mvn_like
@@ -369,7 +322,7 @@ def build_derivation(family: Family, wrt: tuple[str, ...] | None, fixed: tuple,
         note = match.note  # in this family's own parameter names
     else:
         loss_name, note = None, "no named loss: the loss shown is the derived one"
-        model_name = _model_loss_name(family)
+        model_name = family.derivation_loss_name
         if model_name is not None:
             loss_name, note = model_name, (f"the {model_name}, derived from the density of "
                                            f"{family.title}")

@@ -362,6 +362,11 @@ class Family:
     #: with F chosen by the link and every entry moved by the SymPy symbol ``eta``.
     #: ``None``: a link replaces a parameter by the inverse link of eta, as usual
     derivation_shift: ClassVar[LocationShift | None] = None
+    #: the name ``derive`` gives this family's derived NLL where no loss template matches
+    #: it: the Ordinal's "cumulative-logit NLL", a combinator's from what it is built of
+    #: ("zero-inflated Poisson NLL", "two-component Normal mixture NLL"); None: the
+    #: derivation says "no named loss"
+    derivation_loss_name: ClassVar[str | None] = None
 
     # ------------------------------------------------------------------ basics
     @property
@@ -548,6 +553,27 @@ class Family:
 
     def _symbolic(self) -> SymbolicDensity:
         raise NotImplementedForFamily(f"{self.title} declares no symbolic density")
+
+    def separable_mean_model(self, link: Any, fixed: dict, y: np.ndarray,
+                             w: np.ndarray | None) -> Any:
+        """The row model of the mean alone, for the regression pipeline's separable route:
+        an exponential dispersion model whose mean coefficients do not depend on the
+        dispersion (Tweedie at a fixed power) fits the mean on it and the dispersion after
+        it by :meth:`dispersion_fit`. None (the default): the joint fit runs."""
+        return None
+
+    def dispersion_fit(self, y: np.ndarray, w: np.ndarray | None, mu: np.ndarray,
+                       power: float) -> tuple[float, float, float] | None:
+        """``(log φ̂, nll, d²nll/du²)`` at the fitted means ``mu`` for the separable route
+        (:meth:`separable_mean_model`); None: no finite fit."""
+        return None
+
+    def derivation_density(self) -> SymbolicDensity:
+        r"""The SymPy density :func:`mlekit.derive.derive` works from: :meth:`sympy_density`,
+        unless the family writes one for ``derive`` only (Tweedie's, its series kept as an
+        opaque function :math:`a(y, \phi, p)`; the Ordinal's, for a fixed number of
+        classes), which torch, the combinators and the symbolic checks do not see."""
+        return self.sympy_density()
 
     def symbols(self) -> dict[str, Any]:
         """SymPy symbols of the parameters, with the assumptions of their domains."""

@@ -551,8 +551,7 @@ def _separable_model(settings: Settings, model: RowModel, aux: dict, y: np.ndarr
     from ._engine import FamilyModel
 
     fam = model.family
-    hook = getattr(fam, "separable_mean_model", None)
-    if (hook is None or not isinstance(model, FamilyModel) or is_censored(aux)
+    if (not isinstance(model, FamilyModel) or is_censored(aux)
             or settings.engine != "auto" or settings.information != "observed"
             or settings.alpha_l1 or settings.alpha_l2 or model.parametrisation is not None
             or model.information != "observed"):
@@ -562,7 +561,7 @@ def _separable_model(settings: Settings, model: RowModel, aux: dict, y: np.ndarr
             or slots[0].nuisance is not None or slots[1].design != "1"
             or slots[1].transform != "log" or slots[1].nuisance is None):
         return None
-    return hook(model.link, dict(model.fixed), y, w)
+    return fam.separable_mean_model(model.link, dict(model.fixed), y, w)
 
 
 def _separable_dispersion(sums: InMemorySums, joint: RowModel, mean_model: Any,

@@ -21,7 +21,13 @@ from .._mle_tools import MLEstimate, damped_newton
 from .._registry import get_family
 from ..base import Family, Parameter
 
-__all__ = ["Combinator", "base_location", "log1mexp", "weighted"]
+__all__ = ["Combinator", "base_location", "log1mexp", "number_word", "weighted"]
+
+
+def number_word(n: int) -> str:
+    """``n`` in words for a model's name ("two-component", "three-parameter"), digits above
+    five."""
+    return {2: "two", 3: "three", 4: "four", 5: "five"}.get(n, str(n))
 
 
 def log1mexp(a: np.ndarray) -> np.ndarray:

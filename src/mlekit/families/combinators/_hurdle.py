@@ -53,6 +53,11 @@ class HurdleFamily(Combinator):
     """
 
     kind = "hurdle"
+
+    @property
+    def derivation_loss_name(self) -> str:  # type: ignore[override]
+        """The name ``derive`` gives the derived NLL: "hurdle Poisson NLL"."""
+        return f"hurdle {self.base.title} NLL"
     own = (Parameter("pi", UnitInterval, r"\pi"),)
 
     def __init__(self, base: Family) -> None:

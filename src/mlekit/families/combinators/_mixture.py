@@ -75,7 +75,7 @@ from ...errors import (
 from .._mle_tools import MLEstimate, damped_newton
 from .._registry import get_family
 from ..base import Family, Parameter
-from ._common import Combinator, _second_bijection, instance, weighted
+from ._common import Combinator, _second_bijection, instance, number_word, weighted
 
 __all__ = ["Mixture", "MixtureFamily"]
 
@@ -163,6 +163,16 @@ class MixtureFamily(Combinator):
     """
 
     kind = "mixture"
+
+    @property
+    def derivation_loss_name(self) -> str:  # type: ignore[override]
+        """The name ``derive`` gives the derived NLL: "two-component Normal mixture NLL",
+        or with different components "two-component mixture NLL (Normal, Gamma)"."""
+        comps = self.components
+        words = number_word(len(comps))
+        if comps and all(c is comps[0] for c in comps):
+            return f"{words}-component {comps[0].title} mixture NLL"
+        return f"{words}-component mixture NLL ({', '.join(c.title for c in comps)})"
     regression_refusal = (
         "regression on a mixture is not implemented: its likelihood has local maxima that "
         "need EM from several starts, which the regression engine does not run; fit it "

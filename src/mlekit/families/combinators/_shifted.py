@@ -46,7 +46,7 @@ import numpy as np
 from ...domains import Domain, GreaterThan, Real
 from ...errors import NoMaximumError, NumericalWarning, ParameterError
 from ..base import Family, Parameter, SymbolicDensity
-from ._common import Combinator, weighted
+from ._common import Combinator, number_word, weighted
 
 __all__ = ["Shifted", "ShiftedFamily"]
 
@@ -71,6 +71,11 @@ class ShiftedFamily(Combinator):
     """
 
     kind = "shifted"
+
+    @property
+    def derivation_loss_name(self) -> str:  # type: ignore[override]
+        """The name ``derive`` gives the derived NLL: "three-parameter Weibull NLL"."""
+        return f"{number_word(len(self.estimable_names))}-parameter {self.base.title} NLL"
     own = (Parameter("loc", Real, r"\gamma"),)
     support_parameters = ("loc",)
 

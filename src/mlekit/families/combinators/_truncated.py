@@ -227,6 +227,16 @@ class TruncatedFamily(Combinator):
 
     kind = "truncated"
 
+    @property
+    def derivation_loss_name(self) -> str:  # type: ignore[override]
+        """The name ``derive`` gives the derived NLL: "zero-truncated Poisson NLL" for a
+        count family from 0 cut below 1, else "truncated Normal NLL"."""
+        base, lo, hi = self.base, self.low, self.high
+        if (base.discrete and hi is None and lo is not None and float(lo) == 1.0
+                and base.support.edges[0] == 0):
+            return f"zero-truncated {base.title} NLL"
+        return f"truncated {base.title} NLL"
+
     def __init__(self, base: Family, low: float | None, high: float | None) -> None:
         super().__init__(base, (low, high))
         self.low, self.high = low, high

@@ -60,6 +60,11 @@ class ZeroInflatedFamily(Combinator):
     """
 
     kind = "zeroinflated"
+
+    @property
+    def derivation_loss_name(self) -> str:  # type: ignore[override]
+        """The name ``derive`` gives the derived NLL: "zero-inflated Poisson NLL"."""
+        return f"zero-inflated {self.base.title} NLL"
     own = (Parameter("pi", UnitInterval, r"\pi"),)
 
     def __init__(self, base: Family) -> None:
