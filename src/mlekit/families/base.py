@@ -554,6 +554,14 @@ class Family:
     def _symbolic(self) -> SymbolicDensity:
         raise NotImplementedForFamily(f"{self.title} declares no symbolic density")
 
+    def unit_deviance(self, x: np.ndarray, **params: np.ndarray) -> np.ndarray | None:
+        r"""The scale-free unit deviance :math:`d(x, \mu)` of an exponential dispersion
+        model at these parameters (statsmodels' GLM convention: the deviance is
+        :math:`\sum_i w_i d(x_i, \mu_i)`), read by the generic regression engine for a
+        fit's deviance and null deviance. None (the default): the family declares none,
+        and its regressions report no deviance (a fast-path row model may have its own)."""
+        return None
+
     def separable_mean_model(self, link: Any, fixed: dict, y: np.ndarray,
                              w: np.ndarray | None) -> Any:
         """The row model of the mean alone, for the regression pipeline's separable route:

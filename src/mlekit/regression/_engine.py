@@ -595,7 +595,11 @@ class FamilyModel(RowModel):
         return None if self.censored else super().saturated_nll(y, aux)
 
     def unit_deviance(self, y, eta, aux):
-        return None if self.censored else super().unit_deviance(y, eta, aux)
+        """The family's unit deviance (:meth:`Family.unit_deviance`) at the row's
+        parameters; None for a censored fit or a family that declares none."""
+        if self.censored:
+            return None
+        return self.family.unit_deviance(y, **self.distribution_params(eta, aux))
 
     def _closed_form_start(self, y: np.ndarray, weights: np.ndarray | None,
                            fixed: Mapping[str, float] | None) -> dict[str, np.ndarray] | None:

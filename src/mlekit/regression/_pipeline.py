@@ -601,10 +601,11 @@ def _separable_dispersion(sums: InMemorySums, joint: RowModel, mean_model: Any,
 
 def _separable_null(settings: Settings, mean_sums: InMemorySums, joint: RowModel,
                     mean_model: Any, y: np.ndarray, w: np.ndarray | None,
-                    ones: list[int] | None) -> tuple[float | None, None]:
-    """``(llnull, None)`` of the separable route: the null model's mean by its deviance
-    (μ̂₀ = ȳ_w with an intercept and no offset: the score Σ w (y − μ) g⁻¹'/V vanishes
-    there for any link), then φ̂₀; the null deviance is the generic model's (None)."""
+                    ones: list[int] | None) -> tuple[float | None, float | None]:
+    """``(llnull, null deviance)`` of the separable route: the null model's mean by its
+    deviance (μ̂₀ = ȳ_w with an intercept and no offset: the score Σ w (y − μ) g⁻¹'/V
+    vanishes there for any link), then φ̂₀ for llnull; the null deviance is
+    Σ w d(y, μ̂₀) with the family's unit deviance (free of φ)."""
     icpt = settings.fit_intercept
     null = mean_sums.restrict([0] if icpt else list(ones or []))
     if icpt and null.offset is None:
@@ -622,8 +623,12 @@ def _separable_null(settings: Settings, mean_sums: InMemorySums, joint: RowModel
         mu0 = mean_model.mean(null.eta(nres.theta))
     else:
         mu0 = mean_model.mean(null.eta(np.zeros(0)))
-    out = joint.family.dispersion_fit(y, w, mu0, float(mean_model.power))
-    return (None if out is None else -out[1]), None
+    power = float(mean_model.power)
+    out = joint.family.dispersion_fit(y, w, mu0, power)
+    d = joint.family.unit_deviance(y, mu=mu0, power=power)
+    null_dev = None if d is None else float(np.sum(d) if w is None else w @ d)
+    return (None if out is None else -out[1]), (
+        null_dev if null_dev is not None and np.isfinite(null_dev) else None)
 
 
 # ---------------------------------------------------------------------- in memory
@@ -800,7 +805,7 @@ def fit_in_memory(settings: Settings, Xc: np.ndarray, Xm: np.ndarray, names: lis
                     pandas_names=pandas_names, slot_names=slot_names, unit_cov=unit_cov,
                     ones=ones, with_null=null is None)
     if null is not None:
-        result.llnull = null[0]
+        result.llnull, result.null_deviance = null
         result.method = "newton (the mean by its deviance, then the dispersion)"
     if is_censored(aux):
         from ._censored import describe
