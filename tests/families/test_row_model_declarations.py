@@ -30,10 +30,9 @@ N = 30
 TRIALS = 9
 
 #: (family, nuisance name of its row model) -> (parametrisation, parameter) that it is,
-#: where the row model's name is not one of the family's own parameters. Beta regression
-#: labels its precision ``phi`` (Ferrari & Cribari-Neto); the generic engine calls the same
-#: parameter ``precision`` (the "mean" parametrisation).
-_NUISANCE_ELSEWHERE = {("beta", "phi"): ("mean", "precision")}
+#: where the row model's name is not one of the family's own parameters: Beta regression's
+#: precision is the family's "mean" parametrisation's ``precision``.
+_NUISANCE_ELSEWHERE = {("beta", "precision"): ("mean", "precision")}
 #: per-row data a row model needs besides y (Binomial: the number of trials)
 _AUX = {"binomial": {"trials": np.full(N, float(TRIALS))}}
 

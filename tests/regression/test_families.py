@@ -141,7 +141,7 @@ def test_beta_regression_vs_statsmodels():
     ref = SmBeta(y, sm.add_constant(X)).fit(disp=0, gtol=1e-12)
     assert rel(m.result_.params, ref.params[:3]) < 1e-5
     assert rel(m.result_.bse, ref.bse[:3]) < 1e-5
-    assert np.log(m.result_.nuisance["phi"]) == pytest.approx(ref.params[3], rel=1e-6)
+    assert np.log(m.result_.nuisance["precision"]) == pytest.approx(ref.params[3], rel=1e-6)
     assert m.result_.llf == pytest.approx(ref.llf, rel=1e-9)
 
 

@@ -62,15 +62,17 @@ def _bshape(*a):
 # ---------------------------------------------------------------- fast path: link-space row model
 @dataclass
 class BetaModel(_MeanModel):
-    r"""Beta regression (Ferrari & Cribari-Neto): mean ``mu`` in (0,1), precision ``phi``.
+    r"""Beta regression (Ferrari & Cribari-Neto): mean ``mu`` in (0,1), precision φ.
 
-    ``alpha = mu phi``, ``beta = (1 - mu) phi``; nuisance ``u = log phi``.
+    ``alpha = mu phi``, ``beta = (1 - mu) phi``; nuisance ``u = log phi``, named
+    ``precision`` as in the family's "mean" parametrisation (the generic engine's name,
+    and statsmodels' ``BetaModel``).
 
     .. math:: \ell = -\log\Gamma(\phi) + \log\Gamma(\mu\phi) + \log\Gamma((1-\mu)\phi)
               - (\mu\phi - 1)\log y - ((1-\mu)\phi - 1)\log(1-y)
     """
 
-    nuisance_names: ClassVar[tuple[str, ...]] = ("phi",)
+    nuisance_names: ClassVar[tuple[str, ...]] = ("precision",)
     default_link: ClassVar[str | None] = "logit"
     allowed_links: ClassVar[tuple[str, ...]] = ("logit", "probit", "cloglog")
     mean_domain: ClassVar[str] = "unit"
@@ -82,12 +84,12 @@ class BetaModel(_MeanModel):
         m = float(np.sum(w * y) / np.sum(w))
         v = float(np.sum(w * (y - m) ** 2) / np.sum(w))
         start = [float(self.link.link(np.asarray(m)))]
-        if "phi" not in self.fixed:
+        if "precision" not in self.fixed:
             start.append(np.log(max(m * (1 - m) / v - 1.0, 0.5)) if v > 0 else 0.0)
         return np.array(start)
 
     def _loglik(self, y, mu, nu, aux, order):
-        phi = nu["phi"]
+        phi = nu["precision"]
         a, b = mu * phi, (1.0 - mu) * phi
         ly, l1y = np.log(y), np.log1p(-y)
         ll = (gammaln(phi) - gammaln(a) - gammaln(b) + (a - 1.0) * ly + (b - 1.0) * l1y)
@@ -97,7 +99,7 @@ class BetaModel(_MeanModel):
         grads = [dmu]
         t1a, t1b = polygamma(1, a), polygamma(1, b)
         hess = {(0, 0): -phi * phi * (t1a + t1b)}
-        if "phi" not in self.fixed:
+        if "precision" not in self.fixed:
             dphi = digamma(phi) + mu * (ystar - mustar) + l1y - digamma(b)
             d2phi = polygamma(1, phi) - mu * mu * t1a - (1.0 - mu) ** 2 * t1b
             grads.append(phi * dphi)
@@ -107,7 +109,7 @@ class BetaModel(_MeanModel):
 
     def distribution_params(self, eta, aux):
         mu = self.mean(eta)
-        phi = self.nuisance_values(eta)["phi"]
+        phi = self.nuisance_values(eta)["precision"]
         return {"alpha": mu * phi, "beta": (1.0 - mu) * phi}
 
 
