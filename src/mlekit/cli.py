@@ -1209,10 +1209,8 @@ def regress_cmd(
                 *(["--dropna"] if dropna else [])]
         raise DataError(f"{', '.join(used)}: not available with --dask yet; fit in memory "
                         "(without --dask)")
-    if event is not None and (dask or report is not None):
-        raise DataError("--event (a censored response) is fitted in memory and has no report "
-                        "yet (its panels would draw censored times as exact); drop --dask / "
-                        "--report")
+    if event is not None and dask:
+        raise DataError("--event (a censored response) is fitted in memory; drop --dask")
     if dask:
         _regress_dask(file, target, features, formula, fam.name, link, not no_intercept,
                       alpha_l2, scheduler, json_, quiet, report)
@@ -1316,6 +1314,10 @@ def regress_cmd(
     if report is not None:
         from .report import regress_report
 
+        if event is not None:  # the report's panels: the censored residuals
+            from .regression._estimator import _with_events
+
+            y = _with_events(y, df, event)
         regress_report(model, X, y, report, source=f"{file} · target {target}",
                        inputs=[file])
     conf = None

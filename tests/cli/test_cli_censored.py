@@ -40,10 +40,26 @@ def test_event_refusals(capsys):
     assert main(["regress", str(SURV), "-y", "time", "--features", "x1,status", "--event",
                  "status", "-F", "weibull"]) == 2
     assert "also the target or a feature" in capsys.readouterr().err
-    assert main(["regress", str(SURV), "-y", "time", "--features", "x1", "--event", "x2",
-                 "-F", "weibull", "--report", "r.html"]) == 2
+    assert main(["regress", str(SURV), "-y", "time", "--features", "x1", "--event", "status",
+                 "-F", "weibull", "--dask"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "--event" in err[0]
+    assert len(err) == 1 and "--event" in err[0] and "--dask" in err[0]
+
+
+@pytest.mark.parametrize("how", ["formula", "features"])
+def test_event_report_shows_the_cox_snell_residuals(tmp_path, capsys, how):
+    """`--event --report`: the report of a censored regression draws its Cox–Snell
+    residuals (censored where the response is), never the censored times as exact."""
+    spec = ["--formula", "time ~ x1 + x2"] if how == "formula" else \
+        ["--target", "time", "--features", "x1,x2"]
+    out = tmp_path / "surv.html"
+    assert main(["regress", str(SURV), *spec, "--event", "status", "-F", "weibull",
+                 "--report", str(out), "--quiet"]) == 0
+    page = out.read_text("utf-8")
+    n_cen = int((pd.read_csv(SURV)["status"] == 0).sum())
+    assert page.count("<svg") >= 2 and "Cox–Snell residuals: cumulative hazard" in page
+    assert f"{n_cen} of them censored" in page and "Kaplan–Meier" in page
+    assert "Residuals against fitted values" not in page  # (no exact-data panels)
 
 
 def test_trials_with_a_formula(tmp_path, capsys):

@@ -171,6 +171,23 @@ def _censored_interval():
     return F.censored_fit_figures(data, res.distribution, nonparametric_estimate(data))
 
 
+def _cox_snell(kind: str):
+    from mlekit.report import cox_snell_residuals, nonparametric_estimate
+
+    x = RNG.normal(size=(200, 1))
+    if kind == "right":  # a Weibull AFT with right censoring
+        t = RNG.weibull(1.5, 200) * np.exp(0.5 + 0.4 * x[:, 0])
+        c = RNG.exponential(4.0, 200)
+        y = mk.estimate.Censored.from_indicator(np.minimum(t, c), t > c)
+        m = mk.Regression(family="weibull").fit(x, y)
+    else:  # a Tobit model: left censoring at 0
+        ys = 0.5 + x[:, 0] + RNG.normal(size=200)
+        y = mk.estimate.Censored(np.where(ys <= 0, -np.inf, ys), np.where(ys <= 0, 0.0, ys))
+        m = mk.Regression(family="normal").fit(x, y)
+    resid = cox_snell_residuals(m, x, y)
+    return F.cox_snell_figures(resid, nonparametric_estimate(resid), m.result_.model.family.title)
+
+
 def _candidates_continuous():
     x = _nile()
     return F.candidate_figures(x, [(f"{n} (AIC {mk.fit(x, n).aic:.1f})", mk.fit(x, n)
@@ -198,6 +215,7 @@ BUILDERS: dict[str, Callable[[], list]] = {
     "residuals": _residuals, "calibration": _calibration,
     "calibration-multiclass": _calibration_multiclass, "underflow": _underflow,
     "bars": _bars, "censored-right": _censored_right, "censored-interval": _censored_interval,
+    "cox-snell-right": lambda: _cox_snell("right"), "cox-snell-tobit": lambda: _cox_snell("left"),
     "candidates-continuous": _candidates_continuous,
     "candidates-discrete": _candidates_discrete, "bce": _bce,
 }
@@ -207,7 +225,8 @@ def test_every_figure_function_is_covered():
     """The registry above draws every public figure function (a new one must be added)."""
     covered = {"fit_figures", "profile_figure", "kl_profile_figure", "kl_pair_figure",
                "residual_figures", "calibration_figure", "calibration_multiclass_figure",
-               "underflow_figure", "bars_figure", "censored_fit_figures", "candidate_figures"}
+               "underflow_figure", "bars_figure", "censored_fit_figures", "candidate_figures",
+               "cox_snell_figures"}
     public = {n for n in dir(F) if n.endswith(("_figure", "_figures")) and not n.startswith("_")}
     assert public <= covered, sorted(public - covered)
 

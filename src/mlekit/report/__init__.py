@@ -278,6 +278,16 @@ def _regress_section(page: Page, model: Any, X: Any, y: np.ndarray, source: str 
     if source:
         sec.para(f"Data: {source} ({len(y)} rows).")
     sec.add(_results_table_html(r.summary()))
+    from ..estimate import Censored
+
+    if isinstance(y, Censored):
+        resid = cox_snell_residuals(model, X, y)
+        est = nonparametric_estimate(resid)
+        sec.para(f"The response is censored ({y!r}): the panels below are the Cox–Snell "
+                 "residuals r = −log S(y | x) of the fitted model, a censored sample of the "
+                 f"unit exponential if the model is right ({est.method} estimate).")
+        sec.figures(F.cox_snell_figures(resid, est, fam.title))
+        return sec
     y = np.asarray(y, float)
     if fam.classifier == "binary":
         proba = np.asarray(model.predict_proba(X), float)
@@ -285,7 +295,7 @@ def _regress_section(page: Page, model: Any, X: Any, y: np.ndarray, source: str 
         classes = getattr(model, "classes_", None)
         y01 = (y == classes[1]).astype(float) if classes is not None and len(classes) == 2 else y
         sec.figures([F.calibration_figure(p1, y01)])
-    elif fam.classifier == "multiclass":
+    elif fam.classifier in ("multiclass", "ordinal"):  # (ordinal: ordered classes)
         proba = np.asarray(model.predict_proba(X), float)
         classes = list(getattr(model, "classes_", range(proba.shape[1])))
         y_index = np.searchsorted(np.asarray(classes, float), y)
@@ -305,11 +315,35 @@ def _regress_section(page: Page, model: Any, X: Any, y: np.ndarray, source: str 
     return sec
 
 
+def cox_snell_residuals(model: Any, X: Any, y: Any) -> Any:
+    r"""The Cox–Snell residuals :math:`r_i = -\log S(y_i \mid x_i;\hat\theta)` of a
+    regression fitted to censored responses ``y`` (:class:`~mlekit.estimate.Censored`), as
+    censored data themselves: an exact :math:`y_i` gives an exact :math:`r_i`; a response
+    known to lie in :math:`(l, h]` a residual in :math:`(-\log S(l), -\log S(h)]`
+    (:math:`-\log S(-\infty) = 0`, :math:`-\log S(\infty) = \infty`: a left-censored
+    residual lies in :math:`(0, -\log S(h)]`, a right-censored one above
+    :math:`-\log S(l)`)."""
+    from ..estimate import Censored
+
+    dist = model.predict_distribution(X)
+    with np.errstate(all="ignore"):
+        lo = np.where(np.isfinite(y.low), -np.asarray(dist.logsf(np.where(
+            np.isfinite(y.low), y.low, 0.0)), float), 0.0)
+        hi = np.where(np.isfinite(y.high), -np.asarray(dist.logsf(np.where(
+            np.isfinite(y.high), y.high, 0.0)), float), np.inf)
+    lo = np.where(np.asarray(y.low) == np.asarray(y.high), hi, lo)  # exact: one value
+    return Censored(np.where(np.isfinite(y.low), lo, -np.inf), hi)
+
+
 def regress_report(model: Any, X: Any, y: Any, out: PathLike, source: str = "",
                    inputs: Iterable[PathLike] = ()) -> Path:
-    """Write the report of a fitted Regression: summary, residuals or calibration curve."""
+    """Write the report of a fitted Regression: summary, residuals or calibration curve (a
+    censored response, :class:`~mlekit.estimate.Censored`: its Cox–Snell residuals)."""
+    from ..estimate import Censored
+
     page = Page("mlekit: regression", source=source)
-    _regress_section(page, model, X, np.asarray(y, float), source)
+    _regress_section(page, model, X, y if isinstance(y, Censored) else np.asarray(y, float),
+                     source)
     return write_html(out, page.render(), inputs)
 
 
