@@ -14,14 +14,13 @@ different families.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import numpy as np
 import pytest
 
 import mlekit as mk
 from mlekit.errors import NotImplementedForFamily
+
+from ._latex import compiles, needs_pdflatex
 
 pytest.importorskip("sympy")
 
@@ -194,24 +193,13 @@ def test_truncated_without_a_closed_cdf_refuses_by_name(comb):
         mk.derive(comb)
 
 
-PDFLATEX = shutil.which("pdflatex")
-
-
-@pytest.mark.skipif(PDFLATEX is None, reason="no TeX engine (Debian: apt-get install -y "
-                    "texlive-latex-base); the LaTeX compile check is skipped")
+@needs_pdflatex
 def test_latex_of_the_combinators_compiles(tmp_path):
     """As tests/derive/test_textbook_rendering: the LaTeX of one derivation per combinator
     compiles with pdflatex, and its MathML has the textbook ∏/Σ and no LaTeX left as text."""
     fams = (mk.ZeroInflated(mk.Poisson), mk.Hurdle(mk.NegativeBinomial),
             mk.Truncated(mk.Normal, low=0.0), mk.Shifted(mk.Weibull), mk.Mixture(mk.Normal, k=2))
-    body = [f"\\section*{{{f.name}}}\n{mk.derive(f).to_latex()}" for f in fams]
-    doc = ("\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n\\usepackage{amsmath}\n"
-           "\\begin{document}\n" + "\n\n".join(body) + "\n\\end{document}\n")
-    (tmp_path / "c.tex").write_text(doc, encoding="utf-8")
-    proc = subprocess.run([PDFLATEX, "-halt-on-error", "-interaction=nonstopmode",
-                           "-no-shell-escape", "c.tex"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120)
-    assert proc.returncode == 0, proc.stdout[-3000:]
+    compiles([(f.name, mk.derive(f).to_latex()) for f in fams], tmp_path, "c")
 
 
 @pytest.mark.parametrize("fam", [mk.ZeroInflated(mk.Poisson), mk.Truncated(mk.Poisson, low=1),

@@ -11,8 +11,6 @@ own SymPy inverses), its steps and renderings are checked, and the unconditional
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
@@ -21,6 +19,8 @@ from scipy.special import expit, ndtr
 import mlekit as mk
 from mlekit.derive._print import latex_to_mathml
 from mlekit.errors import DerivationError, ParameterError, SupportError
+
+from ._latex import compiles, needs_pdflatex
 
 sp = pytest.importorskip("sympy")
 
@@ -268,17 +268,6 @@ def test_latex_and_mathml_read_like_a_textbook(link):
     assert md.count("$$") == 2 * len(d.steps)
 
 
-PDFLATEX = shutil.which("pdflatex")
-
-
-@pytest.mark.skipif(PDFLATEX is None, reason="no TeX engine (apt-get install -y "
-                    "texlive-latex-base): the LaTeX compile check is skipped")
+@needs_pdflatex
 def test_latex_compiles(tmp_path):
-    body = "\n\n".join(mk.derive("ordinal", link=lk).to_latex() for lk in LINKS)
-    doc = ("\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n\\usepackage{amsmath}\n"
-           "\\begin{document}\n" + body + "\n\\end{document}\n")
-    (tmp_path / "d.tex").write_text(doc, encoding="utf-8")
-    proc = subprocess.run([PDFLATEX, "-halt-on-error", "-interaction=nonstopmode",
-                           "-no-shell-escape", "d.tex"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120)
-    assert proc.returncode == 0, proc.stdout[-3000:]
+    compiles([(lk, mk.derive("ordinal", link=lk).to_latex()) for lk in LINKS], tmp_path)

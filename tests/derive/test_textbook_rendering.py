@@ -12,8 +12,6 @@ with pdflatex (skipped with the reason when no TeX engine is installed).
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
@@ -24,6 +22,8 @@ from mlekit.derive import derive
 from mlekit.derive._display import Factors, hat
 from mlekit.derive._print import latex, latex_to_mathml
 from mlekit.errors import DerivationError, NotImplementedForFamily
+
+from ._latex import compiles, needs_pdflatex, run_pdflatex
 
 
 def _has_symbolic(family) -> bool:
@@ -182,35 +182,13 @@ def test_unknown_command_is_refused_not_shown_as_text():
     assert "<munderover><mo>&#x0220F;</mo>" in latex_to_mathml(r"\prod_{i=1}^{m} x_i")
 
 
-PDFLATEX = shutil.which("pdflatex")
-
-
-@pytest.mark.skipif(PDFLATEX is None, reason="no TeX engine (Debian: apt-get install -y "
-                    "texlive-latex-base); the LaTeX compile check is skipped")
+@needs_pdflatex
 def test_every_derivation_compiles_with_pdflatex(derivations, tmp_path):
-    body = []
-    for name, d in derivations.items():
-        body.append(f"% ==== {name}\n\\section*{{{name}}}\n{d.to_latex()}")
-    doc = ("\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n\\usepackage{amsmath}\n"
-           "\\begin{document}\n" + "\n\n".join(body) + "\n\\end{document}\n")
-    (tmp_path / "all.tex").write_text(doc, encoding="utf-8")
-    proc = subprocess.run([PDFLATEX, "-halt-on-error", "-interaction=nonstopmode",
-                           "-no-shell-escape", "all.tex"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120)
-    log = proc.stdout
-    where = ""
-    m = re.search(r"^l\.(\d+)", log, re.M)
-    if m:  # name the derivation the failing line belongs to
-        lines = doc.splitlines()[: int(m.group(1))]
-        where = next((ln for ln in reversed(lines) if ln.startswith("% ====")), "")
-    assert proc.returncode == 0, f"{where}\n{log[-3000:]}"
-    assert (tmp_path / "all.pdf").stat().st_size > 10_000
+    pdf = compiles([(name, d.to_latex()) for name, d in derivations.items()], tmp_path, "all")
+    assert pdf.stat().st_size > 10_000
     # a negative control: the old \text{loss_i} does not compile
-    (tmp_path / "bad.tex").write_text("\\documentclass{article}\\begin{document}"
-                                      "\\[ \\text{loss_i} = 1 \\]\\end{document}\n")
-    bad = subprocess.run([PDFLATEX, "-halt-on-error", "-interaction=nonstopmode",
-                          "-no-shell-escape", "bad.tex"], cwd=tmp_path, capture_output=True,
-                         text=True, timeout=60)
+    bad = run_pdflatex("\\documentclass{article}\\begin{document}"
+                       "\\[ \\text{loss_i} = 1 \\]\\end{document}\n", tmp_path, "bad")
     assert bad.returncode != 0
 
 

@@ -13,8 +13,6 @@ mpmath sum of the series, the logistic CDF by hand).
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
@@ -22,6 +20,8 @@ import pytest
 import mlekit as mk
 from mlekit.derive._print import latex_to_mathml
 from mlekit.errors import NotImplementedForFamily
+
+from ._latex import compiles, needs_pdflatex
 
 sp = pytest.importorskip("sympy")
 
@@ -174,17 +174,8 @@ def test_mathml_converts(tweedie, ordinal):
     assert latex_to_mathml(ordinal._tex(ordinal.steps[0].shown)).count("&#x003C3;") >= 4  # σ
 
 
-PDFLATEX = shutil.which("pdflatex")
 
 
-@pytest.mark.skipif(PDFLATEX is None, reason="no TeX engine (apt-get install -y "
-                    "texlive-latex-base): the LaTeX compile check is skipped")
+@needs_pdflatex
 def test_latex_compiles(tweedie, ordinal, tmp_path):
-    body = "\n\n".join(d.to_latex() for d in (tweedie, ordinal))
-    doc = ("\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n\\usepackage{amsmath}\n"
-           "\\begin{document}\n" + body + "\n\\end{document}\n")
-    (tmp_path / "d.tex").write_text(doc, encoding="utf-8")
-    proc = subprocess.run([PDFLATEX, "-halt-on-error", "-interaction=nonstopmode",
-                           "-no-shell-escape", "d.tex"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120)
-    assert proc.returncode == 0, proc.stdout[-3000:]
+    compiles([("Tweedie", tweedie.to_latex()), ("Ordinal", ordinal.to_latex())], tmp_path)

@@ -10,22 +10,14 @@ the test's temporary directory and, when ``MLEKIT_SCREENSHOT_DIR`` is set, copie
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from _browser import check_screenshot, console_lines, needs_chromium, probe_data, run_chromium
+from _browser import with_probe as _with_probe
 
-CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "",
-                             shutil.which("chromium-browser") or "") if p and Path(p).exists()),
-                None)
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="headless Chromium not installed (Debian: apt-get install -y chromium); "
-           "the browser test of the rendered derivations is skipped")
+pytestmark = needs_chromium("the browser test of the rendered derivations")
 
 # added to a COPY of the page only: measures the laid-out formulas for --dump-dom
 _PROBE = """<script>
@@ -56,38 +48,13 @@ window.addEventListener("load", () => {
 </script>"""
 
 
-def _chromium(page: Path, workdir: Path, shot: Path, size: str) -> tuple[str, str]:
-    args = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--no-first-run", "--disable-default-apps", "--mute-audio",
-            f"--user-data-dir={workdir / 'profile'}", "--enable-logging=stderr", "--v=0",
-            f"--window-size={size}", "--hide-scrollbars", "--dump-dom",
-            f"--screenshot={shot}", page.as_uri()]
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=120, cwd=workdir)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc.stdout, proc.stderr
-
-
 def _render(html: str, tmp_path: Path, name: str, size: str = "1200,2400") -> dict:
-    page = tmp_path / f"{name}.html"
-    page.write_text(html.replace("</body>", _PROBE + "</body>"), encoding="utf-8")
+    page = _with_probe(html, _PROBE, tmp_path / f"{name}.html")
     shot = tmp_path / f"{name}.png"
-    dom, err = _chromium(page, tmp_path, shot, size)
-    console = [ln for ln in err.splitlines() if ":CONSOLE" in ln]
-    assert console == [], console
-    m = re.search(r'<pre id="mlekit-probe"[^>]*>(.*?)</pre>', dom, re.S)
-    assert m, "the probe did not run (page not loaded?)"
-    info = json.loads(m.group(1).replace("&quot;", '"').replace("&amp;", "&")
-                      .replace("&lt;", "<").replace("&gt;", ">"))
-    from PIL import Image
-
-    with Image.open(shot) as im:
-        lo, hi = im.convert("L").getextrema()
-        assert hi - lo > 100, "blank screenshot"
-    target = os.environ.get("MLEKIT_SCREENSHOT_DIR")
-    if target:
-        Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, Path(target) / shot.name)
+    dom, err = run_chromium(page.as_uri(), tmp_path, screenshot=shot, size=size)
+    assert console_lines(err) == [], console_lines(err)
+    info = probe_data(dom)
+    check_screenshot(shot)
     return info
 
 

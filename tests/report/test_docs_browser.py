@@ -16,9 +16,6 @@ skipped with the reason otherwise. The full site is built by tests/docs/test_doc
 
 from __future__ import annotations
 
-import html
-import json
-import os
 import re
 import shutil
 import subprocess
@@ -26,15 +23,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from _browser import check_screenshot, needs_chromium, probe_data, run_chromium
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "",
-                             shutil.which("chromium-browser") or "") if p and Path(p).exists()),
-                None)
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="headless Chromium not installed (Debian: apt-get install -y chromium); "
-           "the browser test of the docs theme is skipped")
+pytestmark = needs_chromium("the browser test of the docs theme")
 pytest.importorskip("sphinx", reason="the docs extra (sphinx) is not installed")
 pytest.importorskip("latex2mathml", reason="the docs extra (latex2mathml) is not installed")
 
@@ -104,18 +96,10 @@ def _measure(site: Path, page: str, screenshot: Path | None = None) -> list[dict
     probe = site / "html" / f"{page}_probe.html"
     probe.write_text((site / "html" / f"{page}.html").read_text("utf-8")
                      .replace("</body>", _PROBE + "</body>"), "utf-8")
-    args = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--no-first-run", "--disable-default-apps", "--mute-audio",
-            f"--user-data-dir={site / 'profile'}", "--window-size=1200,1600", "--dump-dom"]
-    if screenshot is not None:
-        args.append(f"--screenshot={screenshot}")
-    proc = subprocess.run([*args, probe.as_uri()], capture_output=True, text=True,
-                          timeout=120, cwd=site)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    m = re.search(r'<pre id="mlekit-probe"[^>]*>(.*?)</pre>', proc.stdout, re.S)
-    assert m, "the probe did not run (page not loaded?)"
-    return json.loads(html.unescape(m.group(1)))
+    # scrollbars shown: whether a code block scrolls with a visible bar is what is tested
+    dom, _ = run_chromium(probe.as_uri(), site, screenshot=screenshot, size="1200,1600",
+                          scrollbars=True)
+    return probe_data(dom)
 
 
 def _code(entries: list[dict]) -> list[dict]:
@@ -155,16 +139,7 @@ def test_docs_code_is_never_clipped(site, tmp_path):
     assert _clipped(page) == [], (THEME, _clipped(page))
     assert _clipped(long) == [], (THEME, _clipped(long))
 
-    from PIL import Image
-
-    with Image.open(shot) as im:
-        assert im.size == (1200, 1600)
-        lo, hi = im.convert("L").getextrema()
-        assert hi - lo > 100
-    target = os.environ.get("MLEKIT_SCREENSHOT_DIR")
-    if target:
-        Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, Path(target) / "docs-page.png")
+    check_screenshot(shot, (1200, 1600), keep_as="docs-page.png")
 
 
 def test_the_clip_check_catches_a_hidden_overflow():

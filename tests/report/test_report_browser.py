@@ -8,22 +8,16 @@ test's temporary directory and, if ``MLEKIT_SCREENSHOT_DIR`` is set, copied ther
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import shutil
-import subprocess
-from pathlib import Path
+from _browser import (
+    check_screenshot,
+    console_lines,
+    needs_chromium,
+    probe_data,
+    run_chromium,
+    with_probe,
+)
 
-import pytest
-
-CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "",
-                             shutil.which("chromium-browser") or "") if p and Path(p).exists()),
-                None)
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="headless Chromium not installed (Debian: apt-get install -y chromium); "
-           "the browser test of the HTML report is skipped")
+pytestmark = needs_chromium("the browser test of the HTML report")
 
 # Added to a COPY of the report only (the report itself has no scripts): measures the
 # rendered boxes of the figures and formulas and writes them into the DOM for --dump-dom.
@@ -40,29 +34,11 @@ window.addEventListener("load", () => {
   };
   const pre = document.createElement("pre");
   pre.id = "mlekit-probe";
+  pre.style.display = "none";  // (in the DOM for --dump-dom, not in the screenshot)
   pre.textContent = JSON.stringify(out);
   document.body.appendChild(pre);
 });
 </script>"""
-
-
-def _chromium(url: str, workdir: Path, screenshot: Path | None = None,
-              timeout: float = 120) -> tuple[str, str]:
-    args = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--no-first-run", "--disable-default-apps", "--mute-audio",
-            f"--user-data-dir={workdir / 'profile'}", "--enable-logging=stderr", "--v=0",
-            "--window-size=1200,3000", "--hide-scrollbars", "--dump-dom"]
-    if screenshot is not None:
-        args.append(f"--screenshot={screenshot}")
-    proc = subprocess.run([*args, url], capture_output=True, text=True, timeout=timeout,
-                          cwd=workdir)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc.stdout, proc.stderr
-
-
-def _console_lines(stderr: str) -> list[str]:
-    return [ln for ln in stderr.splitlines() if ":CONSOLE" in ln]
 
 
 def test_console_capture_sees_errors(tmp_path):
@@ -70,24 +46,19 @@ def test_console_capture_sees_errors(tmp_path):
     page = tmp_path / "bad.html"
     page.write_text('<!DOCTYPE html><html><body><img src="missing.png">'
                     '<script>console.error("mlekit-negative-control")</script></body></html>')
-    _, err = _chromium(page.as_uri(), tmp_path)
-    lines = _console_lines(err)
+    _, err = run_chromium(page.as_uri(), tmp_path)
+    lines = console_lines(err)
     assert any("mlekit-negative-control" in ln for ln in lines), err[-2000:]
 
 
 def test_demo_report_renders(demo_html, tmp_path):
-    probe = tmp_path / "probe.html"
-    probe.write_text(demo_html.read_text(encoding="utf-8").replace("</body>", _PROBE + "</body>"),
-                     encoding="utf-8")
+    probe = with_probe(demo_html.read_text(encoding="utf-8"), _PROBE, tmp_path / "probe.html")
     shot = tmp_path / "demo.png"
-    dom, err = _chromium(probe.as_uri(), tmp_path, screenshot=shot)
+    dom, err = run_chromium(probe.as_uri(), tmp_path, screenshot=shot)
 
     # the console shows nothing: no errors, no failed loads, no warnings
-    assert _console_lines(err) == [], _console_lines(err)
-
-    m = re.search(r'<pre id="mlekit-probe">(.*?)</pre>', dom, re.S)
-    assert m, "the probe did not run (page not loaded?)"
-    info = json.loads(m.group(1).replace("&quot;", '"'))
+    assert console_lines(err) == [], console_lines(err)
+    info = probe_data(dom)
     assert info["sections"] == 6
     assert info["mathml"] is True, "this Chromium does not render MathML"
     assert len(info["svg"]) >= 10
@@ -99,14 +70,5 @@ def test_demo_report_renders(demo_html, tmp_path):
     assert dom.count("<svg") >= 10 and dom.count("<math") >= 10
 
     # a real screenshot: a PNG of the requested size that is not blank
-    from PIL import Image
-
-    assert shot.exists() and shot.stat().st_size > 50_000
-    with Image.open(shot) as im:
-        assert im.size == (1200, 3000)
-        lo, hi = im.convert("L").getextrema()
-        assert hi - lo > 100
-    target = os.environ.get("MLEKIT_SCREENSHOT_DIR")
-    if target:
-        Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, Path(target) / "demo-report.png")
+    assert shot.stat().st_size > 50_000
+    check_screenshot(shot, (1200, 3000), keep_as="demo-report.png")

@@ -5,43 +5,26 @@ test_report_browser.py whose helpers it uses."""
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import shutil
 from pathlib import Path
 
 import numpy as np
-import pytest
-from test_report_browser import _PROBE, CHROMIUM, _chromium, _console_lines
+from _browser import check_screenshot, console_lines, needs_chromium, probe_data, run_chromium
+from _browser import with_probe as _with_probe
+from test_report_browser import _PROBE
 
 import mlekit as mk
 from mlekit.report import fit_report
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="headless Chromium not installed (Debian: apt-get install -y chromium)")
+pytestmark = needs_chromium("the browser test of the fit and regression reports")
 
 
 def _render(html: Path, tmp_path: Path, name: str) -> dict:
-    probe = tmp_path / f"{name}-probe.html"
-    probe.write_text(html.read_text(encoding="utf-8").replace("</body>", _PROBE + "</body>"),
-                     encoding="utf-8")
+    probe = _with_probe(html.read_text(encoding="utf-8"), _PROBE, tmp_path / f"{name}-probe.html")
     shot = tmp_path / f"{name}.png"
-    dom, err = _chromium(probe.as_uri(), tmp_path, screenshot=shot)
-    assert _console_lines(err) == [], _console_lines(err)
-    m = re.search(r'<pre id="mlekit-probe">(.*?)</pre>', dom, re.S)
-    assert m, "the probe did not run (page not loaded?)"
-    info = json.loads(m.group(1).replace("&quot;", '"'))
-    from PIL import Image
-
-    with Image.open(shot) as im:
-        lo, hi = im.convert("L").getextrema()
-        assert hi - lo > 100  # not blank
-    target = os.environ.get("MLEKIT_SCREENSHOT_DIR")
-    if target:
-        Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, Path(target) / f"{name}.png")
+    dom, err = run_chromium(probe.as_uri(), tmp_path, screenshot=shot)
+    assert console_lines(err) == [], console_lines(err)
+    info = probe_data(dom)
+    check_screenshot(shot)
     return info
 
 
@@ -89,5 +72,24 @@ def test_regression_report_in_chromium(tmp_path):
     assert "Pearson" in html
     info = _render(out, tmp_path, "regression-report")
     assert len(info["svg"]) >= 2
+    assert all(w > 200 and h > 100 for w, h in info["svg"]), info["svg"]
+    assert info["images_broken"] == 0
+
+
+def test_censored_regression_report_in_chromium(tmp_path):
+    """The report of a censored (Weibull AFT) regression: its two Cox–Snell panels render at
+    a readable size, the console stays silent (#21)."""
+    from mlekit.report import regress_report
+
+    g = np.random.default_rng(2)
+    x = g.normal(size=(150, 1))
+    t = g.weibull(1.5, 150) * np.exp(0.5 + 0.4 * x[:, 0])
+    c = g.exponential(4.0, 150)
+    y = mk.Censored.from_indicator(np.minimum(t, c), censored=t > c)
+    m = mk.Regression(family="weibull").fit(x, y)
+    out = regress_report(m, x, y, tmp_path / "aft.html", source="simulated AFT times")
+    assert "Cox–Snell" in out.read_text(encoding="utf-8")
+    info = _render(out, tmp_path, "censored-regression-report")
+    assert len(info["svg"]) == 2
     assert all(w > 200 and h > 100 for w, h in info["svg"]), info["svg"]
     assert info["images_broken"] == 0
