@@ -410,10 +410,16 @@ def _fit_regression(estimator, X, y, sample_weight, offset, exposure, designs, *
     existence = None
     if ochk is not None and prior is None:  # the MLE exists: certified, or the exact LP
         existence = ochk.after_solve(res.theta, res.converged)
-    pipe.replay(caught)
     theta = res.theta
     if prior is None:
         exist.after_solve(sums, theta, res.converged)
+    if prior is None and l1 is None and model.edge is not None:
+        from ..regression._diagnostics import check_nuisance_edge
+
+        # a nuisance run to the edge where the family is another (NB alpha -> 0), after
+        # the existence checks (a diverging mean is the first thing to say)
+        check_nuisance_edge(model, sums, theta, float(np.mean(y_head)))
+    pipe.replay(caught)  # (a named NoMaximumError above supersedes the solver's warnings)
     if classify and not ordinal and not res.converged:
         warnings.warn("the classification fit did not converge: check for (quasi-)separation "
                       "(the separation pre-check of the in-memory fit does not run on Dask)",

@@ -728,6 +728,46 @@ _DIVERGENCE_SPAN = 23.0
 _DIVERGENCE_SPAN_UNCONVERGED = 10.0
 
 
+#: a nuisance whose value times the mean's scale is below this has run to its edge
+_EDGE_REACHED = 1e-8
+
+
+def check_nuisance_edge(model: Any, sums: Any, theta: np.ndarray, scale: float) -> None:
+    r"""Raise NoMaximumError when a scalar nuisance ran to the edge where the family becomes
+    another (:attr:`RowModel.edge`: the NegativeBinomial's α → 0, the Poisson) and the
+    likelihood still rises towards it there.
+
+    At the edge the score in that nuisance is :math:`S = \sum_i w_i\,
+    \partial\ell_i/\partial\alpha|_{\alpha=0}` (:meth:`RowModel.edge_score`; for the NB
+    :math:`\sum w((y-\hat\mu)^2 - y)/2`, the overdispersion score of Cameron and Trivedi).
+    With :math:`S \le 0` at the fitted means the likelihood has no maximum in
+    :math:`\alpha > 0`: the fit is the other family's, and is said so by name instead of
+    ending as a non-converged fit with digits lost near α = 0. ``scale`` sets what "ran to
+    the edge" means: α · scale below 1e-8 (scale: the mean response)."""
+    if model.edge is None:
+        return
+    name, other = model.edge
+    j = next((j for j, sl in enumerate(model.slots)
+              if sl.nuisance == name and sl.design == "1"), None)
+    if j is None:  # (fixed, or with a design of its own)
+        return
+    value = float(np.exp(theta[sums.starts[j]]))
+    if not value * max(abs(scale), 1.0) < _EDGE_REACHED:
+        return
+    score = sums.map_rows(model.edge_score, theta)
+    if score > 0:
+        return
+    from ..errors import NoMaximumError
+
+    fam = model.family.title
+    raise NoMaximumError(
+        f"{fam} regression: the likelihood rises towards {name} = 0, where the {fam} "
+        f"becomes the {other.title()} ({name} reached {value:.3g}; its score there, at the "
+        f"fitted means, is {score:.6g} <= 0): the counts are not overdispersed given x, so "
+        f"the MLE of {name} does not exist in (0, inf). Fit family='{other}' (that limit), "
+        f"or hold {name} fixed (fixed={{'{name}': value}})")
+
+
 def check_parameter_divergence(model: Any, sums: Any, theta: np.ndarray,
                                theta0: np.ndarray, converged: bool = True) -> None:
     r"""Raise NoMaximumError when a non-location parameter ran off to an edge of its domain.

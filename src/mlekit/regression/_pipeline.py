@@ -766,6 +766,7 @@ def fit_in_memory(settings: Settings, Xc: np.ndarray, Xm: np.ndarray, names: lis
                     columns=warm is None or not model.classification)
 
     unit_cov, extra = None, {}
+    caught: list = []
     if exact == "linear program":
         res, sad = least_absolute(sums, model, y, off)
         extra["Sum |residuals|"] = sad
@@ -782,7 +783,6 @@ def fit_in_memory(settings: Settings, Xc: np.ndarray, Xm: np.ndarray, names: lis
             # a parameter run off to an edge of its domain on some rows (sigma -> 0 at
             # a perfect fit of those rows): named, before the solver's own warnings
             check_parameter_divergence(model, sums, res.theta, theta0, res.converged)
-        replay(caught)
     from ._diagnostics import existence_boundary
 
     bd = existence_boundary(model)
@@ -791,6 +791,13 @@ def fit_in_memory(settings: Settings, Xc: np.ndarray, Xm: np.ndarray, names: lis
         signal = 25.0 if bd is None else bd.eta_signal
         if not res.converged or sums.max_abs_eta(res.theta, len(model.mean_slots)) > signal:
             check_existence(settings, Xm, y, names, model, classes, lp=True, w=w, aux=aux)
+    if l1 is None and prior is None and model.edge is not None:
+        from ._diagnostics import check_nuisance_edge
+
+        # a nuisance run to the edge where the family is another (NB alpha -> 0), after
+        # the existence checks (a diverging mean is the first thing to say)
+        check_nuisance_edge(model, sums, res.theta, float(np.mean(y)))
+    replay(caught)  # (a named NoMaximumError above supersedes the solver's warnings)
 
     ones = None if icpt else [j for j in range(Xc.shape[1])
                               if Xc[0, j] == 1.0 and np.all(Xc[:, j] == 1.0)]
