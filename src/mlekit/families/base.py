@@ -802,11 +802,25 @@ class Distribution:
             return self._nan_through(x, out, (-np.inf, 0.0))
 
     def ppf(self, q: Any) -> np.ndarray:
-        """Quantile function F⁻¹(q) for q in [0, 1] (NaN for NaN; q outside [0, 1] is a
-        DataError naming the index)."""
+        """Quantile function F⁻¹(q) = min{x in the support: F(x) ≥ q} for q in [0, 1] (NaN
+        for NaN; q outside [0, 1] is a DataError naming the index). ``ppf(0)`` is the
+        support's lower end for every family, as R's ``q*`` functions give it (0 for
+        counts, where scipy's convention gives −1)."""
         q = self._probability(q, "ppf")
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return self._nan_through(q, self.family.ppf(q, **self.params))
+            out = self._nan_through(q, self.family.ppf(q, **self.params))
+        if self.family.discrete and not self.family.event_ndim and np.any(q == 0):
+            out = np.where(q == 0, self._support_low(), out)
+        return out
+
+    def _support_low(self) -> Any:
+        """The support's lower end (per member where it depends on the parameters)."""
+        try:
+            dom = self.family.support_of(**self.params)
+        except (TypeError, KeyError, ValueError):
+            dom = self.family.support
+        bounds = dom.bounds
+        return np.asarray(bounds[0] if bounds is not None else dom.edges[0], float)
 
     def isf(self, q: Any) -> np.ndarray:
         """Inverse survival function S⁻¹(q) = F⁻¹(1 − q): the family's own ``isf`` if it

@@ -204,6 +204,11 @@ class BernoulliFamily(Family):
     def cdf(self, x, p):
         return np.where(x < 0, 0.0, np.where(x < 1, 1.0 - p, 1.0))
 
+    def ppf(self, q, p):
+        """min{k in {0, 1}: F(k) ≥ q}: 0 for q ≤ 1 − p, else 1."""
+        q = np.asarray(q, float)
+        return np.where(q <= 1.0 - np.asarray(p, float), 0.0, 1.0)
+
     def sample(self, size, rng, p):
         shape = tuple(size) + np.shape(p)
         return (rng.random(shape) < p).astype(float)

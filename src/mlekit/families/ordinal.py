@@ -500,6 +500,12 @@ class OrdinalFamily(Family):
         full = np.broadcast_to(cut, (*np.broadcast_shapes(xi.shape, cut.shape[:-1]), k + 1))
         return expit(np.take_along_axis(full, (xi + 1)[..., None], axis=-1)[..., 0])
 
+    def ppf(self, q, theta):
+        """min{k: P(Y ≤ k) ≥ q}: the number of cumulative probabilities σ(θ_j) below q."""
+        q = np.asarray(q, float)
+        cum = expit(np.asarray(theta, float))
+        return np.sum(cum < q[..., None], axis=-1).astype(float)
+
     def _probs(self, theta):
         return np.diff(expit(self._cum(theta)), axis=-1)
 
