@@ -376,6 +376,14 @@ def _check_estimate(prep: Prepared, theta: dict[str, np.ndarray]) -> None:
     for fp in prep.free:
         val = np.asarray(theta[fp.name], float)
         if not np.all(np.isfinite(val)):
+            mags = np.abs(np.asarray(prep.all_points(), float))
+            mags = mags[np.isfinite(mags) & (mags > 0)]
+            if mags.size and (mags.min() < np.finfo(float).tiny or mags.max() > 1e300):
+                raise DataError(
+                    f"{fam.title}: the MLE of {fp.name} is not finite in double precision "
+                    f"({_show(val)}) for data of extreme magnitude (|x| from {mags.min():.3g} "
+                    f"to {mags.max():.3g}: subnormal or near overflow); rescale the data by a "
+                    "power of 10, and the estimates with it")
             raise NoMaximumError(
                 f"{fam.title}: the MLE of {fp.name} is not finite ({_show(val)}); the "
                 "likelihood increases without bound, so the MLE does not exist for these data")

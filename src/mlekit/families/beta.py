@@ -254,7 +254,13 @@ class BetaFamily(Family):
             raise NoMaximumError("Beta: all observations are equal, so the MLE does not exist "
                             "(alpha, beta -> infinity)")
         # start from ψ(z) ≈ log(z − ½): α₀ = ½ + G₁/(2(1 − G₁ − G₂)), likewise β₀
-        start = {"alpha": 0.5 + 0.5 * g1 / gap, "beta": 0.5 + 0.5 * g2 / gap}
+        with np.errstate(over="ignore"):
+            start = {"alpha": 0.5 + 0.5 * g1 / gap, "beta": 0.5 + 0.5 * g2 / gap}
+        if not all(np.isfinite(v) for v in start.values()):  # gap subnormal: x ≈ 1e-311
+            raise DataError(
+                f"Beta: the observations crowd within {max(g1, one_minus_g2):.3g} of an end of "
+                "(0, 1) (subnormal numbers), where the MLE's alpha or beta is beyond double "
+                "precision; check the data (a Beta cannot be rescaled)")
         free = [n for n in ("alpha", "beta") if n not in fixed]
         vals = {**start, **fixed}
 

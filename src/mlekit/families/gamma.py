@@ -233,7 +233,14 @@ class GammaFamily(Family):
                 "the MLE does not exist (shape -> infinity)"
             )
         k = _solve_profile_shape(s)
-        rate = float(np.exp(np.log(k) - log_mean))
+        log_rate = float(np.log(k) - log_mean)
+        if log_rate > _LOG_MAX:
+            raise DataError(
+                f"Gamma: the MLE exists, but its rate = shape/mean = 10^{log_rate / _LN10:.1f} "
+                f"is beyond the largest double (1.8e308): the data are subnormal (mean "
+                f"{np.exp(log_mean):.3g}). Rescale them: x·c has the same shape MLE and "
+                "rate/c")
+        rate = float(np.exp(log_rate))
         # ℓ/W at the profile maximum, with no cancellation at any shape (see _profile_llf)
         llf = total * _profile_llf(k, s, log_mean)
         extras = _gamma_extras(k, rate, mean, meanlog, total)
@@ -312,6 +319,8 @@ def _gamma_extras(k: float, r: float, mean: float, meanlog: float, total: float)
 
 
 #: above this shape the 2×2 information is inverted in closed form (mle_covariance)
+#: log of the largest double, and log 10
+_LOG_MAX, _LN10 = float(np.log(np.finfo(float).max)), float(np.log(10.0))
 _BIG_SHAPE = 1e6
 _HALF_LOG_2PI = 0.5 * float(np.log(2.0 * np.pi))
 

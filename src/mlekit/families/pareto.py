@@ -130,7 +130,7 @@ class ParetoFamily(Family):
             s = float(np.min(x[pos]))
         if "alpha" in fixed:
             return {"alpha": float(fixed["alpha"]), "scale": s}
-        t = float(np.sum(w * np.log(x / s)))
+        t = float(np.sum(w * (np.log(x) - np.log(s))))  # (x/s may overflow: 1e300/1e-300)
         if not t > 0:
             raise DataError(
                 "Pareto: all observations equal the scale, so the likelihood grows without "

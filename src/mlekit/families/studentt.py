@@ -422,13 +422,32 @@ def _t_const(nu):
                     -_log_beta_half(0.5 * nus) - 0.5 * np.log(nus))
 
 
+#: |z| beyond which z² would overflow: log1p(z²/ν) is taken as 2 log|z| − log ν there
+_Z_HUGE = 1e150
+
+
+def _log1p_z2(z, nu):
+    """log(1 + z²/ν) for any finite z (2 log|z| − log ν + log1p(ν/z²) where z² overflows:
+    standardised data 1e±300 keep a finite NLL)."""
+    az = np.abs(z)
+    huge = az > _Z_HUGE  # (±inf too: the log is then +inf, an infinite NLL)
+    if not np.any(huge):
+        out = z * z
+        out *= 1.0 / nu
+        return np.log1p(out, out=out)
+    zs = np.where(huge, 1.0, z)
+    ah = np.where(huge, az, 1.0)
+    with np.errstate(under="ignore"):
+        tail = 2.0 * np.log(ah) - np.log(nu) + np.log1p((nu / ah) / ah)
+    return np.where(huge, tail, np.log1p(zs * zs / nu))
+
+
 def _t_nll(x, w, total, nu, mu, sigma):
     """Mean NLL from one pass: Σ w log1p(z²/ν)."""
-    z = (x - mu) * (1.0 / sigma)
-    z *= z
-    z *= 1.0 / nu
-    np.log1p(z, out=z)
-    return float(-(_t_const(nu) - np.log(sigma)) + 0.5 * (nu + 1.0) * wsum(w, z) / total)
+    with np.errstate(over="ignore"):  # (a trial σ → 0: z = ±inf, the NLL +inf)
+        z = (x - mu) * (1.0 / sigma)
+    return float(-(_t_const(nu) - np.log(sigma))
+                 + 0.5 * (nu + 1.0) * wsum(w, _log1p_z2(z, nu)) / total)
 
 
 def _t_derivs(x, w, total, nu, mu, sigma):
@@ -437,15 +456,18 @@ def _t_derivs(x, w, total, nu, mu, sigma):
     With z = (x − μ)/σ and q = 1/(ν + z²) (so z²q = 1 − νq), every derivative
     of log p is a combination of Σ log1p(z²/ν), Σ q, Σ q², Σ zq and Σ zq².
     """
-    z = (x - mu) * (1.0 / sigma)
+    with np.errstate(over="ignore"):  # (a trial σ → 0: z = ±inf)
+        z = (x - mu) * (1.0 / sigma)
+    huge = np.abs(z) > _Z_HUGE  # (z² would overflow: q = 1/(ν + z²) is 0 there)
+    s_l = wsum(w, _log1p_z2(z, nu)) / total
+    if np.any(huge):
+        z = np.where(huge, np.sign(z) * _Z_HUGE, z)
     z2 = z * z
     q = z2 + nu
     np.reciprocal(q, out=q)
-    big_l = z2 * (1.0 / nu)
-    np.log1p(big_l, out=big_l)
-    s_l = wsum(w, big_l) / total
     s_q = wsum(w, q) / total
-    # (z² − 1)q and (z² − ν)q² summed directly: no cancellation when ν is large
+    # (z² − 1)q and (z² − ν)q² summed directly: no cancellation when ν is large (at a
+    # clamped |z| = 1e150 they are 1 and 0 to double precision, as at the true z)
     a_zm1 = wsum(w, (z2 - 1.0) * q) / total
     z2 -= nu
     z2 *= q
