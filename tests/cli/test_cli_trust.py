@@ -158,7 +158,9 @@ def test_sigint_to_a_real_process():
         out, err = proc.communicate(timeout=30)
     finally:
         proc.kill()
-    assert proc.returncode == 130 and err == "mlekit: interrupted\n" and out == ""
+    # (the return code and stderr in the message: this failed once under load, rc 1)
+    assert (proc.returncode, err, out) == (130, "mlekit: interrupted\n", ""), (
+        proc.returncode, err[-3000:], out[-500:])
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
