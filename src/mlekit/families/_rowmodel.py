@@ -265,16 +265,17 @@ class RowModel:
     #: every row, not the first block the Dask backend probes); None: any backend
     in_memory_only: ClassVar[str | None] = None
 
-    #: a scalar nuisance whose edge is another family, ``(nuisance, family name)``: the
-    #: NegativeBinomial's ``alpha -> 0`` is the Poisson. A fit whose nuisance ran to that edge
-    #: is checked with :meth:`edge_score` (the regression's ``check_nuisance_edge``)
-    edge: ClassVar[tuple[str, str] | None] = None
+    @property
+    def edge(self) -> tuple[str, str] | None:
+        """The family's :attr:`~mlekit.families.base.Family.nuisance_edge` (the NB's
+        ``("alpha", "poisson")``), checked by the regression's ``check_nuisance_edge``."""
+        return self.family.nuisance_edge
 
     def edge_score(self, y: np.ndarray, eta: np.ndarray,
                    aux: Mapping[str, np.ndarray]) -> np.ndarray:
-        """Per row: the derivative of the log-likelihood in the :attr:`edge` nuisance at its
-        edge, at the rows' means; its sum ≤ 0 says the likelihood rises towards the edge."""
-        raise NotImplementedError(f"{type(self).__name__} declares no edge")
+        """Per row: the family's :meth:`~mlekit.families.base.Family.edge_score` at the
+        row's parameters."""
+        return self.family.edge_score(y, **self.distribution_params(eta, aux))
 
     def check_existence(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None,
                         names: list[str]) -> None:

@@ -554,6 +554,17 @@ class Family:
     def _symbolic(self) -> SymbolicDensity:
         raise NotImplementedForFamily(f"{self.title} declares no symbolic density")
 
+    #: a nuisance whose edge is another family, ``(nuisance, family name)``: the
+    #: NegativeBinomial's ``alpha -> 0`` is the Poisson. A regression whose nuisance runs to
+    #: that edge is checked with :meth:`edge_score` (``regression._diagnostics``)
+    nuisance_edge: ClassVar[tuple[str, str] | None] = None
+
+    def edge_score(self, x: np.ndarray, **params: np.ndarray) -> np.ndarray:
+        """Per observation: ∂ log p / ∂(the :attr:`nuisance_edge` parameter) at its edge,
+        at the other parameters given; its sum ≤ 0 says the likelihood rises towards the
+        edge (for the NegativeBinomial: ((x − μ)² − x)/2, the overdispersion score)."""
+        raise NotImplementedForFamily(f"{self.title} declares no nuisance edge")
+
     def unit_deviance(self, x: np.ndarray, **params: np.ndarray) -> np.ndarray | None:
         r"""The scale-free unit deviance :math:`d(x, \mu)` of an exponential dispersion
         model at these parameters (statsmodels' GLM convention: the deviance is

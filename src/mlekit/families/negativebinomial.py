@@ -156,14 +156,6 @@ class NegativeBinomialModel(_MeanModel):
             hess[(0, 1)] = -r * (y - mu) / (r + mu) ** 2
         return ll, grads, hess
 
-    #: alpha -> 0 is the Poisson (Cameron & Trivedi's overdispersion score at that edge)
-    edge: ClassVar[tuple[str, str] | None] = ("alpha", "poisson")
-
-    def edge_score(self, y, eta, aux):
-        r""":math:`\partial\ell/\partial\alpha` at α = 0: :math:`((y - \mu)^2 - y)/2`."""
-        mu = self.mean(eta)
-        return 0.5 * ((y - mu) ** 2 - y)
-
     def distribution_params(self, eta, aux):
         mu = self.mean(eta)
         return {"mu": mu, "alpha": self.nuisance_values(eta)["alpha"] * np.ones_like(mu)}
@@ -268,6 +260,15 @@ class NegativeBinomialFamily(Family):
             hi = np.where(grow, np.ceil(hi * 1.5 + 10), hi)
         out = _entropy_by_sum(lambda k, i: _nb_log_raw(k, m[i, None], a[i, None]), lo, hi)
         return out.reshape(shape)
+
+    #: alpha -> 0 is the Poisson (a regression whose alpha runs there is checked)
+    nuisance_edge: ClassVar[tuple[str, str] | None] = ("alpha", "poisson")
+
+    def edge_score(self, x, mu, alpha=None):
+        r""":math:`\partial\log p/\partial\alpha` at α = 0, :math:`((x - \mu)^2 - x)/2`
+        (Cameron and Trivedi's overdispersion score)."""
+        x, mu = np.asarray(x, float), np.asarray(mu, float)
+        return 0.5 * ((x - mu) ** 2 - x)
 
     def score(self, x, mu, alpha):
         r"""∂/∂μ = (x − μ)/(μ(1+αμ));

@@ -751,7 +751,10 @@ def check_nuisance_edge(model: Any, sums: Any, theta: np.ndarray, scale: float) 
               if sl.nuisance == name and sl.design == "1"), None)
     if j is None:  # (fixed, or with a design of its own)
         return
-    value = float(np.exp(theta[sums.starts[j]]))
+    from ..links import get_link
+
+    value = float(get_link(model.slots[j].transform).inverse(
+        np.array([theta[sums.starts[j]]]))[0])
     if not value * max(abs(scale), 1.0) < _EDGE_REACHED:
         return
     score = sums.map_rows(model.edge_score, theta)

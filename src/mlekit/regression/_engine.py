@@ -591,6 +591,12 @@ class FamilyModel(RowModel):
         res = self.family.fit(data, weights=weights, fixed=fixed)
         return {k: np.asarray(v, float) for k, v in res.params.items()}
 
+    @property
+    def edge(self):
+        """The family's nuisance edge, checked on exact responses only (None when censored:
+        the edge score is the exact rows' derivative)."""
+        return None if self.censored else self.family.nuisance_edge
+
     def saturated_nll(self, y, aux):
         return None if self.censored else super().saturated_nll(y, aux)
 
