@@ -100,3 +100,31 @@ def test_no_overdispersion_is_named_on_dask():
                                                              match="rises towards alpha = 0"):
         fit_regression(mk.Regression(family="negativebinomial"),
                        da.from_array(X, chunks=(1000, 2)), da.from_array(y, chunks=1000))
+
+
+@pytest.mark.parametrize("family, params", [
+    (mk.NegativeBinomial, {"mu": 2.5}),
+    (mk.ZeroInflated(mk.NegativeBinomial), {"pi": 0.3, "mu": 2.5}),
+    (mk.Hurdle(mk.NegativeBinomial), {"pi": 0.4, "mu": 2.5}),
+], ids=["nb", "zinb", "hurdle-nb"])
+def test_edge_score_is_the_alpha_derivative_at_zero(family, params):
+    """Family.edge_score (the NB's ((x − μ)² − x)/2, and the combinators' built from it)
+    against a central difference of the family's own logpdf in alpha at alpha = 1e-5."""
+    x = np.arange(0.0, 12.0)
+    a, h = 1e-5, 1e-6
+    up = family.logpdf(x, alpha=a + h, **params)
+    dn = family.logpdf(x, alpha=a - h, **params)
+    np.testing.assert_allclose(family.edge_score(x, alpha=a, **params), (up - dn) / (2 * h),
+                               rtol=2e-3, atol=1e-6)
+    assert family.nuisance_edge[0] == "alpha"
+
+
+@pytest.mark.parametrize("spec, limit", [("zeroinflated(negativebinomial)", "ZeroInflated"),
+                                         ("hurdle(negativebinomial)", "Hurdle")])
+def test_combinators_over_nb_name_their_poisson_edge(spec, limit):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 2))
+    mu = np.exp(0.5 + X @ np.array([0.3, -0.2]))
+    y = (rng.poisson(mu) * (rng.uniform(size=3000) > 0.3)).astype(float)  # ZIP data
+    with pytest.raises(NoMaximumError, match=rf"becomes the {limit}\(Poisson\)"):
+        mk.Regression(family=spec).fit(X, y)

@@ -761,14 +761,16 @@ def check_nuisance_edge(model: Any, sums: Any, theta: np.ndarray, scale: float) 
     if score > 0:
         return
     from ..errors import NoMaximumError
+    from ..families import get_family
 
     fam = model.family.title
+    limit = get_family(other).title
     raise NoMaximumError(
         f"{fam} regression: the likelihood rises towards {name} = 0, where the {fam} "
-        f"becomes the {other.title()} ({name} reached {value:.3g}; its score there, at the "
-        f"fitted means, is {score:.6g} <= 0): the counts are not overdispersed given x, so "
-        f"the MLE of {name} does not exist in (0, inf). Fit family='{other}' (that limit), "
-        f"or hold {name} fixed (fixed={{'{name}': value}})")
+        f"becomes the {limit} ({name} reached {value:.3g}; its score there, at the fitted "
+        f"means, is {score:.6g} <= 0): the counts are not overdispersed given x, so the MLE "
+        f"of {name} does not exist in (0, inf). Fit family='{other}' (that limit), or hold "
+        f"{name} fixed (fixed={{'{name}': value}})")
 
 
 def check_parameter_divergence(model: Any, sums: Any, theta: np.ndarray,

@@ -171,6 +171,23 @@ class HurdleFamily(Combinator):
             out[n] = np.where(at0, 0.0, sy[n] + q * s0[n])
         return {k: np.broadcast_to(v, shape) for k, v in out.items()}
 
+    @property
+    def nuisance_edge(self) -> tuple[str, str] | None:  # type: ignore[override]
+        """The base's edge, for the positives: Hurdle(NegativeBinomial)'s alpha -> 0 is the
+        Hurdle(Poisson)."""
+        edge = self.base.nuisance_edge
+        return None if edge is None else (edge[0], f"hurdle({edge[1]})")
+
+    def edge_score(self, x, pi, **theta):
+        """As :meth:`score` with the base's edge score in place of its score: 0 at 0 (π alone
+        there), the zero-truncated base's elsewhere, e(y) + f(0) e(0)/(1 − f(0))."""
+        x = np.asarray(x, float)
+        zero = np.zeros_like(x)
+        q = np.exp(np.asarray(self.base.logpdf(zero, **theta), float)
+                   - np.asarray(self.base.logsf(zero, **theta), float))
+        return np.where(x == 0, 0.0, self.base.edge_score(x, **theta)
+                        + q * self.base.edge_score(zero, **theta))
+
     def hessian(self, x, pi, **theta):
         x = np.asarray(x, float)
         pi = np.asarray(pi, float)

@@ -179,6 +179,21 @@ class ZeroInflatedFamily(Combinator):
             out[n] = np.where(at0, r * s0[n], sy[n])
         return {k: np.broadcast_to(v, shape) for k, v in out.items()}
 
+    @property
+    def nuisance_edge(self) -> tuple[str, str] | None:  # type: ignore[override]
+        """The base's edge, inflated: ZeroInflated(NegativeBinomial)'s alpha -> 0 is the
+        ZeroInflated(Poisson)."""
+        edge = self.base.nuisance_edge
+        return None if edge is None else (edge[0], f"zeroinflated({edge[1]})")
+
+    def edge_score(self, x, pi, **theta):
+        """As :meth:`score` with the base's edge score in place of its score: the posterior
+        share of the count component times it at 0, the base's own elsewhere."""
+        x, zero, lf0, lp0, log1m, _ = self._pieces(x, pi, theta)
+        r = np.exp(log1m + lf0 - lp0)
+        return np.where(x == 0, r * self.base.edge_score(zero, **theta),
+                        self.base.edge_score(x, **theta))
+
     def hessian(self, x, pi, **theta):
         x, zero, lf0, lp0, log1m, ls0 = self._pieces(x, pi, theta)
         pi = np.asarray(pi, float)
