@@ -44,14 +44,17 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # (_harness.py beside this script)
+from _harness import blas_info, print_blas, run_cases
 
 CASES = ["zip", "ordinal", "mixture", "tweedie"]
 #: (rows, columns) per case and size; the mixture has no columns
@@ -73,15 +76,6 @@ TARGETS: dict[str, tuple[str, Callable[[float], bool]]] = {
 
 
 # ---------------------------------------------------------------------------- helpers
-def blas_info() -> list[dict[str, Any]]:
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return [{"note": "threadpoolctl not installed"}]
-    keep = ("internal_api", "version", "architecture", "num_threads")
-    return [{k: d.get(k) for k in keep} for d in threadpool_info()]
-
-
 def race(ours: Callable[[], Any], peer: Callable[[], Any], repeats: int,
          peer_repeats: int) -> dict[str, Any]:
     """Time ``ours`` ``repeats`` times and ``peer`` ``min(repeats, peer_repeats)`` times,
@@ -297,13 +291,6 @@ def run_case(case: str, size: str, repeats: int, peer_repeats: int) -> dict[str,
 
 
 # ---------------------------------------------------------------------------- driver
-def _child_env() -> dict[str, str]:
-    env = dict(os.environ)
-    for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        env.pop(k, None)
-    return env
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--cases", default=",".join(CASES),
@@ -336,22 +323,12 @@ def main(argv: list[str] | None = None) -> int:
     if peer_repeats < args.repeats:
         print(f"(--peer-repeats {peer_repeats}: each peer is timed {peer_repeats} time(s), "
               "mlekit every round)")
-    results, failed = [], []
-    for case in cases:
-        proc = subprocess.run(
-            [sys.executable, __file__, "--size", args.size, "--repeats", str(args.repeats),
-             "--peer-repeats", str(peer_repeats), "--child", case],
-            capture_output=True, text=True, env=_child_env(), check=False)
-        text, _, payload = proc.stdout.partition("@@JSON@@")
-        print(text, end="")
-        if proc.returncode != 0 or not payload:
-            print(f"!! case {case} failed:\n{proc.stderr[-3000:]}")
-            failed.append(case)
-            continue
-        results.append(json.loads(payload))
+    ran, failed = run_cases(__file__, cases, lambda case: [
+        "--size", args.size, "--repeats", str(args.repeats), "--peer-repeats",
+        str(peer_repeats), "--child", case])
+    results = [ran[c] for c in cases if c in ran]
     if results:
-        print("\nBLAS in the case subprocesses (threadpoolctl): " + "; ".join(
-            ", ".join(f"{k}={v}" for k, v in d.items()) for d in results[0]["blas"]))
+        print_blas(results[0]["blas"])
         print("\nsummary: " + "; ".join(
             f"{r['case']} {r['ratio']:.2f} ({'met' if r['met'] else 'NOT met'})"
             for r in results))

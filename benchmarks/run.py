@@ -44,6 +44,9 @@ from typing import Any
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # (_harness.py beside this script)
+from _harness import blas_info, child_env, print_blas, run_cases
+
 ROOT = Path(__file__).resolve().parent.parent
 SIZES: dict[str, dict[str, Any]] = {
     # glm: (n, p); ols: (n, p); uni: n; kl: n pairs; growth_n / growth_p: sweeps
@@ -59,15 +62,6 @@ CASES = ["logistic", "poisson", "ols", "univariate", "kl", "derive", "growth"]
 
 
 # ---------------------------------------------------------------------------- helpers
-def blas_info() -> list[dict[str, Any]]:
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return [{"note": "threadpoolctl not installed"}]
-    keep = ("internal_api", "version", "architecture", "num_threads", "threading_layer")
-    return [{k: d.get(k) for k in keep} for d in threadpool_info()]
-
-
 def peak_memory(fn: Callable[[], Any]) -> float:
     """Peak bytes allocated (traced by tracemalloc) while ``fn`` runs, above the start."""
     gc.collect()
@@ -432,7 +426,7 @@ def case_derive(size: dict[str, Any], repeats: int) -> dict[str, Any]:
         cold = []
         for _ in range(max(repeats, 1)):
             r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                               check=True, env=_child_env())
+                               check=True, env=child_env())
             cold.append(float(r.stdout.strip().splitlines()[-1]))
         derive(fam)
         warm = []
@@ -478,13 +472,6 @@ def case_growth(size: dict[str, Any], repeats: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- driver
-def _child_env() -> dict[str, str]:
-    env = dict(os.environ)
-    for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        env.pop(k, None)
-    return env
-
-
 def run_case(name: str, size_name: str, repeats: int) -> dict[str, Any]:
     size = SIZES[size_name]
     if name in ("logistic", "poisson"):
@@ -534,22 +521,11 @@ def main(argv: list[str] | None = None) -> int:
           f"load average {os.getloadavg()[0]:.1f} at start")
     results: dict[str, Any] = {"size": args.size, "repeats": repeats,
                                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    failed = []
-    for case in cases:
-        proc = subprocess.run(
-            [sys.executable, __file__, "--size", args.size, "--repeats", str(repeats),
-             "--skip", args.skip, "--child", case],
-            capture_output=True, text=True, env=_child_env())
-        text, _, payload = proc.stdout.partition("@@JSON@@")
-        print(text, end="")
-        if proc.returncode != 0 or not payload:
-            print(f"!! case {case} failed:\n{proc.stderr[-3000:]}")
-            failed.append(case)
-            continue
-        results[case] = json.loads(payload)
+    ran, failed = run_cases(__file__, cases, lambda case: [
+        "--size", args.size, "--repeats", str(repeats), "--skip", args.skip, "--child", case])
+    results.update(ran)
     blas = next((results[c]["blas"] for c in cases if c in results), blas_info())
-    print("\nBLAS in the case subprocesses (threadpoolctl): "
-          + "; ".join(", ".join(f"{k}={v}" for k, v in d.items()) for d in blas))
+    print_blas(blas)
     results["blas"] = blas
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

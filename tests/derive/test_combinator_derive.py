@@ -221,20 +221,35 @@ def test_mathml_reads_like_a_textbook(fam):
 
 
 def test_cpu_limit_stops_a_runaway_computation():
-    """The CPU-time limit on finding a closed CDF really stops the work (a SymPy integral
-    that runs on is abandoned and the truncation refused by name, never a hang)."""
+    """The CPU-time limit (``_utils.cpu_limit.CpuLimit``, shared by the truncated
+    combinator's CDF search and ``derive``) really stops the work; an inner limit gives the
+    enclosing one its timer back; derive's limit turns into a named DerivationError."""
     import signal
     import time
 
-    from mlekit.families.combinators._truncated import _CpuLimit
+    from mlekit._utils.cpu_limit import CpuLimit
+    from mlekit.derive._calculus import _TimeLimit
+    from mlekit.errors import DerivationError
 
     if not hasattr(signal, "setitimer"):
         pytest.skip("no CPU timer on this platform (the limit does not apply)")
     t0 = time.process_time()
-    with _CpuLimit(0.2) as lim:
+    with CpuLimit(0.2) as lim:
         while time.process_time() - t0 < 5.0:
             pass
     assert lim.expired and time.process_time() - t0 < 2.0
+    t0 = time.process_time()
+    with CpuLimit(0.4) as outer:
+        with CpuLimit(5.0) as inner:  # ends first, unexpired
+            pass
+        while time.process_time() - t0 < 5.0:  # the outer limit still fires
+            pass
+    assert outer.expired and not inner.expired and time.process_time() - t0 < 2.0
+    with pytest.raises(DerivationError, match=r"spin: no closed form found within 0.2 s"):
+        with _TimeLimit(0.2, "spin"):
+            t0 = time.process_time()
+            while time.process_time() - t0 < 5.0:
+                pass
 
 
 def test_conditional_zero_inflated_poisson_in_link_space():

@@ -271,3 +271,14 @@ def test_latex_and_mathml_read_like_a_textbook(link):
 @needs_pdflatex
 def test_latex_compiles(tmp_path):
     compiles([(lk, mk.derive("ordinal", link=lk).to_latex()) for lk in LINKS], tmp_path)
+
+
+def test_a_hostile_link_is_a_name_not_code(tmp_path, monkeypatch):
+    """The link is looked up by name among three; text that would run as Python runs nowhere
+    (no marker file appears), and the refusal names it."""
+    monkeypatch.chdir(tmp_path)
+    for bad in ("__import__('os').system('touch MARKER')", "logit; open('MARKER', 'w')",
+                "lambda: open('MARKER', 'w')"):
+        with pytest.raises(DerivationError, match="'logit', 'probit', 'cloglog'"):
+            mk.derive("ordinal", link=bad)
+    assert not (tmp_path / "MARKER").exists()

@@ -55,17 +55,22 @@ BEFORE_SE_NORMAL3 = [0.009611971643107326, 0.011333726248038668, 0.0101389975450
                      0.024947391784723928, 0.07166643410572972, 0.05540509050359219]
 
 
+def _withhold_information(monkeypatch) -> None:
+    """The solver's Hessian withheld from the fit: the numerical fallback runs."""
+    mle = MixtureFamily.mle
+
+    def without(self, *a, **k):
+        est = mle(self, *a, **k)
+        est.details.pop("information_u")
+        return est
+
+    monkeypatch.setattr(MixtureFamily, "mle", without)
+
+
 def _fit(name: str, drop_information: bool = False, monkeypatch=None):
     x, fam, kw = DATA[name]
-    if drop_information:  # the solver's Hessian withheld: the numerical fallback runs
-        mle = MixtureFamily.mle
-
-        def without(self, *a, **k):
-            est = mle(self, *a, **k)
-            est.details.pop("information_u")
-            return est
-
-        monkeypatch.setattr(MixtureFamily, "mle", without)
+    if drop_information:
+        _withhold_information(monkeypatch)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return fam.fit(x, **kw)
@@ -198,14 +203,7 @@ def test_standard_errors_with_fixed_parameters(fixed, monkeypatch):
     """Held parameters: no relabelling, the Hessian over the free ones only."""
     x, fam, _ = DATA["normal-k2"]
     res = mk.fit(x, fam, fixed=fixed)
-    mle = MixtureFamily.mle
-
-    def without(self, *a, **k):
-        est = mle(self, *a, **k)
-        est.details.pop("information_u")
-        return est
-
-    monkeypatch.setattr(MixtureFamily, "mle", without)
+    _withhold_information(monkeypatch)
     ref = mk.fit(x, fam, fixed=fixed)
     assert res.information == "observed (Hessian)" != ref.information
     assert res.cov.shape == ref.cov.shape == (6 - len(fixed),) * 2

@@ -335,3 +335,15 @@ def test_kl_by_monte_carlo_matches_quadrature_with_the_atom():
     assert res.method == "mc"
     assert abs(float(res) - ref) < 5 * float(res.error)
     assert ref > 0
+
+
+def test_power_running_to_the_gamma_limit_is_named():
+    """Gamma draws (no zeros) whose likelihood still rises as the power reaches 2, the
+    Gamma limit: a NoMaximumError naming it (it was reported as converged at power =
+    1.999996), while data drawn from a Tweedie fit inside (1, 2)."""
+    rng = np.random.default_rng(0)
+    with pytest.raises(NoMaximumError, match=r"power = 2, the Gamma limit.*the data have no zeros"):
+        mk.fit(rng.gamma(2.0, 1.0, 300), "tweedie")
+    y = np.asarray(mk.Tweedie.sample((300,), rng, mu=2.0, phi=1.0, power=1.5), float)
+    r = mk.fit(y, "tweedie")
+    assert r.converged and 1.3 < r.params["power"] < 1.7

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .._utils.cpu_limit import CpuLimit
 from ..errors import DerivationError
 
 __all__ = ["SampleMean", "closed_form_mle", "evaluate_mle", "expectation",
@@ -257,47 +258,21 @@ def evaluate_mle(d, x: Any, fixed: dict) -> dict[str, float] | None:
 
 
 # ------------------------------------------------------------------ expectations
-class _Timeout(BaseException):
-    """Raised by the timer; a BaseException, so SymPy's ``except Exception`` cannot swallow it."""
-
-
-class _TimeLimit:
-    """Raise DerivationError if a symbolic integral uses more than ``seconds`` of CPU time.
-
-    Uses the process's virtual (user CPU) timer, SIGVTALRM, so a busy machine does not
-    make it fire early (main thread on POSIX only; elsewhere it does not limit). The
-    handler raises a private ``BaseException`` (SymPy catches ``Exception`` — and
-    DerivationError is a ValueError — inside some integration routines, which used to
-    swallow the timeout and let an integral run for minutes); it re-fires every 0.5 s
-    until it gets through, and ``__exit__`` turns it into DerivationError.
-    """
+class _TimeLimit(CpuLimit):
+    """Raise DerivationError if a symbolic integral uses more than ``seconds`` of CPU time
+    (:class:`~mlekit._utils.cpu_limit.CpuLimit`, which says why a BaseException and the
+    virtual timer)."""
 
     def __init__(self, seconds: float, what: str):
-        self.seconds, self.what, self.armed = seconds, what, False
-
-    def _fire(self, signum, frame):
-        raise _Timeout
-
-    def __enter__(self):
-        import signal
-        import threading
-
-        if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
-            self.old = signal.signal(signal.SIGVTALRM, self._fire)
-            signal.setitimer(signal.ITIMER_VIRTUAL, self.seconds, 0.5)
-            self.armed = True
-        return self
+        super().__init__(seconds)
+        self.what = what
 
     def __exit__(self, exc_type, exc, tb):
-        if self.armed:
-            import signal
-
-            signal.setitimer(signal.ITIMER_VIRTUAL, 0)
-            signal.signal(signal.SIGVTALRM, self.old)
-        if exc_type is not None and issubclass(exc_type, _Timeout):
+        swallowed = super().__exit__(exc_type, exc, tb)
+        if self.expired:
             raise DerivationError(f"{self.what}: no closed form found within "
                                   f"{self.seconds:g} s of CPU time") from None
-        return False
+        return swallowed
 
 
 TIME_LIMIT = 15.0  # CPU seconds for one Fisher information / symbolic KL / mean computation

@@ -403,20 +403,11 @@ def _pure_number(r, points: list[dict], free_of=()):
     """
     if len(points) < 2:
         return None
-    rng = np.random.default_rng(20240613)
-    keep = set(free_of)
+    moved_points = _fixed_moved(points, r, free_of, seed=20240613)
+    if not moved_points:
+        return None
     vals = []
-    for pt in points:
-        moved = {k: v for k, v in pt.items() if k in keep}
-        for sym in r.free_symbols - set(moved):
-            if not isinstance(sym, sp.Symbol):
-                return None
-            if sym.is_integer:
-                moved[sym] = float(rng.integers(2, 20))
-            elif sym.is_positive or sym.is_nonnegative:
-                moved[sym] = float(rng.uniform(0.2, 0.9))  # inside (0, 1) too (a tau)
-            else:
-                moved[sym] = float(rng.normal())
+    for moved in moved_points:
         v = _num(r, moved)
         if v is None:
             return None
@@ -479,11 +470,13 @@ def _match_one(template, roles, loss, nll, wrt, y_syms, probe, points):
     return Match(template, roles, disp, scale, remainder)
 
 
-def _fixed_moved(points: list[dict], expr, keep) -> list[dict]:
-    """``points`` with every other free symbol of ``expr`` (the fixed parameters, held at
-    one example value in the points) moved to a random admissible value, as in
-    :func:`_pure_number`: an identity in the fixed parameters must hold there as well."""
-    rng = np.random.default_rng(20240614)
+def _fixed_moved(points: list[dict], expr, keep, seed: int = 20240614) -> list[dict]:
+    """``points`` with every free symbol of ``expr`` but ``keep`` (the data and the estimated
+    parameters; the fixed parameters are held at one example value in the points) moved to
+    a random admissible value: an integer in 2 … 19, a positive in (0.2, 0.9) (inside
+    (0, 1) too: a tau), a real from N(0, 1); an identity in the fixed parameters must hold
+    there as well. ``[]`` when a free symbol is not a plain Symbol."""
+    rng = np.random.default_rng(seed)
     keep = set(keep)
     out = []
     for pt in points:

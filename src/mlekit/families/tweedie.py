@@ -580,8 +580,9 @@ class TweedieFamily(Family):
         φ₀ = s²/ȳ^{p₀}, p₀ = 1.5. With μ fixed: None (the generic engine fits it).
 
         All-zero data have no MLE (μ → 0 or φ → ∞ send P(0) → 1):
-        :class:`~mlekit.errors.NoMaximumError`. A power running to an end of (1, 2)
-        (|v| > 30) is left to the generic engine, which reports the boundary."""
+        :class:`~mlekit.errors.NoMaximumError`, as is a power whose likelihood still rises
+        at an end of (1, 2) (|v| > 30): towards 1 on lattice data, towards 2 (the Gamma
+        limit) on data without zeros."""
         fixed = check_fixed(self, fixed)
         x, w, total = prepare(x, weights)
         if not np.all(np.isfinite(x)) or np.any(x < 0):
@@ -669,7 +670,14 @@ class TweedieFamily(Family):
                     "...} (counts), where the Gamma summands become spikes; the MLE does not "
                     "exist. Fit a count family (Poisson, NegativeBinomial) or fix the power "
                     "(fixed={'power': ...})")
-            return None  # (power -> 2: the generic engine reports the edge)
+            if theta[i] > 0 and objective(theta) < objective(back):
+                raise NoMaximumError(
+                    "Tweedie: the likelihood rises towards power = 2, the Gamma limit (it is "
+                    f"still rising at power = 2 - 1e-13, phi = {unpack(theta)['phi']:.4g}"
+                    + ("; the data have no zeros" if not np.any(x == 0) else "")
+                    + "), so the MLE of power does not exist in (1, 2). Fit family='gamma' "
+                    "(that limit), or fix the power (fixed={'power': ...})")
+            return None  # (the edge is not where the likelihood is highest: generic engine)
         est = unpack(theta)
         return MLEstimate(est, method="Newton on the profile in (log phi, logit(power - 1)), "
                           "mu = weighted mean", converged=bool(converged),

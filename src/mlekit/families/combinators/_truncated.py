@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._utils.cpu_limit import CpuLimit
 from ...domains import Domain
 from ...errors import NoMaximumError, NotImplementedForFamily, ParameterError
 from ..base import Family
@@ -99,46 +100,6 @@ def _exact(v: float) -> Any:
     return sympy.Integer(int(v)) if float(v).is_integer() else sympy.Rational(float(v))
 
 
-class _Timeout(BaseException):
-    """Raised by the CPU timer; a BaseException, so SymPy's ``except Exception`` cannot
-    swallow it (as ``mlekit.derive``'s own time limit, which this floor may not import)."""
-
-
-class _CpuLimit:
-    """Stop a SymPy integration after ``seconds`` of CPU time (SIGVTALRM, main thread on
-    POSIX; elsewhere no limit). ``self.expired`` tells whether it fired."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds, self.armed, self.expired = seconds, False, False
-
-    def _fire(self, signum, frame):
-        raise _Timeout
-
-    def __enter__(self):
-        import signal
-        import threading
-
-        if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
-            self.old = signal.signal(signal.SIGVTALRM, self._fire)
-            self.old_timer = signal.getitimer(signal.ITIMER_VIRTUAL)  # an enclosing limit
-            signal.setitimer(signal.ITIMER_VIRTUAL, self.seconds, 0.5)
-            self.armed = True
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if self.armed:
-            import signal
-
-            signal.setitimer(signal.ITIMER_VIRTUAL, 0)
-            signal.signal(signal.SIGVTALRM, self.old)
-            if self.old_timer[0] > 0:  # give an enclosing limit its timer back
-                signal.setitimer(signal.ITIMER_VIRTUAL, *self.old_timer)
-        if exc_type is not None and issubclass(exc_type, _Timeout):
-            self.expired = True
-            return True
-        return False
-
-
 #: CPU seconds SymPy may spend finding one base family's CDF
 _CDF_SECONDS = 10.0
 
@@ -180,7 +141,7 @@ def _closed_cdf(base: Family, sd: Any):
         return sympy.powsimp(sympy.expand_power_base(g, force=True), force=True)
 
     big = None
-    with _CpuLimit(_CDF_SECONDS):
+    with CpuLimit(_CDF_SECONDS):
         for loc in [sympy.Integer(0), *reals]:
             for sc in scales:
                 g = standard(loc, sc)
